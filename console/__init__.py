@@ -1,0 +1,1 @@
+"""Hotline contact-centre console: domain, web layer, CLI and jobs."""

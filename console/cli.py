@@ -1,0 +1,241 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from console.i18n import DomainError
+from console.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("database_url", "redis_url", "web_host", "web_port", "sip_host", "sip_port", "worker_id"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings.from_env(**overrides)
+
+
+def _prepare(settings: Settings) -> None:
+    from console.db import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _prepare(settings)
+    print("database is at the latest revision")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from console.container import build
+    from console.services.users import create_user
+
+    settings = _settings(args)
+    _prepare(settings)
+    hl = build(settings)
+    try:
+        with hl.sessions.begin() as s:
+            create_user(
+                s, args.username, args.password, args.role, args.name or args.username,
+                args.language, [k for k in (args.skills or "").split(",") if k],
+                args.sip_contact or "", args.extension or "",
+            )
+    finally:
+        hl.close()
+    print(f"user {args.username} ({args.role}) added")
+    return 0
+
+
+def cmd_customer_import(args: argparse.Namespace) -> int:
+    from console.container import build
+    from console.services.customers import import_csv
+
+    settings = _settings(args)
+    _prepare(settings)
+    hl = build(settings)
+    try:
+        with hl.sessions.begin() as s:
+            n = import_csv(s, Path(args.file).read_text(encoding="utf-8"), settings.country_code)
+    finally:
+        hl.close()
+    print(f"{n} customers imported")
+    return 0
+
+
+def serve(settings: Settings, *, web: bool = True, telephony: bool = True, scheduler: bool = True, demo: bool = False) -> int:
+    """Run the chosen roles of a node until SIGINT/SIGTERM."""
+    from console.container import build
+
+    _prepare(settings)
+    hl = build(settings)
+    if demo:
+        from console.demo import seed
+
+        with hl.sessions.begin() as s:
+            seed(s)
+    hl.agents.load_agents()
+    stop = threading.Event()
+    parts: list[object] = []
+    if not web and settings.redis_url:
+        from flask_socketio import SocketIO
+
+        writer = SocketIO(message_queue=settings.redis_url)
+        hl.bus.emit = lambda name, data, room: writer.emit(name, data, to=room)
+    worker = None
+    if telephony:
+        from telephony.worker import TelephonyWorker
+
+        worker = TelephonyWorker(hl)
+        worker.start()
+        print(f"SIP: {settings.sip_host}:{worker.sip_port} (max {worker.effective_max_calls} calls per worker)", flush=True)
+    sched = None
+    if scheduler:
+        from console.jobs import start_scheduler
+
+        sched = start_scheduler(hl)
+
+    def _stop(*_: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if web:
+            from console.web import create_app
+
+            app, socketio = create_app(settings, hl)
+            print(f"web: http://{settings.web_host}:{settings.web_port}/", flush=True)
+            socketio.run(
+                app, host=settings.web_host, port=settings.web_port,
+                allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+            )
+        else:
+            signal.signal(signal.SIGINT, _stop)
+            stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if sched is not None:
+            sched.shutdown(wait=False)
+        if worker is not None:
+            worker.stop()
+        hl.close()
+    del parts
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return serve(_settings(args), demo=args.cmd == "demo")
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    return serve(_settings(args), telephony=False, scheduler=False)
+
+
+def cmd_telephony(args: argparse.Namespace) -> int:
+    return serve(_settings(args), web=False, scheduler=False)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    return serve(_settings(args), web=False, telephony=False)
+
+
+def cmd_dial(args: argparse.Namespace) -> int:
+    from telephony.dial import place_test_call
+
+    wav = Path(args.wav) if args.wav else None
+    code = place_test_call(args.target, args.from_number, args.to, wav, args.duration, args.transport)
+    print(f"call ended, final status {code}")
+    return 0 if code in (200, 0) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hotline", description="Hotline contact-centre console")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data-dir")
+        sp.add_argument("--database-url")
+        sp.add_argument("--redis-url")
+
+    def node(sp: argparse.ArgumentParser) -> None:
+        common(sp)
+        sp.add_argument("--web-host")
+        sp.add_argument("--web-port", type=int)
+        sp.add_argument("--sip-host")
+        sp.add_argument("--sip-port", type=int)
+        sp.add_argument("--worker-id")
+
+    for name, fn, text in (
+        ("run", cmd_run, "single node: web + telephony + scheduler"),
+        ("demo", cmd_run, "run with demo data"),
+        ("web", cmd_web, "web process only"),
+        ("telephony", cmd_telephony, "telephony worker only"),
+        ("scheduler", cmd_scheduler, "scheduler only"),
+    ):
+        sp = sub.add_parser(name, help=text)
+        node(sp)
+        sp.set_defaults(fn=fn)
+
+    db = sub.add_parser("db", help="database")
+    dbsub = db.add_subparsers(dest="dbcmd", required=True)
+    up = dbsub.add_parser("upgrade")
+    common(up)
+    up.set_defaults(fn=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="users")
+    usub = user.add_subparsers(dest="usercmd", required=True)
+    add = usub.add_parser("add")
+    common(add)
+    add.add_argument("username")
+    add.add_argument("--password", required=True)
+    add.add_argument("--role", default="agent", choices=["agent", "qa", "scheduler", "supervisor", "admin"])
+    add.add_argument("--name")
+    add.add_argument("--language", default="zh-CN", choices=["zh-CN", "en"])
+    add.add_argument("--skills", help="comma-separated queue skills")
+    add.add_argument("--sip-contact", help="agent's SIP phone, e.g. sip:8001@192.0.2.10:5060")
+    add.add_argument("--extension")
+    add.set_defaults(fn=cmd_user_add)
+
+    cust = sub.add_parser("customer", help="customers")
+    csub = cust.add_subparsers(dest="custcmd", required=True)
+    imp = csub.add_parser("import")
+    common(imp)
+    imp.add_argument("file")
+    imp.set_defaults(fn=cmd_customer_import)
+
+    dial = sub.add_parser("dial", help="place a test call into Hotline")
+    dial.add_argument("from_number", help="caller number, e.g. 13800138000")
+    dial.add_argument("--target", default="127.0.0.1:5060", help="Hotline SIP address host:port")
+    dial.add_argument("--to", default="10086", help="dialled number (selects the queue)")
+    dial.add_argument("--wav", help="WAV file to play once answered")
+    dial.add_argument("--duration", type=float, default=30.0)
+    dial.add_argument("--transport", default="udp", choices=["udp", "tcp"])
+    dial.set_defaults(fn=cmd_dial)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hotline` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except DomainError as err:
+        print(f"error: {err.message('en')} / {err.message('zh-CN')}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

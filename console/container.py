@@ -1,0 +1,48 @@
+"""The one place that builds every long-lived object and passes collaborators in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from console.bus import InProcessBus, InProcessLiveState, LiveState, RedisBus, RedisLiveState
+from console.db import make_engine, make_session_factory
+from console.notifier import Emit, Publisher
+from console.services.agents import AgentStateService
+from console.settings import Settings
+
+
+@dataclass
+class Hotline:
+    """Everything a Hotline process shares: database, bus, live state, services."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: Publisher
+    live: LiveState
+    agents: AgentStateService
+
+    def close(self) -> None:
+        """Stop the bus and release connections."""
+        self.bus.close()
+        closer = getattr(self.live, "close", None)
+        if closer:
+            closer()
+        self.engine.dispose()
+
+
+def build(settings: Settings, emit: Emit | None = None) -> Hotline:
+    """Build the shared objects for the single-node or the Redis-backed shape."""
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
+    if settings.redis_url:
+        bus = Publisher(RedisBus(settings.redis_url), emit)
+        live: LiveState = RedisLiveState(settings.redis_url)
+    else:
+        bus = Publisher(InProcessBus(), emit)
+        live = InProcessLiveState()
+    agents = AgentStateService(sessions, live, bus)
+    return Hotline(settings, engine, sessions, bus, live, agents)

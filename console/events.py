@@ -1,0 +1,123 @@
+"""Events: frozen dataclasses named in the past tense, the same name in Python and on the wire."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    name: ClassVar[str] = "event"
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-able form: {'name': ..., 'data': {...}}."""
+        return {"name": self.name, "data": dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class agent_state_changed(Event):  # noqa: N801 - wire names are snake_case
+    name: ClassVar[str] = "agent_state_changed"
+    agent_id: int
+    state: str
+    reason: str = ""
+    since: float = 0.0
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class call_arrived(Event):  # noqa: N801
+    name: ClassVar[str] = "call_arrived"
+    call_id: str
+    queue_id: int | None
+    caller_number: str
+    worker_id: str
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class call_offered(Event):  # noqa: N801
+    name: ClassVar[str] = "call_offered"
+    call_id: str
+    agent_id: int
+    ring_timeout_s: int
+    offered_at: float
+    pop: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class call_offer_withdrawn(Event):  # noqa: N801
+    name: ClassVar[str] = "call_offer_withdrawn"
+    call_id: str
+    agent_id: int
+    reason: str  # rona | rejected | caller-hangup | phone-unreachable
+
+
+@dataclass(frozen=True)
+class call_answered(Event):  # noqa: N801
+    name: ClassVar[str] = "call_answered"
+    call_id: str
+    agent_id: int
+    answered_at: float
+
+
+@dataclass(frozen=True)
+class call_ended(Event):  # noqa: N801
+    name: ClassVar[str] = "call_ended"
+    call_id: str
+    agent_id: int | None
+    end_reason: str
+    wrap_up_s: int = 0
+
+
+@dataclass(frozen=True)
+class call_wrapped(Event):  # noqa: N801
+    name: ClassVar[str] = "call_wrapped"
+    call_id: str
+    agent_id: int
+    disposition: str
+
+
+# Requests from the web layer to whichever telephony worker holds the call.
+@dataclass(frozen=True)
+class call_answer_requested(Event):  # noqa: N801
+    name: ClassVar[str] = "call_answer_requested"
+    call_id: str
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class call_reject_requested(Event):  # noqa: N801
+    name: ClassVar[str] = "call_reject_requested"
+    call_id: str
+    agent_id: int
+
+
+@dataclass(frozen=True)
+class call_hangup_requested(Event):  # noqa: N801
+    name: ClassVar[str] = "call_hangup_requested"
+    call_id: str
+    agent_id: int
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls
+    for cls in (
+        agent_state_changed,
+        call_arrived,
+        call_offered,
+        call_offer_withdrawn,
+        call_answered,
+        call_ended,
+        call_wrapped,
+        call_answer_requested,
+        call_reject_requested,
+        call_hangup_requested,
+    )
+}
+
+
+def from_wire(message: dict[str, Any]) -> Event:
+    """Rebuild an event from its wire form."""
+    return EVENT_TYPES[message["name"]](**message["data"])

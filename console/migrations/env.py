@@ -1,0 +1,20 @@
+"""Alembic environment: online migrations against the configured URL."""
+
+from alembic import context
+
+from console.db import make_engine
+from console.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+engine = make_engine(url)
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,71 @@
+"""The one place that shapes event payloads for browsers and chooses their rooms."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from console.bus import Bus, Handler
+from console.events import (
+    Event,
+    agent_state_changed,
+    call_answered,
+    call_arrived,
+    call_ended,
+    call_offer_withdrawn,
+    call_offered,
+    call_wrapped,
+)
+
+log = logging.getLogger(__name__)
+Emit = Callable[[str, dict[str, Any], str], None]
+
+SUPERVISORS = "supervisors"
+
+
+def agent_room(agent_id: int) -> str:
+    return f"agent:{agent_id}"
+
+
+def rooms_for(event: Event) -> list[str]:
+    """Which Socket.IO rooms hear an event."""
+    if isinstance(event, agent_state_changed | call_answered | call_ended):
+        rooms = [SUPERVISORS]
+        if event.agent_id is not None:
+            rooms.insert(0, agent_room(event.agent_id))
+        return rooms
+    if isinstance(event, call_offered | call_offer_withdrawn | call_wrapped):
+        return [agent_room(event.agent_id)]
+    if isinstance(event, call_arrived):
+        return [SUPERVISORS]
+    return []  # requests between processes are not for browsers
+
+
+class Publisher:
+    """Publishes on the bus and, in the publishing process only, emits to browsers.
+
+    Emitting where the event is born (not where it is received) means each event reaches
+    the browsers once, also when several web processes share a Redis message queue.
+    """
+
+    def __init__(self, bus: Bus, emit: Emit | None = None) -> None:
+        self._bus = bus
+        self.emit = emit
+
+    def publish(self, event: Event) -> None:
+        emit = self.emit
+        if emit is not None:
+            wire = event.to_wire()
+            for room in rooms_for(event):
+                try:
+                    emit(event.name, wire["data"], room)
+                except Exception:
+                    log.exception("emit %s to %s failed", event.name, room)
+        self._bus.publish(event)
+
+    def subscribe(self, handler: Handler) -> None:
+        self._bus.subscribe(handler)
+
+    def close(self) -> None:
+        self._bus.close()

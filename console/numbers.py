@@ -1,0 +1,56 @@
+"""Caller-number normalisation (pure): one canonical form per phone for lookups."""
+
+from __future__ import annotations
+
+import re
+
+_URI = re.compile(r"^(?:sips?:|tel:)?([^@;>]+)")
+
+
+def extract_user(value: str) -> str:
+    """The user part of a SIP/tel URI or a plain number."""
+    text = value.strip()
+    if "<" in text:
+        text = text[text.index("<") + 1 :]
+    m = _URI.match(text)
+    return m.group(1).strip() if m else text
+
+
+def normalize(raw: str, country_code: str = "86") -> str:
+    """Canonical number: '+<cc><national>' for public numbers, bare digits for extensions.
+
+    Accepts +86 / 0086 / 86 prefixes, 0-prefixed trunk codes (010-1234 5678), 11-digit
+    mobiles and short internal extensions. Raises ValueError when nothing usable is left.
+    """
+    user = extract_user(raw)
+    plus = user.startswith("+")
+    digits = re.sub(r"[^0-9]", "", user)
+    if not digits:
+        raise ValueError(raw)
+    if plus:
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if len(digits) <= 6:
+        return digits  # internal extension
+    cc = country_code
+    if cc == "86":
+        if len(digits) == 11 and digits.startswith("1"):
+            return "+86" + digits  # mobile
+        if len(digits) == 13 and digits.startswith("861"):
+            return "+" + digits
+        if digits.startswith("0") and 10 <= len(digits) <= 12:
+            return "+86" + digits[1:]  # landline with trunk prefix
+        if len(digits) in (7, 8):
+            return digits  # local landline without area code: keep as dialled
+        return "+" + digits if digits.startswith(cc) else "+86" + digits
+    if digits.startswith("0"):
+        return "+" + cc + digits[1:]
+    return "+" + cc + digits if not digits.startswith(cc) else "+" + digits
+
+
+def mask(number: str) -> str:
+    """A number with its middle digits hidden, for roles that do not need it."""
+    if len(number) <= 6:
+        return number
+    return number[:-8] + "****" + number[-4:] if len(number) > 8 else number[:2] + "****"

@@ -1,0 +1,1 @@
+"""Domain services: receive a session, never commit it; no Flask here."""

@@ -1,0 +1,92 @@
+"""One typed settings object: defaults in code, HOTLINE_* environment overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a Hotline process; tests construct it directly."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""  # empty: bus and live state in process (single node)
+    secret_key: str = ""  # empty: generated once and kept in data_dir
+    web_host: str = "127.0.0.1"
+    web_port: int = 5000
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_transports: tuple[str, ...] = ("udp", "tcp")
+    trunk_sources: tuple[str, ...] = ("127.0.0.1/32",)
+    max_calls: int = 4  # clamped to what the pjsua2 build supports
+    worker_id: str = "worker-1"
+    country_code: str = "86"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh-CN"
+    moh_wav: Path | None = None  # None: generated into data_dir
+    session_cookie_secure: bool = False
+    run_telephony: bool = True
+    run_scheduler: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        """The configured secret, or one generated once per data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def moh_path(self) -> Path:
+        """Where the music-on-hold WAV lives."""
+        return self.moh_wav or (self.data_dir / "moh.wav")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults overridden by HOTLINE_<FIELD> variables, then by keyword arguments."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"HOTLINE_{f.name.upper()}")
+            if raw is None or f.name == "extra":
+                continue
+            values[f.name] = _parse(f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    text = str(kind)
+    if "tuple" in text:
+        return tuple(p.strip() for p in raw.split(",") if p.strip())
+    if "bool" in text:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if "int" in text:
+        return int(raw)
+    if "Path" in text:
+        return Path(raw)
+    return raw

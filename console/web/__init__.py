@@ -1,0 +1,85 @@
+"""The Flask application factory: blueprints, Socket.IO, login, CSRF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from console.container import Hotline, build
+from console.i18n import DomainError, pick_language
+from console.settings import PROJECT_ROOT, Settings
+
+STATIC = PROJECT_ROOT / "static"
+
+
+def create_app(settings: Settings | None = None, hotline: Hotline | None = None) -> tuple[Flask, SocketIO]:
+    """Build the web app; pass a Hotline to share it with the telephony side."""
+    settings = settings or Settings.from_env()
+    hotline = hotline or build(settings)
+    app = Flask(
+        __name__,
+        static_folder=str(STATIC),
+        static_url_path="/static",
+        template_folder=str(Path(__file__).parent / "templates"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.effective_secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["hotline"] = hotline
+    CSRFProtect(app)
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.session_protection = "strong"
+
+    # async_mode threading: pjsua2 owns native threads that monkey-patching would break.
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        message_queue=settings.redis_url or None,
+        cors_allowed_origins=None,  # same origin only
+        manage_session=False,
+    )
+    app.extensions["hotline.socketio"] = socketio
+
+    from console.web import auth, calls, console_views, sockets
+
+    auth.init_app(app, login)
+    console_views.init_app(app)
+    calls.init_app(app)
+    sockets.init_app(app, socketio)
+
+    if hotline.bus.emit is None:
+        hotline.bus.emit = lambda name, data, room: socketio.emit(name, data, to=room)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(err: DomainError) -> Any:
+        return jsonify(err.as_dict(language())), err.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(err: CSRFError) -> Any:
+        return jsonify(DomainError("csrf").as_dict(language())), 400
+
+    return app, socketio
+
+
+def language() -> str:
+    """The current user's language, else the browser's, else the centre's default."""
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.language
+    return pick_language(request.headers.get("Accept-Language") if request else None)
+
+
+def hotline_of(app: Flask) -> Hotline:
+    return app.extensions["hotline"]

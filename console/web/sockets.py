@@ -1,0 +1,115 @@
+"""Socket.IO: logged-in, same-origin connections only; rooms per agent and for supervisors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from flask_login import current_user
+from flask_socketio import SocketIO, disconnect, join_room
+
+from console.container import Hotline
+from console.events import call_answer_requested, call_hangup_requested, call_reject_requested
+from console.i18n import DomainError
+from console.notifier import SUPERVISORS, agent_room
+from console.web.console_views import agent_snapshot
+
+
+def hl() -> Hotline:
+    return current_app.extensions["hotline"]
+
+
+def _authed(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every event re-checks the login (a revoked session stops working at once) and the role."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def inner(*args: Any) -> Any:
+            if not current_user.is_authenticated:
+                disconnect()
+                return {"ok": False, "error": "login-required"}
+            lang = current_user.language
+            if allowed and current_user.role not in allowed:
+                return DomainError("forbidden").as_dict(lang) | {"ok": False}
+            try:
+                result = fn(*args)
+            except DomainError as err:
+                return err.as_dict(lang) | {"ok": False}
+            return {"ok": True} | (result or {})
+
+        return inner
+
+    return wrap
+
+
+def _payload(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise DomainError("invalid-input", "object expected")
+    return data
+
+
+def _offered_call(data: Any, states: tuple[str, ...]) -> tuple[int, str]:
+    call_id = str(_payload(data).get("call_id") or "")
+    agent_id = current_user.agent_id
+    live = hl().live.get_agent(agent_id) if agent_id is not None else None
+    if live is None or live.call_id != call_id or live.state not in states:
+        raise DomainError("call-not-offered", status=409)
+    return int(agent_id), call_id
+
+
+def init_app(app: Flask, socketio: SocketIO) -> None:
+    @socketio.on("connect")
+    def connect(auth: Any = None) -> Any:
+        if not current_user.is_authenticated:
+            return False
+        if current_user.agent_id is not None:
+            join_room(agent_room(current_user.agent_id))
+            socketio.emit("snapshot", agent_snapshot(hl(), current_user.agent_id), to=_sid())
+        if current_user.role in ("supervisor", "admin"):
+            join_room(SUPERVISORS)
+            socketio.emit(
+                "snapshot", {"agents": [a.as_dict() for a in hl().live.agents()]}, to=_sid()
+            )
+        return True
+
+    @socketio.on("set_state")
+    @_authed("agent")
+    def set_state(data: Any) -> dict[str, Any]:
+        d = _payload(data)
+        new = hl().agents.choose(
+            current_user.agent_id, str(d.get("state") or ""), str(d.get("reason") or "")
+        )
+        return {"agent": new.as_dict()}
+
+    @socketio.on("answer")
+    @_authed("agent")
+    def answer(data: Any) -> None:
+        agent_id, call_id = _offered_call(data, ("ringing",))
+        hl().bus.publish(call_answer_requested(call_id=call_id, agent_id=agent_id))
+
+    @socketio.on("reject")
+    @_authed("agent")
+    def reject(data: Any) -> None:
+        agent_id, call_id = _offered_call(data, ("ringing",))
+        hl().bus.publish(call_reject_requested(call_id=call_id, agent_id=agent_id))
+
+    @socketio.on("hangup")
+    @_authed("agent")
+    def hangup(data: Any) -> None:
+        agent_id, call_id = _offered_call(data, ("on_call",))
+        hl().bus.publish(call_hangup_requested(call_id=call_id, agent_id=agent_id))
+
+    @socketio.on("snapshot")
+    @_authed()
+    def snapshot(data: Any = None) -> dict[str, Any]:
+        if current_user.agent_id is not None:
+            return agent_snapshot(hl(), current_user.agent_id)
+        return {"agents": [a.as_dict() for a in hl().live.agents()]}
+
+
+def _sid() -> str:
+    from flask import request
+
+    return request.sid  # type: ignore[attr-defined]

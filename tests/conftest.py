@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from console.container import Hotline, build
+from console.db import upgrade
+from console.demo import seed
+from console.settings import Settings
+
+PG_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+@pytest.fixture(scope="session")
+def pg_base() -> str:
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as c:
+            c.execute(text("select 1"))
+    except Exception as err:  # a missing server is a failure, not a skip
+        raise RuntimeError(f"PostgreSQL not reachable at {PG_URL}: start it (see .ci/run)") from err
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+def _pg_schema_url(base: str) -> tuple[str, str]:
+    schema = "t_" + secrets.token_hex(6)
+    engine = create_engine(base)
+    with engine.begin() as c:
+        c.execute(text(f"create schema {schema}"))
+    engine.dispose()
+    return schema, f"{base}?options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    engine = create_engine(base)
+    with engine.begin() as c:
+        c.execute(text(f"drop schema if exists {schema} cascade"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hotline.db'}"
+        upgrade(url)
+        yield url
+        return
+    base = request.getfixturevalue("pg_base")
+    schema, url = _pg_schema_url(base)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        _drop_schema(base, schema)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    upgrade(url)
+    return url
+
+
+def make_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        secret_key="test-secret",
+        sip_port=0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def hotline(tmp_path: Path, db_url: str) -> Iterator[Hotline]:
+    hl = build(make_settings(tmp_path, db_url))
+    with hl.sessions.begin() as s:
+        seed(s)
+    hl.agents.load_agents()
+    yield hl
+    hl.close()

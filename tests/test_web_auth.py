@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_socketio import SocketIO
+from sqlalchemy import select
+
+from console.container import Hotline
+from console.models import AuditLog, Customer
+from console.web import create_app
+
+
+@pytest.fixture
+def web(hotline: Hotline) -> Iterator[tuple[Flask, SocketIO]]:
+    app, socketio = create_app(hotline.settings, hotline)
+    app.config["TESTING"] = True
+    yield app, socketio
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert m, html[:300]
+    return m.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str | None = None) -> FlaskClient:
+    token = csrf(client)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password or username, "csrf_token": token},
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:200]
+    return client
+
+
+def test_pages_and_api_need_login(web: tuple[Flask, SocketIO]) -> None:
+    app, _ = web
+    c = app.test_client()
+    for path in ("/", "/agent", "/calls"):
+        r = c.get(path)
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+    for path in ("/api/v1/me", "/api/v1/calls", "/api/v1/agent/calls", "/api/v1/calls.csv"):
+        r = c.get(path)
+        assert r.status_code == 401
+        assert r.get_json()["error"] == "login-required"
+
+
+def test_wrong_password_is_refused_in_the_users_language(web: tuple[Flask, SocketIO]) -> None:
+    app, _ = web
+    c = app.test_client()
+    token = csrf(c)
+    r = c.post(
+        "/login",
+        data={"username": "agent1", "password": "nope", "csrf_token": token},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert r.status_code == 401
+    assert "用户名或密码错误" in r.get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_rejected(web: tuple[Flask, SocketIO]) -> None:
+    app, _ = web
+    c = app.test_client()
+    c.get("/login")
+    r = c.post("/login", data={"username": "agent1", "password": "agent1"})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == "csrf"
+
+
+def test_logout_kills_a_copied_cookie(web: tuple[Flask, SocketIO]) -> None:
+    app, _ = web
+    c = login(app.test_client(), "agent1")
+    assert c.get("/api/v1/me").status_code == 200
+    cookie = c.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/api/v1/me").status_code == 200
+    token = csrf(c, "/agent")
+    assert c.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert thief.get("/api/v1/me").status_code == 401
+    assert c.get("/api/v1/me").status_code == 401
+
+
+def test_agent_cannot_read_the_call_log_api(web: tuple[Flask, SocketIO]) -> None:
+    app, _ = web
+    c = login(app.test_client(), "agent1")
+    assert c.get("/api/v1/calls").status_code == 403
+    assert c.get("/api/v1/calls.csv").status_code == 403
+    assert c.get("/calls").status_code == 403
+    sup = login(app.test_client(), "super1")
+    r = sup.get("/api/v1/calls")
+    assert r.status_code == 200 and r.get_json()["total"] == 0
+    assert sup.get("/agent").status_code == 403
+
+
+def test_socket_refuses_anonymous_and_serves_snapshot_to_agent(web: tuple[Flask, SocketIO]) -> None:
+    app, socketio = web
+    anon = socketio.test_client(app, flask_test_client=app.test_client())
+    assert not anon.is_connected()
+    c = login(app.test_client(), "agent1")
+    sio = socketio.test_client(app, flask_test_client=c)
+    assert sio.is_connected()
+    received = sio.get_received()
+    snap = [m for m in received if m["name"] == "snapshot"][0]["args"][0]
+    assert snap["agent"]["state"] == "offline"
+    ack = sio.emit("set_state", {"state": "available"}, callback=True)
+    assert ack["ok"] is True and ack["agent"]["state"] == "available"
+    bad = sio.emit("set_state", {"state": "not_ready", "reason": "nap"}, callback=True)
+    assert bad == {"ok": False, "error": "invalid-reason", "message": "未知的未就绪原因。"}
+    not_mine = sio.emit("answer", {"call_id": "nope"}, callback=True)
+    assert not_mine["ok"] is False and not_mine["error"] == "call-not-offered"
+    sio.disconnect()
+
+
+def test_socket_events_stop_after_logout(web: tuple[Flask, SocketIO]) -> None:
+    app, socketio = web
+    c = login(app.test_client(), "agent2")
+    sio = socketio.test_client(app, flask_test_client=c)
+    assert sio.emit("set_state", {"state": "available"}, callback=True)["ok"]
+    c.post("/logout", data={"csrf_token": csrf(login(app.test_client(), "agent1"), "/agent")})
+    # A logout from another client does not end this one; this one's own logout does.
+    assert sio.emit("set_state", {"state": "offline"}, callback=True)["ok"]
+    token = csrf(c, "/agent")
+    c.post("/logout", data={"csrf_token": token})
+    result = sio.emit("set_state", {"state": "available"}, callback=True)
+    assert result is None or result.get("ok") is False
+
+
+def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+    app, _ = web
+    c = login(app.test_client(), "agent1")
+    token = csrf(c, "/agent")
+    with hotline.sessions() as s:
+        cid = s.scalar(select(Customer.id).where(Customer.name == "张伟"))
+    r = c.put(f"/api/v1/customers/{cid}", json={"grade": "E"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid-grade"
+    assert "A、B、C 或 D" in r.get_json()["message"]
+    r = c.put(f"/api/v1/customers/{cid}", json={"grade": "B", "notes": "moved"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 200 and r.get_json()["grade"] == "B"
+    r = c.post(
+        "/api/v1/customers",
+        json={"name": "New Caller", "phones": ["0755-8888 9999"], "grade": "C"},
+        headers={"X-CSRFToken": token},
+    )
+    assert r.status_code == 201 and r.get_json()["phones"] == ["+8675588889999"]
+    with hotline.sessions() as s:
+        actions = [(a.action, a.detail.get("fields")) for a in s.scalars(select(AuditLog).where(AuditLog.user_id.is_not(None)))]
+    assert ("update", ["grade", "notes"]) in actions
+    assert any(a == "create" for a, _ in actions)
