@@ -100,6 +100,7 @@ class CallRouter:
             return
         # RONA: the agent who let it ring is set not ready, the call goes to the next one.
         self._withdraw(qc, "rona", "not_ready", "missed")
+        self.route()
 
     def _withdraw(self, qc: QueuedCall, why: str, state: str, reason: str = "") -> None:
         agent_id = qc.offered_to

@@ -1,0 +1,1217 @@
+"""Thread-safe SIP engine around pjsua2 — the only module in Hotline that imports ``pjsua2``.
+
+Design (see /work/shared/TELEPHONY-NOTES.md for the traps behind each rule):
+
+* One dedicated OS thread (the *pj thread*) creates and owns the pjsua2 Endpoint with
+  ``threadCnt=0`` and ``mainThreadOnly=True``; it loops ``libHandleEvents(10)`` and drains
+  a command queue. Calling pjsua2 from any other thread aborts the process, so every
+  public command is marshalled onto that thread and answered with a
+  ``concurrent.futures.Future``. A command issued *on* the pj thread runs inline, because
+  waiting on our own queue would deadlock.
+* pjsua2 callbacks never do I/O and never call user code: they turn into frozen event
+  dataclasses put on a plain ``queue.Queue`` that a separate dispatcher thread hands to
+  ``on_event``. Every callback catches every exception (pjsua2 would print and swallow it
+  and leave the call half set up).
+* Every ``Call``/``Player``/``Recorder``/``Account`` is referenced by the engine (a garbage
+  collected ``Call`` answers 603) and is dropped on the pj thread *before* ``libDestroy``;
+  a survivor aborts the process later.
+* pjsua2 allows one Endpoint per process. We create one ``pj.Endpoint`` object for the
+  whole process, never let Python delete it, and run ``libCreate``/``libDestroy`` on it
+  for every engine start/stop. Hence only one ``SipEngine`` can run at a time per process;
+  starting a second raises :class:`EngineBusyError`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import ipaddress
+import itertools
+import logging
+import queue
+import random
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+import pjsua2 as pj
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+__all__ = [
+    "EngineBusyError",
+    "EngineConfig",
+    "InviteRejected",
+    "LegAnswered",
+    "LegEnded",
+    "LegIncoming",
+    "LegRinging",
+    "SipEngine",
+    "SipEngineError",
+    "UnknownLegError",
+    "build_call_cap",
+    "parse_sip_user",
+    "parse_uri",
+]
+
+
+# --------------------------------------------------------------------------- config/events
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Static configuration of one SipEngine."""
+
+    host: str = "127.0.0.1"
+    port: int = 5060  # 0 = pick a free port; read back with SipEngine.bound_port
+    transports: tuple[str, ...] = ("udp", "tcp")
+    allowed_sources: tuple[str, ...] = ("127.0.0.1/32",)
+    max_calls: int = 4  # clamped to the build's PJSUA_MAX_CALLS; see effective_max_calls
+    clock_rate: int = 16000
+    rtp_port: int = 0  # 0 = random start in 20000-40000 (fixed ports collide on shared hosts)
+    user_agent: str = "Hotline"
+    # Highest priority first; every other codec is disabled.
+    codecs: tuple[str, ...] = ("PCMA/8000", "PCMU/8000", "G722/16000")
+    log_level: int = 1  # pjsip console log level (0-6); >1 is noisy
+    # Unanswered legs (incoming not answered with 200, outgoing not picked up) are ended
+    # after this many seconds (incoming: 480, outgoing: CANCEL) so a forgotten or hostile
+    # INVITE cannot hold one of the few call slots forever. 0 disables.
+    ring_timeout_s: float = 120.0
+    start_timeout_s: float = 15.0
+    stop_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class LegIncoming:
+    """An allowed INVITE arrived and waits for answer()/reject()."""
+
+    leg_id: str
+    source: str  # "ip:port" the INVITE came from
+    from_user: str
+    from_uri: str
+    to_user: str
+    to_uri: str
+    call_id_header: str
+
+
+@dataclass(frozen=True)
+class LegAnswered:
+    """The leg is CONFIRMED (incoming after our 200, outgoing after the far end's 200)."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class LegRinging:
+    """An outgoing leg got 180/183."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True)
+class LegEnded:
+    """The leg is DISCONNECTED; by_remote is True when the peer hung up or refused."""
+
+    leg_id: str
+    status_code: int
+    reason: str
+    by_remote: bool
+
+
+@dataclass(frozen=True)
+class InviteRejected:
+    """An INVITE was refused before it became a leg (403 source not allowed, 486 full...)."""
+
+    source: str
+    status_code: int
+    reason: str
+
+
+class SipEngineError(RuntimeError):
+    """A command failed inside pjsua2 or the engine is not in a state to run it."""
+
+
+class EngineBusyError(SipEngineError):
+    """Another SipEngine already runs in this process (pjsua2 allows one Endpoint)."""
+
+
+class UnknownLegError(SipEngineError, KeyError):
+    """The leg id is not (or no longer) known to the engine."""
+
+    def __str__(self) -> str:
+        """Return the message without KeyError's quoting."""
+        return str(self.args[0]) if self.args else "unknown leg"
+
+
+# --------------------------------------------------------------------------- URI helpers
+
+
+def parse_uri(value: str) -> str:
+    """Return the bare URI of a From/To value ('"Bob" <sip:1@h>;tag=x' -> 'sip:1@h')."""
+    text = value.strip()
+    if "<" in text:
+        start = text.index("<") + 1
+        end = text.find(">", start)
+        return text[start:] if end < 0 else text[start:end]
+    # addr-spec form: params after the host are header params (;tag=...) by RFC 3261, so
+    # cut at the first ';' after the '@' (a ';' before it belongs to the user part).
+    at = text.find("@")
+    semi = text.find(";", at + 1 if at >= 0 else 0)
+    return (text if semi < 0 else text[:semi]).strip()
+
+
+def parse_sip_user(value: str) -> str:
+    """Return the user part of a From/To value or URI ('sip:+8613800138000@h' -> '+86...')."""
+    uri = parse_uri(value)
+    scheme, sep, rest = uri.partition(":")
+    if not sep:
+        return ""
+    scheme = scheme.lower()
+    if scheme == "tel":
+        # tel:+8613800138000;phone-context=... -> the number before any parameter
+        return unquote(rest.split(";", 1)[0]).strip()
+    if scheme not in ("sip", "sips"):
+        return ""
+    if "@" not in rest:
+        return ""  # sip:host has no user part
+    userinfo = rest.rsplit("@", 1)[0]
+    user = userinfo.split(":", 1)[0]  # drop a password
+    user = user.split(";", 1)[0]  # drop user parameters (;phone-context=...)
+    return unquote(user).strip()
+
+
+# --------------------------------------------------------------------------- source ACL
+
+
+_Rule = ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[str, int]
+
+
+def _split_host_port(value: str) -> tuple[str, int | None]:
+    """Split 'ip', 'ip:port', '[v6]:port' or a bare IPv6 address into (ip, port)."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        return host, int(port) if port else None
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, int(port)
+    return value, None
+
+
+def _compile_sources(sources: Iterable[str]) -> tuple[_Rule, ...]:
+    """Parse allowed_sources entries; raises ValueError on a malformed entry."""
+    rules: list[_Rule] = []
+    for raw in sources:
+        entry = raw.strip()
+        if not entry:
+            continue
+        if "/" in entry:
+            rules.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        host, port = _split_host_port(entry)
+        addr = ipaddress.ip_address(host)
+        if port is None:
+            rules.append(ipaddress.ip_network(addr))
+        else:
+            rules.append((str(addr), port))
+    return tuple(rules)
+
+
+def _source_allowed(rules: tuple[_Rule, ...], source: str) -> bool:
+    """True when the 'ip:port' source matches one rule (CIDR, or exact ip:port)."""
+    try:
+        host, port = _split_host_port(source)
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for rule in rules:
+        if isinstance(rule, tuple):
+            if rule[0] == str(addr) and rule[1] == port:
+                return True
+        elif addr.version == rule.version and addr in rule:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- process-wide endpoint
+
+# pjsua2 allows one Endpoint object per process and Python must never delete it (its C++
+# destructor calls into pjlib from whatever thread runs the GC, which aborts). We keep it in
+# a module global and disown it; each engine start/stop does libCreate/libDestroy on it.
+_ENDPOINT: pj.Endpoint | None = None
+_ENGINE_GUARD = threading.Lock()
+_RUNNING_ENGINE: SipEngine | None = None
+
+
+class _Endpoint(pj.Endpoint):
+    """Endpoint subclass that forwards pjsua's own INVITE rejections to the running engine."""
+
+    def onRejectedIncomingCall(self, prm: pj.OnRejectedIncomingCallParam) -> None:  # noqa: N802
+        """Report INVITEs pjsua refused itself (e.g. 486 when all call slots are used)."""
+        try:
+            engine = _RUNNING_ENGINE
+            if engine is not None:
+                engine._on_pj_rejected(prm)
+        except Exception:  # noqa: BLE001 - a raising callback would be swallowed by pjsua2
+            log.exception("onRejectedIncomingCall failed")
+
+
+def _get_endpoint() -> pj.Endpoint:
+    """Return the process-wide Endpoint object, creating it once (pj thread only)."""
+    global _ENDPOINT
+    if _ENDPOINT is None:
+        try:
+            # Someone else in this process may already own one; a second Endpoint() aborts.
+            _ENDPOINT = pj.Endpoint.instance()
+        except pj.Error:
+            ep = _Endpoint()
+            ep.thisown = False  # never run ~Endpoint from Python (GC thread, interpreter exit)
+            _ENDPOINT = ep
+    return _ENDPOINT
+
+
+@functools.cache
+def build_call_cap() -> int:
+    """Return the concurrent-call cap compiled into this pjsua2 build (default maxCalls)."""
+    # pjsua's default max_calls is min(PJSUA_MAX_CALLS, 32) and larger values are clamped
+    # silently, so the default of a fresh UaConfig is the build's real limit.
+    return int(pj.UaConfig().maxCalls)
+
+
+# --------------------------------------------------------------------------- pj-side objects
+
+
+class _Call(pj.Call):
+    """pjsua2 Call forwarding its callbacks to the engine (holds no strong engine ref)."""
+
+    def __init__(
+        self, engine: SipEngine, acc: pj.Account, leg_id: str, call_id: int = -1
+    ) -> None:
+        super().__init__(acc, call_id)
+        # A weak link: a Call <-> engine cycle could be collected by the GC on a foreign
+        # thread, and destroying a Call off the pj thread aborts the process.
+        self._engine_ref = _WeakEngine(engine)
+        self.leg_id = leg_id
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+        """Forward a call state change to the engine."""
+        try:
+            engine = self._engine_ref()
+            if engine is not None:
+                engine._on_call_state(self)
+        except Exception:  # noqa: BLE001
+            log.exception("onCallState failed for %s", self.leg_id)
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
+        """Forward a media state change to the engine."""
+        try:
+            engine = self._engine_ref()
+            if engine is not None:
+                engine._on_media_state(self)
+        except Exception:  # noqa: BLE001
+            log.exception("onCallMediaState failed for %s", self.leg_id)
+
+
+class _Account(pj.Account):
+    """The engine's single local account: receives incoming calls, places outgoing ones."""
+
+    def __init__(self, engine: SipEngine) -> None:
+        super().__init__()
+        self._engine_ref = _WeakEngine(engine)
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:  # noqa: N802
+        """Forward an incoming INVITE to the engine."""
+        try:
+            engine = self._engine_ref()
+            if engine is not None:
+                engine._on_incoming(self, prm)
+        except Exception:  # noqa: BLE001
+            log.exception("onIncomingCall failed")
+
+
+class _WeakEngine:
+    """Tiny weak reference wrapper (typing-friendly) to a SipEngine."""
+
+    def __init__(self, engine: SipEngine) -> None:
+        self._ref = weakref.ref(engine)
+
+    def __call__(self) -> SipEngine | None:
+        """Return the engine or None once it was garbage collected."""
+        return self._ref()
+
+
+@dataclass
+class _Leg:
+    """Per-leg state, touched only on the pj thread."""
+
+    leg_id: str
+    call: _Call | None
+    outgoing: bool
+    source: str = ""
+    created: float = field(default_factory=time.monotonic)
+    hidden: bool = False  # rejected at the door: never reported, never counted
+    local_end: bool = False  # we hung up / rejected -> LegEnded.by_remote=False
+    ringing_sent: bool = False
+    answered_sent: bool = False
+    ended: bool = False
+    media_active: bool = False
+    play_path: str | None = None
+    play_loop: bool = True
+    player: pj.AudioMediaPlayer | None = None
+    record_path: str | None = None
+    recorder: pj.AudioMediaRecorder | None = None
+    peers: set[str] = field(default_factory=set)
+
+
+_STOP = object()  # sentinel for the dispatcher queue
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class SipEngine:
+    """SIP user agent whose pjsua2 endpoint lives on one dedicated thread."""
+
+    def __init__(self, config: EngineConfig, on_event: Callable[[object], None]) -> None:
+        """Prepare the engine; nothing touches pjsua2 until start()."""
+        self.config = config
+        self._on_event = on_event
+        self._rules = _compile_sources(config.allowed_sources)
+        self._rules_lock = threading.Lock()
+        self._cmd_q: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._evt_q: queue.Queue[object] = queue.Queue()
+        self._pj_thread: threading.Thread | None = None
+        self._dispatch_thread: threading.Thread | None = None
+        self._pj_ident: int | None = None
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._running = False  # commands accepted
+        self._stopping = False
+        self._state_lock = threading.Lock()
+        self._bound_port = 0
+        self._effective_max = 0
+        # pj-thread-only state
+        self._ep: pj.Endpoint | None = None
+        self._acc: _Account | None = None
+        self._legs: dict[str, _Leg] = {}
+        self._reap: list[str] = []
+        self._transport_ids: list[int] = []
+        # snapshot of visible live legs for active_legs() from any thread
+        self._visible: set[str] = set()
+        self._visible_lock = threading.Lock()
+        self._seq = itertools.count(1)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def bound_port(self) -> int:
+        """SIP port actually bound (useful with port=0)."""
+        return self._bound_port
+
+    @property
+    def effective_max_calls(self) -> int:
+        """Concurrent call limit after clamping to the pjsua2 build."""
+        return self._effective_max or max(1, min(self.config.max_calls, build_call_cap()))
+
+    @property
+    def sip_address(self) -> str:
+        """'host:port' the engine listens on."""
+        return f"{self.config.host}:{self._bound_port}"
+
+    @property
+    def running(self) -> bool:
+        """True between a successful start() and stop()."""
+        return self._running
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the pj and dispatcher threads; block until the endpoint is up or raise."""
+        global _RUNNING_ENGINE
+        with _ENGINE_GUARD:
+            if _RUNNING_ENGINE is not None:
+                raise EngineBusyError(
+                    "a SipEngine already runs in this process; pjsua2 allows one Endpoint "
+                    "per process - stop it first or use another process"
+                )
+            if self._pj_thread is not None:
+                raise SipEngineError("a SipEngine cannot be restarted; create a new one")
+            _RUNNING_ENGINE = self
+        self._dispatch_thread = threading.Thread(
+            target=self._dispatch_loop, name="sip-events", daemon=True
+        )
+        self._dispatch_thread.start()
+        # Daemon so a forgotten stop() cannot hang interpreter exit; the atexit hook below
+        # still stops it cleanly (libDestroy) before daemon threads are torn down.
+        self._pj_thread = threading.Thread(target=self._pj_main, name="sip-pj", daemon=True)
+        self._pj_thread.start()
+        if not self._ready.wait(self.config.start_timeout_s):
+            self._start_error = SipEngineError("SIP engine did not start in time")
+        if self._start_error is not None:
+            err = self._start_error
+            self._start_error = None
+            with self._state_lock:
+                self._stopping = True
+                self._running = False
+            self._shutdown_threads()
+            raise err
+
+    def stop(self) -> None:
+        """Hang up every leg, release all pj objects on the pj thread, libDestroy; idempotent."""
+        with self._state_lock:
+            if self._stopping or self._pj_thread is None:
+                return
+            self._stopping = True
+            self._running = False
+        self._shutdown_threads()
+
+    def _shutdown_threads(self) -> None:
+        """Ask the pj thread to finish, wait for it, then stop the dispatcher."""
+        global _RUNNING_ENGINE
+        self._cmd_q.put(None)  # wakes the pj loop's drain and tells it to shut down
+        if self._pj_thread is not None and self._pj_thread is not threading.current_thread():
+            self._pj_thread.join(self.config.stop_timeout_s + 5)
+            if self._pj_thread.is_alive():
+                log.error("pj thread did not stop; leaving the endpoint to the process exit")
+        self._evt_q.put(_STOP)
+        if (
+            self._dispatch_thread is not None
+            and self._dispatch_thread is not threading.current_thread()
+        ):
+            self._dispatch_thread.join(5)
+        with _ENGINE_GUARD:
+            if _RUNNING_ENGINE is self and not (
+                self._pj_thread is not None and self._pj_thread.is_alive()
+            ):
+                _RUNNING_ENGINE = None
+
+    def __enter__(self) -> SipEngine:
+        """Start the engine in a with-block."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the engine at the end of a with-block."""
+        self.stop()
+
+    # ------------------------------------------------------------------ public commands
+
+    def set_allowed_sources(self, sources: Iterable[str]) -> None:
+        """Replace the INVITE source allow-list (CIDRs, 'ip' or exact 'ip:port'); thread-safe."""
+        rules = _compile_sources(list(sources))  # validate before swapping
+        with self._rules_lock:
+            self._rules = rules
+
+    def answer(self, leg_id: str, code: int = 200) -> Future[None]:
+        """Answer an incoming leg with 180, 183 (early media) or 200."""
+        if code not in (180, 183, 200):
+            raise ValueError(f"answer code must be 180, 183 or 200, not {code}")
+        return self._submit(lambda: self._do_answer(leg_id, code))
+
+    def reject(self, leg_id: str, code: int = 486) -> Future[None]:
+        """Refuse an unanswered incoming leg with a final status code (4xx-6xx)."""
+        if not 400 <= code <= 699:
+            raise ValueError(f"reject code must be 400-699, not {code}")
+        return self._submit(lambda: self._do_hangup(leg_id, code))
+
+    def hangup(self, leg_id: str) -> Future[None]:
+        """End a leg (BYE, CANCEL or 603 depending on its state)."""
+        return self._submit(lambda: self._do_hangup(leg_id, 0))
+
+    def dial(self, uri: str, from_user: str, *, leg_id: str | None = None) -> Future[str]:
+        """Place an outgoing call to uri with From user from_user; result is the leg id."""
+        new_id = leg_id or self._new_leg_id("out")
+        return self._submit(lambda: self._do_dial(uri, from_user, new_id))
+
+    def play(self, leg_id: str, wav_path: str, loop: bool = True) -> Future[None]:
+        """Play a WAV file to the leg (e.g. music on hold), replacing any current player."""
+        return self._submit(lambda: self._do_play(leg_id, str(wav_path), loop))
+
+    def stop_play(self, leg_id: str) -> Future[None]:
+        """Stop the leg's player, if any."""
+        return self._submit(lambda: self._do_stop_play(leg_id))
+
+    def bridge(self, leg_a: str, leg_b: str) -> Future[None]:
+        """Stop the players on both legs and connect their audio both ways."""
+        return self._submit(lambda: self._do_bridge(leg_a, leg_b))
+
+    def unbridge(self, leg_a: str, leg_b: str) -> Future[None]:
+        """Disconnect the audio between two bridged legs."""
+        return self._submit(lambda: self._do_unbridge(leg_a, leg_b))
+
+    def record(self, leg_id: str, wav_path: str) -> Future[None]:
+        """Record the audio received from the leg to a WAV file (until the leg ends)."""
+        return self._submit(lambda: self._do_record(leg_id, str(wav_path)))
+
+    def stop_record(self, leg_id: str) -> Future[None]:
+        """Stop and finalise the leg's recording, if any."""
+        return self._submit(lambda: self._do_stop_record(leg_id))
+
+    def active_legs(self) -> list[str]:
+        """Ids of reported legs that have not ended yet (thread-safe snapshot)."""
+        with self._visible_lock:
+            return sorted(self._visible)
+
+    # ------------------------------------------------------------------ command plumbing
+
+    def _new_leg_id(self, prefix: str) -> str:
+        """Unique, readable leg id."""
+        return f"{prefix}-{next(self._seq)}-{uuid.uuid4().hex[:8]}"
+
+    def _submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Run fn on the pj thread (inline when already there); return its Future."""
+        fut: Future[T] = Future()
+        if threading.get_ident() == self._pj_ident:
+            self._run_command(fn, fut)
+            return fut
+        # Check and enqueue under the lock stop() takes, so no command can land behind the
+        # stop sentinel and wait forever.
+        with self._state_lock:
+            if not self._running:
+                fut.set_exception(SipEngineError("SIP engine is not running"))
+                return fut
+            self._cmd_q.put((fn, fut))
+        return fut
+
+    @staticmethod
+    def _run_command(fn: Callable[[], T], fut: Future[T]) -> None:
+        """Execute one command on the pj thread, mapping errors to traceback-free exceptions."""
+        if not fut.set_running_or_notify_cancel():
+            return
+        error: BaseException | None = None
+        try:
+            result = fn()
+        except pj.Error as exc:
+            # A stored pj.Error traceback keeps frames (and pj objects) alive past
+            # libDestroy, which aborts the process later: hand out a fresh plain exception.
+            error = SipEngineError(_pj_error_text(exc))
+        except Exception as exc:  # noqa: BLE001
+            exc.__traceback__ = None
+            exc.__context__ = None
+            exc.__cause__ = None
+            error = exc
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)
+
+    def _emit(self, event: object) -> None:
+        """Queue an event for the dispatcher thread (never call user code on the pj thread)."""
+        self._evt_q.put(event)
+
+    def _dispatch_loop(self) -> None:
+        """Deliver queued events to on_event, one at a time, swallowing its exceptions."""
+        while True:
+            event = self._evt_q.get()
+            if event is _STOP:
+                return
+            try:
+                self._on_event(event)
+            except Exception:  # noqa: BLE001 - a bad handler must not kill event delivery
+                log.exception("on_event handler failed for %r", event)
+
+    # ------------------------------------------------------------------ pj thread main
+
+    def _pj_main(self) -> None:
+        """Own the endpoint: init, loop events + commands, tear down."""
+        self._pj_ident = threading.get_ident()
+        try:
+            self._pj_init()
+        except BaseException as exc:  # noqa: BLE001
+            self._start_error = (
+                SipEngineError(_pj_error_text(exc)) if isinstance(exc, pj.Error) else exc
+            )
+            self._start_error.__traceback__ = None
+            self._pj_teardown()
+            self._ready.set()
+            return
+        with self._state_lock:
+            # Accept commands from here on (start() also waits for _ready).
+            self._running = not self._stopping
+        self._ready.set()
+        try:
+            self._pj_loop()
+        finally:
+            self._pj_teardown()
+
+    def _pj_init(self) -> None:
+        """libCreate/libInit, null audio device, codecs, transports, account, libStart."""
+        ep = _get_endpoint()
+        self._ep = ep
+        ep.libCreate()
+        cfg = pj.EpConfig()
+        cap = build_call_cap()
+        self._effective_max = max(1, min(self.config.max_calls, cap))
+        cfg.uaConfig.threadCnt = 0  # no pjsua worker threads: only our thread touches pj
+        cfg.uaConfig.mainThreadOnly = True  # callbacks run inside our libHandleEvents
+        cfg.uaConfig.maxCalls = self._effective_max
+        cfg.uaConfig.userAgent = self.config.user_agent
+        cfg.logConfig.level = self.config.log_level
+        cfg.logConfig.consoleLevel = self.config.log_level
+        cfg.medConfig.clockRate = self.config.clock_rate
+        cfg.medConfig.sndClockRate = self.config.clock_rate
+        cfg.medConfig.threadCnt = 1
+        ep.libInit(cfg)
+        # No sound card here: without a null device startTransmit fails and recordings
+        # stay empty.
+        ep.audDevManager().setNullDev()
+        self._set_codecs(ep)
+        self._create_transports(ep)
+        ep.libStart()
+        acc_cfg = pj.AccountConfig()
+        acc_cfg.idUri = f"sip:hotline@{self._uri_host()}:{self._bound_port}"
+        acc_cfg.mediaConfig.transportConfig.port = self.config.rtp_port or (
+            random.randrange(20000, 40000, 2)
+        )
+        acc_cfg.mediaConfig.transportConfig.portRange = 1000
+        if self.config.host not in ("", "0.0.0.0", "::"):
+            acc_cfg.mediaConfig.transportConfig.boundAddress = self.config.host
+        acc = _Account(self)
+        acc.create(acc_cfg, True)  # default account: gets every incoming INVITE
+        self._acc = acc
+
+    def _uri_host(self) -> str:
+        """Host part for our own URIs (IPv6 in brackets)."""
+        host = self.config.host
+        return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+    def _set_codecs(self, ep: pj.Endpoint) -> None:
+        """Disable every codec, then enable the configured ones in order."""
+        available = [c.codecId for c in ep.codecEnum2()]
+        for codec_id in available:
+            ep.codecSetPriority(codec_id, 0)
+        priority = 254  # 255 is stored as 254 anyway
+        for wanted in self.config.codecs:
+            for codec_id in available:
+                if codec_id.lower().startswith(wanted.lower()):
+                    ep.codecSetPriority(codec_id, priority)
+                    priority -= 1
+
+    def _create_transports(self, ep: pj.Endpoint) -> None:
+        """Bind the configured transports, all on one port number (retry for port=0)."""
+        kinds = {
+            "udp": pj.PJSIP_TRANSPORT_UDP,
+            "tcp": pj.PJSIP_TRANSPORT_TCP,
+        }
+        wanted = [t.lower() for t in self.config.transports]
+        unknown = [t for t in wanted if t not in kinds]
+        if unknown or not wanted:
+            raise SipEngineError(f"unsupported transports {self.config.transports!r}")
+        attempts = 8 if self.config.port == 0 else 1
+        last_error = ""
+        for _ in range(attempts):
+            port = self.config.port
+            created: list[int] = []
+            try:
+                for kind in wanted:
+                    tc = pj.TransportConfig()
+                    tc.port = port
+                    if self.config.host:
+                        tc.boundAddress = self.config.host
+                    tid = ep.transportCreate(kinds[kind], tc)
+                    created.append(tid)
+                    if port == 0:
+                        # First transport picks the number, the others must reuse it.
+                        port = _port_of(ep.transportGetInfo(tid).localName)
+                self._transport_ids = created
+                self._bound_port = port
+                return
+            except pj.Error as exc:
+                last_error = _pj_error_text(exc)
+                for tid in created:
+                    try:
+                        ep.transportClose(tid)
+                    except pj.Error:
+                        pass
+        raise SipEngineError(f"cannot bind SIP transports {wanted} on port: {last_error}")
+
+    def _pj_loop(self) -> None:
+        """Poll pjsip and run queued commands until stop() is requested."""
+        ep = self._ep
+        assert ep is not None
+        next_sweep = time.monotonic() + 1.0
+        while True:
+            ep.libHandleEvents(10)
+            if self._drain_commands():
+                break
+            self._reap_legs()
+            if self.config.ring_timeout_s > 0 and time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + 0.5
+                self._expire_unanswered()
+        self._pj_shutdown_calls()
+
+    def _expire_unanswered(self) -> None:
+        """End legs that rang longer than ring_timeout_s (frees their call slot)."""
+        limit = time.monotonic() - self.config.ring_timeout_s
+        for leg in list(self._legs.values()):
+            if leg.ended or leg.hidden or leg.answered_sent or leg.local_end or leg.call is None:
+                continue
+            if leg.created > limit:
+                continue
+            leg.local_end = True
+            op = pj.CallOpParam()
+            if not leg.outgoing:
+                op.statusCode = 480
+                op.reason = "Not answered"
+            try:
+                leg.call.hangup(op)
+            except pj.Error as exc:
+                log.warning("ring timeout hangup of %s: %s", leg.leg_id, _pj_error_text(exc))
+
+    def _drain_commands(self) -> bool:
+        """Run every queued command; True when the stop sentinel was seen."""
+        while True:
+            try:
+                item = self._cmd_q.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            fn, fut = item
+            self._run_command(fn, fut)
+
+    def _pj_shutdown_calls(self) -> None:
+        """Hang up every call and keep polling until they are gone (or a timeout)."""
+        ep = self._ep
+        assert ep is not None
+        for leg in list(self._legs.values()):
+            if not leg.ended:
+                leg.local_end = True
+        try:
+            ep.hangupAllCalls()
+        except pj.Error as exc:
+            log.warning("hangupAllCalls: %s", _pj_error_text(exc))
+        deadline = time.monotonic() + self.config.stop_timeout_s
+        while time.monotonic() < deadline and any(not leg.ended for leg in self._legs.values()):
+            ep.libHandleEvents(10)
+            self._reap_legs()
+        # Give the BYE/ACK transactions a moment to go out before the stack disappears.
+        end = time.monotonic() + 0.2
+        while time.monotonic() < end:
+            ep.libHandleEvents(10)
+        # Fail commands queued after stop() was requested.
+        while True:
+            try:
+                item = self._cmd_q.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[1].set_exception(SipEngineError("SIP engine stopped"))
+
+    def _pj_teardown(self) -> None:
+        """Drop every pj object on this thread, then libDestroy."""
+        for leg in list(self._legs.values()):
+            if not leg.ended and not leg.hidden:
+                # Stopped without DISCONNECTED (timeout): still tell the app it ended.
+                self._emit(LegEnded(leg.leg_id, 0, "engine stopped", False))
+            self._release_media(leg)
+            leg.call = None
+        self._legs.clear()
+        self._reap.clear()
+        with self._visible_lock:
+            self._visible.clear()
+        if self._acc is not None:
+            try:
+                self._acc.shutdown()
+            except pj.Error:
+                pass
+            self._acc = None
+        ep = self._ep
+        self._ep = None
+        if ep is not None:
+            try:
+                ep.libDestroy()
+            except pj.Error as exc:
+                log.warning("libDestroy: %s", _pj_error_text(exc))
+        # Anything still queued after libDestroy can only fail.
+        while True:
+            try:
+                item = self._cmd_q.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[1].set_exception(SipEngineError("SIP engine stopped"))
+
+    # ------------------------------------------------------------------ pj callbacks (pj thread)
+
+    def _on_incoming(self, acc: _Account, prm: pj.OnIncomingCallParam) -> None:
+        """Screen the INVITE's source, then report it as LegIncoming (no auto-answer)."""
+        source = str(prm.rdata.srcAddress)
+        leg_id = self._new_leg_id("in")
+        call = _Call(self, acc, leg_id, prm.callId)
+        # Keep the Call referenced before anything else: a collected Call answers 603.
+        leg = _Leg(leg_id=leg_id, call=call, outgoing=False, source=source, hidden=True)
+        self._legs[leg_id] = leg
+        with self._rules_lock:
+            rules = self._rules
+        if not _source_allowed(rules, source):
+            self._refuse(leg, 403, "Forbidden")
+            return
+        if self._visible_count() >= self._effective_max:
+            self._refuse(leg, 486, "Busy Here")
+            return
+        from_value, to_value, call_id = self._incoming_identity(call, prm)
+        leg.hidden = False
+        with self._visible_lock:
+            self._visible.add(leg_id)
+        self._emit(
+            LegIncoming(
+                leg_id=leg_id,
+                source=source,
+                from_user=parse_sip_user(from_value),
+                from_uri=parse_uri(from_value),
+                to_user=parse_sip_user(to_value),
+                to_uri=parse_uri(to_value),
+                call_id_header=call_id,
+            )
+        )
+
+    def _incoming_identity(
+        self, call: _Call, prm: pj.OnIncomingCallParam
+    ) -> tuple[str, str, str]:
+        """From, To and Call-ID of an incoming call (CallInfo, falling back to the raw INVITE)."""
+        try:
+            ci = call.getInfo()
+            return str(ci.remoteUri), str(ci.localUri), str(ci.callIdString)
+        except pj.Error:
+            pass
+        headers = _raw_headers(str(prm.rdata.wholeMsg))
+        return headers.get("from", ""), headers.get("to", ""), headers.get("call-id", "")
+
+    def _refuse(self, leg: _Leg, code: int, reason: str) -> None:
+        """Answer an unwanted INVITE with a final code at once so its slot frees immediately."""
+        leg.local_end = True
+        self._emit(InviteRejected(leg.source, code, reason))
+        op = pj.CallOpParam()
+        op.statusCode = code
+        op.reason = reason
+        assert leg.call is not None
+        leg.call.hangup(op)  # may deliver DISCONNECTED synchronously; leg is registered
+
+    def _on_pj_rejected(self, prm: pj.OnRejectedIncomingCallParam) -> None:
+        """pjsua refused an INVITE by itself (no slot, bad SDP...): report InviteRejected."""
+        try:
+            source = str(prm.rdata.srcAddress)
+        except Exception:  # noqa: BLE001 - rdata may be unusable for garbage INVITEs
+            source = ""
+        self._emit(InviteRejected(source, int(prm.statusCode), str(prm.reason)))
+
+    def _on_call_state(self, call: _Call) -> None:
+        """Translate a pjsua call state into Leg* events."""
+        leg = self._legs.get(call.leg_id)
+        if leg is None or leg.ended:
+            return
+        try:
+            ci = call.getInfo()
+        except pj.Error:
+            return  # tearing down; DISCONNECTED will follow or teardown reports it
+        state = ci.state
+        if state == pj.PJSIP_INV_STATE_EARLY and leg.outgoing and not leg.ringing_sent:
+            if ci.lastStatusCode in (180, 183):
+                leg.ringing_sent = True
+                self._emit(LegRinging(leg.leg_id))
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED and not leg.answered_sent:
+            leg.answered_sent = True
+            if not leg.hidden:
+                self._emit(LegAnswered(leg.leg_id))
+        elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            leg.ended = True
+            leg.media_active = False
+            # Dropping the Call inside its own callback would free the object under pjsua2's
+            # feet: the pj loop reaps it once this callback has returned.
+            self._reap.append(leg.leg_id)
+            if not leg.hidden:
+                with self._visible_lock:
+                    self._visible.discard(leg.leg_id)
+                self._emit(
+                    LegEnded(
+                        leg.leg_id, int(ci.lastStatusCode), str(ci.lastReason), not leg.local_end
+                    )
+                )
+
+    def _on_media_state(self, call: _Call) -> None:
+        """Note whether audio is up and (re)apply the leg's player/bridge/recorder."""
+        leg = self._legs.get(call.leg_id)
+        if leg is None or leg.ended:
+            return
+        leg.media_active = self._audio_media(leg) is not None
+        if leg.media_active:
+            self._apply_media(leg)
+
+    # ------------------------------------------------------------------ media helpers (pj thread)
+
+    def _audio_media(self, leg: _Leg) -> pj.AudioMedia | None:
+        """The leg's active audio media, or None (guarded: getInfo raises while tearing down)."""
+        if leg.call is None or leg.ended:
+            return None
+        try:
+            ci = leg.call.getInfo()
+            for media in ci.media:
+                if (
+                    media.type == pj.PJMEDIA_TYPE_AUDIO
+                    and media.status
+                    in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
+                    and media.audioConfSlot >= 0
+                ):
+                    return leg.call.getAudioMedia(media.index)
+        except pj.Error:
+            return None
+        return None
+
+    def _apply_media(self, leg: _Leg) -> None:
+        """Create/connect what the leg should have: player, bridge links, recorder."""
+        am = self._audio_media(leg)
+        if am is None:
+            return
+        if leg.play_path is not None:
+            if leg.player is None:
+                player = pj.AudioMediaPlayer()
+                options = 0 if leg.play_loop else pj.PJMEDIA_FILE_NO_LOOP
+                player.createPlayer(leg.play_path, options)
+                leg.player = player
+            leg.player.startTransmit(am)
+        for peer_id in leg.peers:
+            peer = self._legs.get(peer_id)
+            if peer is None:
+                continue
+            peer_am = self._audio_media(peer)
+            if peer_am is not None:
+                am.startTransmit(peer_am)
+                peer_am.startTransmit(am)
+        if leg.record_path is not None:
+            if leg.recorder is None:
+                recorder = pj.AudioMediaRecorder()
+                recorder.createRecorder(leg.record_path)
+                leg.recorder = recorder
+            am.startTransmit(leg.recorder)
+
+    def _drop_player(self, leg: _Leg) -> None:
+        """Disconnect and destroy the leg's player."""
+        player, leg.player = leg.player, None
+        leg.play_path = None
+        if player is None:
+            return
+        am = self._audio_media(leg)
+        if am is not None:
+            try:
+                player.stopTransmit(am)
+            except pj.Error:
+                pass
+        del player  # ~AudioMediaPlayer on the pj thread
+
+    def _drop_recorder(self, leg: _Leg) -> None:
+        """Disconnect and destroy the leg's recorder (finalises the WAV header)."""
+        recorder, leg.recorder = leg.recorder, None
+        leg.record_path = None
+        if recorder is None:
+            return
+        am = self._audio_media(leg)
+        if am is not None:
+            try:
+                am.stopTransmit(recorder)
+            except pj.Error:
+                pass
+        del recorder
+
+    def _unlink(self, leg: _Leg, peer: _Leg) -> None:
+        """Remove the bridge link between two legs, both directions."""
+        leg.peers.discard(peer.leg_id)
+        peer.peers.discard(leg.leg_id)
+        am, peer_am = self._audio_media(leg), self._audio_media(peer)
+        if am is not None and peer_am is not None:
+            for src, dst in ((am, peer_am), (peer_am, am)):
+                try:
+                    src.stopTransmit(dst)
+                except pj.Error:
+                    pass
+
+    def _release_media(self, leg: _Leg) -> None:
+        """Release a leg's player, recorder and bridge links."""
+        for peer_id in list(leg.peers):
+            peer = self._legs.get(peer_id)
+            if peer is not None:
+                self._unlink(leg, peer)
+        leg.peers.clear()
+        try:
+            self._drop_player(leg)
+        except pj.Error:
+            pass
+        try:
+            self._drop_recorder(leg)
+        except pj.Error:
+            pass
+
+    def _reap_legs(self) -> None:
+        """Release media and drop the Call of legs that reached DISCONNECTED."""
+        while self._reap:
+            leg_id = self._reap.pop()
+            leg = self._legs.pop(leg_id, None)
+            if leg is None:
+                continue
+            self._release_media(leg)
+            leg.call = None  # last reference: ~Call runs here, on the pj thread
+
+    def _visible_count(self) -> int:
+        """Number of live, reported legs (incoming and outgoing)."""
+        with self._visible_lock:
+            return len(self._visible)
+
+    # ------------------------------------------------------------------ command bodies (pj thread)
+
+    def _leg(self, leg_id: str) -> _Leg:
+        """Return a live, reported leg or raise UnknownLegError."""
+        leg = self._legs.get(leg_id)
+        if leg is None or leg.hidden or leg.ended:
+            raise UnknownLegError(f"unknown or ended leg {leg_id!r}")
+        return leg
+
+    def _do_answer(self, leg_id: str, code: int) -> None:
+        """Send 180/183/200 on an incoming leg."""
+        leg = self._leg(leg_id)
+        if leg.outgoing:
+            raise SipEngineError(f"leg {leg_id} is outgoing; only incoming legs can be answered")
+        assert leg.call is not None
+        op = pj.CallOpParam(True)
+        op.statusCode = code
+        op.opt.audioCount = 1
+        op.opt.videoCount = 0
+        leg.call.answer(op)
+
+    def _do_hangup(self, leg_id: str, code: int) -> None:
+        """Hang up/refuse a leg; code 0 lets pjsua pick (BYE / CANCEL / 603)."""
+        leg = self._leg(leg_id)
+        assert leg.call is not None
+        leg.local_end = True
+        op = pj.CallOpParam()
+        if code:
+            op.statusCode = code
+        leg.call.hangup(op)
+
+    def _do_dial(self, uri: str, from_user: str, leg_id: str) -> str:
+        """Create an outgoing Call on the local account."""
+        if leg_id in self._legs:
+            raise SipEngineError(f"leg id {leg_id!r} already in use")
+        if self._visible_count() >= self._effective_max:
+            raise SipEngineError(f"all {self._effective_max} call slots are in use")
+        if self._acc is None or self._ep is None:
+            raise SipEngineError("SIP engine is not running")
+        if self._ep.utilVerifySipUri(uri) != 0:
+            raise SipEngineError(f"not a valid SIP URI: {uri!r}")
+        call = _Call(self, self._acc, leg_id)
+        leg = _Leg(leg_id=leg_id, call=call, outgoing=True, source="")
+        # Register before makeCall: pjsua may run callbacks inside makeCall itself.
+        self._legs[leg_id] = leg
+        with self._visible_lock:
+            self._visible.add(leg_id)
+        op = pj.CallOpParam(True)
+        op.opt.audioCount = 1
+        op.opt.videoCount = 0
+        if from_user:
+            op.txOption.localUri = f"sip:{from_user}@{self._uri_host()}:{self._bound_port}"
+        try:
+            call.makeCall(uri, op)
+        except pj.Error:
+            self._legs.pop(leg_id, None)
+            leg.call = None
+            with self._visible_lock:
+                self._visible.discard(leg_id)
+            raise
+        return leg_id
+
+    def _do_play(self, leg_id: str, wav_path: str, loop: bool) -> None:
+        """Replace the leg's player; connect at once if media is up, else on media-up."""
+        leg = self._leg(leg_id)
+        self._drop_player(leg)
+        # Open the file now so a bad path fails this command instead of a later callback.
+        player = pj.AudioMediaPlayer()
+        player.createPlayer(wav_path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
+        leg.player = player
+        leg.play_path = wav_path
+        leg.play_loop = loop
+        self._apply_media(leg)
+
+    def _do_stop_play(self, leg_id: str) -> None:
+        """Drop the leg's player."""
+        self._drop_player(self._leg(leg_id))
+
+    def _do_bridge(self, leg_a: str, leg_b: str) -> None:
+        """Record the a<->b link and connect it once both legs have audio."""
+        if leg_a == leg_b:
+            raise SipEngineError("cannot bridge a leg to itself")
+        a, b = self._leg(leg_a), self._leg(leg_b)
+        self._drop_player(a)
+        self._drop_player(b)
+        a.peers.add(leg_b)
+        b.peers.add(leg_a)
+        self._apply_media(a)
+
+    def _do_unbridge(self, leg_a: str, leg_b: str) -> None:
+        """Remove the a<->b link."""
+        self._unlink(self._leg(leg_a), self._leg(leg_b))
+
+    def _do_record(self, leg_id: str, wav_path: str) -> None:
+        """Start recording the leg's received audio (replaces a running recording)."""
+        leg = self._leg(leg_id)
+        self._drop_recorder(leg)
+        recorder = pj.AudioMediaRecorder()
+        recorder.createRecorder(wav_path)
+        leg.recorder = recorder
+        leg.record_path = wav_path
+        self._apply_media(leg)
+
+    def _do_stop_record(self, leg_id: str) -> None:
+        """Stop the leg's recording."""
+        self._drop_recorder(self._leg(leg_id))
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _pj_error_text(exc: BaseException) -> str:
+    """Readable text of a pj.Error (its str() is often empty)."""
+    try:
+        info = exc.info()  # type: ignore[attr-defined]
+        if info:
+            return str(info).strip()
+    except Exception:  # noqa: BLE001
+        pass
+    return str(exc) or exc.__class__.__name__
+
+
+def _port_of(address: str) -> int:
+    """Port of an 'ip:port' / '[v6]:port' string."""
+    return int(address.rsplit(":", 1)[1])
+
+
+def _raw_headers(message: str) -> dict[str, str]:
+    """First value of each header of a raw SIP message, keys lower-cased (compact forms too)."""
+    compact = {"f": "from", "t": "to", "i": "call-id"}
+    headers: dict[str, str] = {}
+    for line in message.split("\r\n\r\n", 1)[0].splitlines()[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = name.strip().lower()
+        key = compact.get(key, key)
+        headers.setdefault(key, value.strip())
+    return headers
+
+
+@atexit.register
+def _stop_running_engine_at_exit() -> None:
+    """Stop a forgotten engine so libDestroy runs on its own thread before exit."""
+    engine = _RUNNING_ENGINE
+    if engine is not None:
+        try:
+            engine.stop()
+        except Exception:  # noqa: BLE001
+            log.exception("stopping the SIP engine at exit failed")

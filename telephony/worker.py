@@ -1,0 +1,368 @@
+"""The telephony worker: glues the SIP engine to the console's services and router.
+
+Everything that changes call state runs on one control thread (engine events, bus
+requests, ring timers arrive as messages), so the worker needs no locks and never holds
+one while the pj thread works.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from console.container import Hotline
+from console.events import (
+    Event,
+    agent_state_changed,
+    call_answer_requested,
+    call_answered,
+    call_arrived,
+    call_ended,
+    call_hangup_requested,
+    call_reject_requested,
+)
+from console.models import Agent
+from console.routing import CallRouter, QueuedCall
+from console.services import calls as call_svc
+from telephony.engine import (
+    EngineConfig,
+    InviteRejected,
+    LegAnswered,
+    LegEnded,
+    LegIncoming,
+    SipEngine,
+)
+from telephony.moh import ensure_moh_wav
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallCtx:
+    """One inbound call held by this worker."""
+
+    call_id: str
+    caller_leg: str
+    state: str = "queued"  # queued | connecting | connected | ended
+    qc: QueuedCall | None = None
+    agent_id: int | None = None
+    agent_leg: str | None = None
+
+
+def sip_source(contact: str) -> str | None:
+    """'host:port' (or 'host') an agent phone's INVITEs come from, from its SIP contact."""
+    if not contact:
+        return None
+    rest = contact.split(":", 1)[1] if contact.startswith(("sip:", "sips:")) else contact
+    hostport = rest.split("@", 1)[-1].split(";", 1)[0].strip("<>")
+    parsed = urlsplit("//" + hostport)
+    if not parsed.hostname:
+        return None
+    return f"{parsed.hostname}:{parsed.port}" if parsed.port else parsed.hostname
+
+
+class TelephonyWorker:
+    """One pjsua2 process: answers trunk calls, queues them, bridges them to agents."""
+
+    def __init__(self, hotline: Hotline) -> None:
+        self._hl = hotline
+        s = hotline.settings
+        self._worker_id = s.worker_id
+        self._engine = SipEngine(
+            EngineConfig(
+                host=s.sip_host,
+                port=s.sip_port,
+                transports=tuple(s.sip_transports),
+                allowed_sources=tuple(s.trunk_sources),
+                max_calls=s.max_calls,
+            ),
+            self._from_engine,
+        )
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._calls: dict[str, CallCtx] = {}
+        self._legs: dict[str, str] = {}
+        self._contacts: dict[int, str] = {}
+        self.router = CallRouter(hotline, self._schedule)
+        self._thread = threading.Thread(target=self._run, name="hotline-call-control", daemon=True)
+        self._stopping = threading.Event()
+        self.inbound_limit = 1
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Recover from a crash, start SIP, then take events."""
+        self.recover()
+        self._moh = str(ensure_moh_wav(self._hl.settings.moh_path))
+        self._load_agent_phones()
+        self._engine.start()
+        # Each call bridged to a SIP phone needs a second slot for the agent leg.
+        self.inbound_limit = max(1, self._engine.effective_max_calls // 2)
+        self._hl.bus.subscribe(lambda ev: self._q.put(("bus", ev)))
+        self._thread.start()
+        log.info("telephony worker %s on %s", self._worker_id, self._engine.sip_address)
+
+    def stop(self) -> None:
+        """Hang up, close this worker's records, release the SIP stack."""
+        self._q.put(("stop", None))
+        self._thread.join(timeout=10)
+        self._engine.stop()
+        self.recover(reason="worker-stopped")
+
+    @property
+    def sip_port(self) -> int:
+        return self._engine.bound_port
+
+    @property
+    def effective_max_calls(self) -> int:
+        return self._engine.effective_max_calls
+
+    def recover(self, reason: str = "worker-restart") -> int:
+        """Close calls this worker left open; free agents still tied to them."""
+        with self._hl.sessions.begin() as s:
+            orphans = call_svc.close_orphans(s, self._worker_id, reason)
+            tied = [(c.id, c.agent_id) for c in orphans]
+        for call_id, agent_id in tied:
+            for live in self._hl.live.agents():
+                if live.call_id == call_id and live.state in ("ringing", "on_call"):
+                    self._hl.agents.transition(
+                        live.agent_id, "available", expect=["ringing", "on_call"], expect_call=call_id
+                    )
+            self._hl.bus.publish(call_ended(call_id=call_id, agent_id=agent_id, end_reason=reason))
+        return len(tied)
+
+    def _load_agent_phones(self) -> None:
+        with self._hl.sessions() as s:
+            self._contacts = {a.id: a.sip_contact for a in s.scalars(select(Agent)) if a.sip_contact}
+        phones = [p for p in (sip_source(c) for c in self._contacts.values()) if p]
+        self._engine.set_allowed_sources([*self._hl.settings.trunk_sources, *phones])
+
+    # -- control loop ----------------------------------------------------------------
+    def _from_engine(self, event: object) -> None:
+        self._q.put(("engine", event))
+
+    def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._seq), fn))
+
+    def _run(self) -> None:
+        while True:
+            timeout = None
+            if self._timers:
+                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            try:
+                kind, item = self._q.get(timeout=timeout)
+            except queue.Empty:
+                kind, item = "tick", None
+            if kind == "stop":
+                self._hangup_all()
+                return
+            try:
+                if kind == "engine":
+                    self._on_engine(item)
+                elif kind == "bus":
+                    self._on_bus(item)
+                elif kind == "call":
+                    item()
+            except Exception:
+                log.exception("call control failed on %s %r", kind, item)
+            now = time.monotonic()
+            while self._timers and self._timers[0][0] <= now:
+                _, _, fn = heapq.heappop(self._timers)
+                try:
+                    fn()
+                except Exception:
+                    log.exception("timer failed")
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run fn on the control thread (tests and admin actions)."""
+        self._q.put(("call", fn))
+
+    # -- engine events ---------------------------------------------------------------
+    def _on_engine(self, ev: object) -> None:
+        if isinstance(ev, LegIncoming):
+            self._incoming(ev)
+        elif isinstance(ev, LegAnswered):
+            self._leg_answered(ev.leg_id)
+        elif isinstance(ev, LegEnded):
+            self._leg_ended(ev)
+        elif isinstance(ev, InviteRejected):
+            log.info("INVITE from %s rejected: %s %s", ev.source, ev.status_code, ev.reason)
+
+    def _incoming(self, ev: LegIncoming) -> None:
+        caller_legs = sum(1 for c in self._calls.values() if c.state != "ended")
+        if caller_legs >= self.inbound_limit:
+            self._engine.reject(ev.leg_id, 486)
+            return
+        s = self._hl.settings
+        with self._hl.sessions.begin() as session:
+            call, q, pop = call_svc.open_inbound(
+                session, ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, self._worker_id,
+                s.country_code,
+            )
+            call_id, caller = call.id, call.caller_number
+            skill = q.skill if q else ""
+            ring, wrap = (q.ring_timeout_s, q.wrap_up_s) if q else (15, 60)
+            queue_id = q.id if q else None
+        ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id)
+        self._calls[call_id] = ctx
+        self._legs[ev.leg_id] = call_id
+        # The caller is answered by the system and hears music while waiting for an agent.
+        self._engine.answer(ev.leg_id, 200)
+        self._engine.play(ev.leg_id, self._moh, True)
+        self._hl.bus.publish(
+            call_arrived(
+                call_id=call_id, queue_id=queue_id, caller_number=caller,
+                worker_id=self._worker_id, at=time.time(),
+            )
+        )
+        pop["wait_started"] = time.time()
+        ctx.qc = QueuedCall(call_id, skill, ring, wrap, time.monotonic(), pop)
+        self.router.add(ctx.qc)
+
+    def _leg_answered(self, leg_id: str) -> None:
+        ctx = self._ctx(leg_id)
+        if ctx is None or leg_id != ctx.agent_leg or ctx.state != "connecting":
+            return
+        self._engine.bridge(ctx.caller_leg, leg_id)
+        self._connected(ctx)
+
+    def _connected(self, ctx: CallCtx) -> None:
+        assert ctx.agent_id is not None
+        ctx.state = "connected"
+        with self._hl.sessions.begin() as s:
+            call_svc.mark_answered(s, ctx.call_id, ctx.agent_id)
+        self._hl.agents.transition(
+            ctx.agent_id, "on_call", call_id=ctx.call_id, expect=["ringing"], expect_call=ctx.call_id
+        )
+        self._hl.bus.publish(
+            call_answered(call_id=ctx.call_id, agent_id=ctx.agent_id, answered_at=time.time())
+        )
+
+    def _leg_ended(self, ev: LegEnded) -> None:
+        ctx = self._ctx(ev.leg_id)
+        self._legs.pop(ev.leg_id, None)
+        if ctx is None or ctx.state == "ended":
+            return
+        if ev.leg_id == ctx.caller_leg:
+            if ctx.state == "queued":
+                self.router.remove(ctx.call_id)
+                self._end(ctx, "abandoned")
+            elif ctx.state == "connecting":
+                self._hangup(ctx.agent_leg)
+                if ctx.agent_id is not None:
+                    self._hl.agents.transition(
+                        ctx.agent_id, "available", expect=["ringing"], expect_call=ctx.call_id
+                    )
+                self._end(ctx, "abandoned")
+            else:
+                self._hangup(ctx.agent_leg)
+                self._end(ctx, "caller-hangup")
+        elif ev.leg_id == ctx.agent_leg:
+            if ctx.state == "connecting":
+                # The agent's phone did not pick up: she is set not ready, the call waits again.
+                agent_id = ctx.agent_id
+                assert agent_id is not None and ctx.qc is not None
+                ctx.state, ctx.agent_id, ctx.agent_leg = "queued", None, None
+                self._hl.agents.transition(
+                    agent_id, "not_ready", "phone_unreachable", expect=["ringing"],
+                    expect_call=ctx.call_id,
+                )
+                self._engine.play(ctx.caller_leg, self._moh, True)
+                self.router.requeue(ctx.qc, agent_id, "phone-unreachable")
+            elif ctx.state == "connected":
+                self._hangup(ctx.caller_leg)
+                self._end(ctx, "agent-hangup")
+
+    def _end(self, ctx: CallCtx, reason: str) -> None:
+        was_connected = ctx.state == "connected"
+        ctx.state = "ended"
+        with self._hl.sessions.begin() as s:
+            call_svc.mark_ended(s, ctx.call_id, reason)
+        wrap = ctx.qc.wrap_up_s if ctx.qc else 0
+        if was_connected and ctx.agent_id is not None:
+            self._hl.agents.transition(
+                ctx.agent_id, "wrap_up", call_id=ctx.call_id, expect=["on_call"], expect_call=ctx.call_id
+            )
+        self._hl.bus.publish(
+            call_ended(
+                call_id=ctx.call_id, agent_id=ctx.agent_id if was_connected else None,
+                end_reason=reason, wrap_up_s=wrap,
+            )
+        )
+        self._calls.pop(ctx.call_id, None)
+        for leg in (ctx.caller_leg, ctx.agent_leg):
+            if leg:
+                self._legs.pop(leg, None)
+
+    def _hangup(self, leg: str | None) -> None:
+        if leg:
+            self._engine.hangup(leg)
+
+    def _hangup_all(self) -> None:
+        for ctx in list(self._calls.values()):
+            self._hangup(ctx.caller_leg)
+            self._hangup(ctx.agent_leg)
+
+    def _ctx(self, leg_id: str) -> CallCtx | None:
+        call_id = self._legs.get(leg_id)
+        return self._calls.get(call_id) if call_id else None
+
+    # -- requests from the web -------------------------------------------------------
+    def _on_bus(self, ev: Event) -> None:
+        if isinstance(ev, agent_state_changed):
+            if ev.state == "available":
+                self.router.route()
+            return
+        if not isinstance(ev, call_answer_requested | call_reject_requested | call_hangup_requested):
+            return
+        ctx = self._calls.get(ev.call_id)
+        if ctx is None:
+            return  # another worker holds it
+        if isinstance(ev, call_answer_requested):
+            self._answer(ctx, ev.agent_id)
+        elif isinstance(ev, call_reject_requested):
+            self.router.reject(ev.call_id, ev.agent_id)
+        elif ctx.state == "connected" and ctx.agent_id == ev.agent_id:
+            self._hangup(ctx.caller_leg)
+            self._hangup(ctx.agent_leg)
+            self._end(ctx, "agent-hangup")
+
+    def _answer(self, ctx: CallCtx, agent_id: int) -> None:
+        qc = self.router.take(ctx.call_id, agent_id)
+        if qc is None or ctx.state != "queued":
+            return
+        ctx.state, ctx.agent_id = "connecting", agent_id
+        contact = self._contacts.get(agent_id)
+        if contact is None:
+            with self._hl.sessions() as s:
+                agent = s.get(Agent, agent_id)
+                contact = agent.sip_contact if agent else ""
+        if not contact:
+            # No SIP phone: the browser will carry the audio (next issue); the caller's
+            # music stops and the call counts as answered now.
+            self._engine.stop_play(ctx.caller_leg)
+            self._connected(ctx)
+            return
+        fut = self._engine.dial(contact, ctx.qc.pop.get("number", "") if ctx.qc else "")
+        try:
+            leg = fut.result(timeout=5)
+        except Exception:
+            log.exception("dialing agent %s at %s failed", agent_id, contact)
+            ctx.state, ctx.agent_id = "queued", None
+            self._hl.agents.transition(
+                agent_id, "not_ready", "phone_unreachable", expect=["ringing"], expect_call=ctx.call_id
+            )
+            self.router.requeue(qc, agent_id, "phone-unreachable")
+            return
+        ctx.agent_leg = leg
+        self._legs[leg] = ctx.call_id

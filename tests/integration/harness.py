@@ -1,0 +1,177 @@
+"""Real parts for call-flow tests: SIPp peers, a served node, a Socket.IO agent client."""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+class Sipp:
+    """One SIPp process on loopback, on ports it does not share with anything."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        self,
+        scenario: str,
+        *,
+        target: str | None = None,
+        calls: int = 1,
+        ip: str = "127.0.0.1",
+        port: int | None = None,
+        service: str = "10086",
+        keys: dict[str, str] | None = None,
+        timeout_s: int = 30,
+        rate: int = 10,
+        transport: str = "u1",
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        port = port or free_port()
+        keys = {"caller": "13800138000", **(keys or {})}
+        hold_ms = keys.pop("hold_ms", None)
+        if scenario == "caller.xml" and hold_ms:
+            scenario = "caller_hangup.xml"  # hangs up by itself after -d ms
+        cmd = [
+            "sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port),
+            "-mp", str(free_port()), "-m", str(calls), "-l", str(calls), "-r", str(rate),
+            "-s", service, "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s",
+            "-timeout_error", "-trace_err", "-trace_screen",
+        ]
+        if hold_ms:
+            cmd += ["-d", str(hold_ms)]
+        for k, v in keys.items():
+            cmd += ["-key", k, v]
+        if target:
+            cmd.append(target)
+        proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.procs.append(proc)
+        return proc, port
+
+    def wait(self, proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+    def stats(self, proc: subprocess.Popen[bytes]) -> str:
+        """Everything SIPp wrote about this run (screen dump and errors)."""
+        out = []
+        for f in sorted(self.workdir.glob(f"*_{proc.pid}_*")):
+            out.append(f.read_text(errors="replace"))
+        return "\n".join(out)
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=5)
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve a Flask(-SocketIO) app on a free loopback port; yields the base URL."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def login_session(base_url: str, username: str, password: str | None = None) -> requests.Session:
+    """A requests session logged in through the real login form."""
+    http = requests.Session()
+    html = http.get(f"{base_url}/login").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert token
+    r = http.post(
+        f"{base_url}/login",
+        data={"username": username, "password": password or username, "csrf_token": token.group(1)},
+        allow_redirects=False,
+    )
+    assert r.status_code == 302, r.text[:200]
+    page = http.get(f"{base_url}/").text
+    http.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return http
+
+
+class AgentClient:
+    """An agent as the browser is: logged-in HTTP session plus a Socket.IO connection."""
+
+    def __init__(self, base_url: str, username: str) -> None:
+        self.base_url = base_url
+        self.http = login_session(base_url, username)
+        self.events: queue.Queue[tuple[str, dict[str, Any], float]] = queue.Queue()
+        self.seen: list[tuple[str, dict[str, Any], float]] = []
+        self.sio = socketio.Client(reconnection=False)
+        for name in (
+            "snapshot", "agent_state_changed", "call_offered", "call_offer_withdrawn",
+            "call_answered", "call_ended", "call_wrapped",
+        ):
+            self.sio.on(name, self._handler(name))
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        self.sio.connect(base_url, headers={"Cookie": cookie, "User-Agent": str(self.http.headers["User-Agent"])}, transports=["websocket"])
+        self.wait_for("snapshot")
+
+    def _handler(self, name: str) -> Callable[[dict[str, Any]], None]:
+        def on(data: dict[str, Any]) -> None:
+            self.events.put((name, data, time.time()))
+
+        return on
+
+    def wait_for(
+        self, name: str, pred: Callable[[dict[str, Any]], bool] = lambda d: True, timeout: float = 15
+    ) -> dict[str, Any]:
+        for seen_name, data, _ in self.seen:
+            if seen_name == name and pred(data):
+                self.seen.remove((seen_name, data, _))
+                return data
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {name} within {timeout}s; seen {[s[0] for s in self.seen]}")
+            try:
+                item = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if item[0] == name and pred(item[1]):
+                return item[1]
+            self.seen.append(item)
+
+    def call(self, event: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = self.sio.call(event, data or {}, timeout=10)
+        assert isinstance(result, dict)
+        return result
+
+    def available(self) -> None:
+        assert self.call("set_state", {"state": "available"})["ok"]
+
+    def wrap_up(self, call_id: str, disposition: str = "resolved", tags: list[str] | None = None) -> requests.Response:
+        return self.http.post(
+            f"{self.base_url}/api/v1/calls/{call_id}/wrap-up",
+            json={"disposition": disposition, "tags": tags or [], "notes": "handled"},
+        )
+
+    def close(self) -> None:
+        self.sio.disconnect()
