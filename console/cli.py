@@ -91,7 +91,8 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
     if not web and settings.redis_url:
         from flask_socketio import SocketIO
 
-        writer = SocketIO(message_queue=settings.redis_url)
+        # Write-only: this process emits to browsers through the web processes' queue.
+        writer = SocketIO(message_queue=settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
         hl.bus.emit = lambda name, data, room: writer.emit(name, data, to=room)
     worker = None
     if telephony:

@@ -39,8 +39,9 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     if settings.redis_url:
-        bus = Publisher(RedisBus(settings.redis_url), emit)
-        live: LiveState = RedisLiveState(settings.redis_url)
+        prefix = settings.redis_prefix
+        bus = Publisher(RedisBus(settings.redis_url, channel=f"{prefix}:events"), emit)
+        live: LiveState = RedisLiveState(settings.redis_url, prefix=prefix)
     else:
         bus = Publisher(InProcessBus(), emit)
         live = InProcessLiveState()

@@ -19,6 +19,7 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file in data_dir
     redis_url: str = ""  # empty: bus and live state in process (single node)
+    redis_prefix: str = "hl"  # keys, bus channel and Socket.IO channel share it
     secret_key: str = ""  # empty: generated once and kept in data_dir
     web_host: str = "127.0.0.1"
     web_port: int = 5000

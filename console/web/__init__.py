@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, hotline: Hotline | None = None)
         app,
         async_mode="threading",
         message_queue=settings.redis_url or None,
+        channel=f"{settings.redis_prefix}:socketio",
         cors_allowed_origins=None,  # same origin only
         manage_session=False,
     )

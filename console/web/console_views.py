@@ -54,6 +54,7 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
         q = s.get(Queue, call.queue_id) if call.queue_id else None
         pop = customers.screen_pop(s, call.caller_number)
         pop["queue"] = {"id": q.id, "name": q.name} if q else None
+        pop["wait_started"] = call.arrived_at.timestamp()
         info = call_svc.call_dict(call)
         info["pop"] = pop
         info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
@@ -105,6 +106,7 @@ def me() -> Any:
             "reasons": list(r for r in NOT_READY_REASONS if r not in ("missed", "phone_unreachable")),
             "dispositions": dispositions,
             "i18n": table(current_user.language),
+            "timezone": hl().settings.timezone,
         }
     )
 
@@ -148,7 +150,20 @@ def create_customer() -> Any:
         from console.models import User
 
         user = s.get(User, current_user.id)
-        c = customers.create_customer(s, user, _json(), hotline.settings.country_code)
+        payload = _json()
+        c = customers.create_customer(s, user, payload, hotline.settings.country_code)
+        call_id = payload.get("call_id")
+        if call_id:
+            # A customer registered during a call becomes that call's customer (一户一档).
+            call = s.get(Call, str(call_id))
+            if call is None:
+                raise DomainError("call-not-found", status=404)
+            if current_user.role == "agent":
+                live = hotline.live.get_agent(_agent_id())
+                if call.agent_id != current_user.agent_id and (live is None or live.call_id != call.id):
+                    raise DomainError("call-not-offered", status=403)
+            if call.customer_id is None:
+                call.customer_id = c.id
         data = customers.customer_dict(s, c)
     return jsonify(data), 201
 

@@ -41,6 +41,7 @@ class Sipp:
         timeout_s: int = 30,
         rate: int = 10,
         transport: str = "u1",
+        duration_ms: int | None = None,
     ) -> tuple[subprocess.Popen[bytes], int]:
         port = port or free_port()
         keys = {"caller": "13800138000", **(keys or {})}
@@ -53,8 +54,8 @@ class Sipp:
             "-s", service, "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s",
             "-timeout_error", "-trace_err", "-trace_screen",
         ]
-        if hold_ms:
-            cmd += ["-d", str(hold_ms)]
+        if hold_ms or duration_ms:
+            cmd += ["-d", str(hold_ms or duration_ms)]
         for k, v in keys.items():
             cmd += ["-key", k, v]
         if target:

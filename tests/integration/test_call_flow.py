@@ -215,3 +215,54 @@ def test_more_calls_than_slots_get_486_and_nothing_sticks(node: Node, sipp: Sipp
         for _ in range(limit)
     ]
     assert [sipp.wait(p) for p in again] == [0] * limit
+
+
+TELEPHONY_SCENARIOS = Path(__file__).parent.parent / "telephony" / "scenarios"
+
+
+def test_agent_phone_hanging_up_ends_the_call_as_agent_hangup(
+    node: Node, sipp: Sipp, agents: dict[str, AgentClient]
+) -> None:
+    agent = agents["agent1"]
+    phone, _ = sipp.start(str(TELEPHONY_SCENARIOS / "uas_agent_bye.xml"), port=node.phones["agent1"], duration_ms=700)
+    agent.available()
+    caller, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "15011112222"})
+    offer = agent.wait_for("call_offered")
+    assert offer["pop"]["customers"][0]["grade"] == "D"
+    assert agent.call("answer", {"call_id": offer["call_id"]})["ok"]
+    ended = agent.wait_for("call_ended", lambda d: d["call_id"] == offer["call_id"])
+    assert ended["end_reason"] == "agent-hangup" and ended["agent_id"] == node.agent_id("agent1")
+    assert sipp.wait(caller) == 0 and sipp.wait(phone) == 0
+    state = agent.wait_for("agent_state_changed", lambda d: d["state"] == "wrap_up")
+    assert state["call_id"] == offer["call_id"]
+    r = agent.call("set_state", {"state": "available"})  # wrap-up must be finished first
+    assert r["ok"] is False and r["error"] == "agent-busy"
+
+
+def test_busy_agent_phone_puts_the_call_back_to_the_queue(
+    node: Node, sipp: Sipp, agents: dict[str, AgentClient]
+) -> None:
+    a1, a2 = agents["agent1"], agents["agent2"]
+    busy, _ = sipp.start(str(TELEPHONY_SCENARIOS / "uas_busy.xml"), port=node.phones["agent1"])
+    a1.available()
+    caller, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "18600001234", "hold_ms": "4000"})
+    offer = a1.wait_for("call_offered")
+    assert a1.call("answer", {"call_id": offer["call_id"]})["ok"]
+    withdrawn = a1.wait_for("call_offer_withdrawn")
+    assert withdrawn["reason"] == "phone-unreachable"
+    state = a1.wait_for("agent_state_changed", lambda d: d["state"] == "not_ready")
+    assert state["reason"] == "phone_unreachable"
+    a2.available()
+    again = a2.wait_for("call_offered")
+    assert again["call_id"] == offer["call_id"]
+    assert sipp.wait(caller) == 0
+    sipp.wait(busy)
+
+
+def test_socket_handshake_from_another_origin_is_refused(node: Node) -> None:
+    from tests.integration.harness import login_session
+
+    http = login_session(node.base_url, "agent1")
+    url = f"{node.base_url}/socket.io/?EIO=4&transport=polling"
+    assert http.get(url, headers={"Origin": node.base_url}).status_code == 200
+    assert http.get(url, headers={"Origin": "http://evil.example"}).status_code == 400

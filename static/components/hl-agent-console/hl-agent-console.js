@@ -1,0 +1,389 @@
+// The agent console: owns all state (agent, offer, call in hand, wrap-up, recent calls),
+// talks to the server (Socket.IO for live state, REST for records) and pushes plain data
+// down to its children, which signal back with CustomEvents.
+import { getJSON, postJSON, putJSON } from "../../lib/api.js";
+import { h, isTyping } from "../../lib/dom.js";
+import { t } from "../../lib/i18n.js";
+import * as ring from "../../lib/ring.js";
+import { loadMe } from "../../lib/session.js";
+import { LiveLink } from "../../lib/socket.js";
+import { ServerClock, toDate } from "../../lib/time.js";
+import "../hl-state-bar/hl-state-bar.js";
+import "../hl-call-card/hl-call-card.js";
+import "../hl-wrap-up/hl-wrap-up.js";
+import "../hl-recent-calls/hl-recent-calls.js";
+import "../hl-shortcut-help/hl-shortcut-help.js";
+
+const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped"];
+const BUSY = new Set(["ringing", "on_call", "wrap_up"]);
+
+// A benchmark (B1: offer → painted card) reads these.
+window.hlMetrics ??= { received: {}, painted: {} };
+const stamp = () => performance.timeOrigin + performance.now();
+
+export class HlAgentConsole extends HTMLElement {
+  state = {
+    me: null,
+    reasons: [],
+    dispositions: [],
+    link: "connecting",
+    agent: null,
+    offer: null, // {call_id, ring_timeout_s, offered_at, pop}
+    call: null, // {id, phase: on_call|wrap_up, pop, answeredAt, endedAt, limit, end_reason, caller_number}
+    pending: "", // answer | reject | hangup while waiting for the server
+    wrapError: null,
+    wrapBusy: false,
+    customerForm: {},
+    notice: null,
+    error: null,
+    recent: { items: [], loading: true, error: null },
+    muted: ring.isMuted(),
+  };
+  #els = null;
+  #link = null;
+  #snapshotTimer = null;
+  #noticeTimer = null;
+  #lastOfferId = null;
+
+  async connectedCallback() {
+    if (this.#els) return;
+    this.replaceChildren(h("p", { class: "hl-muted hl-loading" }, "…"));
+    let me;
+    try {
+      me = await loadMe();
+    } catch (err) {
+      this.replaceChildren(h("p", { class: "hl-error", role: "alert", "data-test": "error" }, err.message));
+      return;
+    }
+    this.state.me = me;
+    this.state.reasons = me.reasons || [];
+    this.state.dispositions = me.dispositions || [];
+    this.#render();
+    this.#listen();
+    this.#link = new LiveLink({
+      onEvent: (name, data) => this.#onEvent(name, data),
+      onSnapshot: (snap) => this.#applySnapshot(snap),
+      onStatus: (status) => this.#set({ link: status }),
+    }).connect(EVENTS);
+    this.#loadRecent();
+  }
+
+  // --- state --------------------------------------------------------------------------
+
+  #set(patch) {
+    Object.assign(this.state, patch);
+    this.#update();
+  }
+
+  #myAgent(data) {
+    return data && this.state.me && data.agent_id === this.state.me.user.agent_id;
+  }
+
+  #applySnapshot(snap) {
+    if (!snap || !("agent" in snap)) return;
+    const patch = { agent: snap.agent, offer: null, call: null, pending: "" };
+    if (snap.offer) patch.offer = snap.offer;
+    if (snap.call) {
+      const c = snap.call;
+      const phase = snap.agent?.state === "wrap_up" || c.status === "wrap_up" ? "wrap_up" : "on_call";
+      const keep = this.state.call?.id === c.id ? this.state.call : null;
+      patch.call = {
+        id: c.id, phase, pop: keep?.pop || c.pop, caller_number: c.caller_number, end_reason: c.end_reason,
+        answeredAt: (toDate(c.answered_at)?.getTime() ?? Date.now()) / 1000,
+        endedAt: (toDate(c.ended_at)?.getTime() ?? Date.now()) / 1000,
+        limit: c.wrap_up_limit_s || 0,
+      };
+    }
+    if (patch.call?.id !== this.state.call?.id) Object.assign(patch, { wrapError: null, customerForm: {} });
+    this.#set(patch);
+  }
+
+  // The call deltas that follow a busy state change normally arrive within milliseconds;
+  // if the page still disagrees with the agent's state a moment later (a delta was
+  // missed), it asks the server for the truth instead of guessing.
+  #resync() {
+    clearTimeout(this.#snapshotTimer);
+    this.#snapshotTimer = setTimeout(() => {
+      if (this.#consistent()) return;
+      this.#link.request("snapshot", {}).then((snap) => this.#applySnapshot(snap), () => {});
+    }, 500);
+  }
+
+  #consistent() {
+    const { agent, offer, call } = this.state;
+    const id = agent?.call_id;
+    switch (agent?.state) {
+      case "ringing":
+        return !!id && offer?.call_id === id;
+      case "on_call":
+        return !!id && call?.id === id && call.phase === "on_call";
+      case "wrap_up":
+        return !!id && call?.id === id && call.phase === "wrap_up";
+      default:
+        return !offer && !call;
+    }
+  }
+
+  #onEvent(name, data) {
+    if (!this.#myAgent(data) && !(name === "call_ended" && this.#knows(data?.call_id))) return;
+    const s = this.state;
+    switch (name) {
+      case "agent_state_changed": {
+        ServerClock.sample(data.since);
+        const patch = { agent: { ...(s.agent || {}), ...data } };
+        if (!BUSY.has(data.state)) {
+          patch.offer = null;
+          patch.pending = "";
+          if (s.call) patch.call = null;
+        } else {
+          this.#resync();
+        }
+        this.#set(patch);
+        break;
+      }
+      case "call_offered":
+        window.hlMetrics.received[data.call_id] ??= stamp();
+        this.#lastOfferId = data.call_id;
+        ServerClock.sample(data.offered_at);
+        this.#set({ offer: data, pending: "", call: null, notice: null });
+        break;
+      case "call_offer_withdrawn":
+        // The worker frees the agent before it publishes the withdrawal, so the offer may
+        // already be gone (cleared by agent_state_changed): still say why it went.
+        if (s.offer?.call_id === data.call_id || this.#lastOfferId === data.call_id) {
+          this.#set({ offer: s.offer?.call_id === data.call_id ? null : s.offer, pending: "" });
+          this.#notify(t("card.withdrawn." + data.reason));
+        }
+        break;
+      case "call_answered":
+        ServerClock.sample(data.answered_at);
+        if (s.offer?.call_id === data.call_id) {
+          this.#set({
+            offer: null, pending: "",
+            call: { id: data.call_id, phase: "on_call", pop: s.offer.pop, caller_number: s.offer.pop?.number, answeredAt: data.answered_at },
+          });
+        } else if (s.call?.id !== data.call_id) this.#resync();
+        break;
+      case "call_ended":
+        if (s.offer?.call_id === data.call_id && data.agent_id == null) {
+          // The caller left while it rang: no wrap-up for this agent.
+          this.#set({ offer: null, pending: "" });
+          this.#notify(t("card.withdrawn.caller-hangup"));
+        } else if (s.call?.id === data.call_id && this.#myAgent(data)) {
+          this.#set({
+            pending: "",
+            call: { ...s.call, phase: "wrap_up", end_reason: data.end_reason, endedAt: ServerClock.now(), limit: data.wrap_up_s || 0 },
+          });
+        } else if (this.#myAgent(data)) {
+          this.#resync();
+        }
+        break;
+      case "call_wrapped":
+        if (s.call?.id === data.call_id) this.#set({ call: null, wrapError: null, customerForm: {} });
+        this.#loadRecent();
+        break;
+    }
+  }
+
+  #knows(callId) {
+    return !!callId && (this.state.offer?.call_id === callId || this.state.call?.id === callId);
+  }
+
+  #notify(text, kind = "info") {
+    clearTimeout(this.#noticeTimer);
+    this.#set({ notice: text ? { text, kind } : null });
+    if (text) this.#noticeTimer = setTimeout(() => this.#set({ notice: null }), 8000);
+  }
+
+  #fail(err) {
+    this.#set({ error: err?.message || String(err) });
+  }
+
+  // --- actions --------------------------------------------------------------------------
+
+  async #setState(state, reason = "") {
+    this.#set({ error: null });
+    try {
+      const ack = await this.#link.request("set_state", { state, reason });
+      if (ack.agent) this.#set({ agent: ack.agent });
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  async #callAction(action, callId) {
+    if (!callId || this.state.pending) return;
+    this.#set({ pending: action, error: null });
+    try {
+      await this.#link.request(action, { call_id: callId });
+      // The outcome arrives as events (answered, withdrawn, ended); until then stay pending.
+    } catch (err) {
+      this.#set({ pending: "" });
+      this.#fail(err);
+    }
+  }
+
+  async #wrapUp(detail) {
+    if (this.state.wrapBusy) return;
+    this.#set({ wrapBusy: true, wrapError: null });
+    try {
+      await postJSON(`/api/v1/calls/${encodeURIComponent(detail.call_id)}/wrap-up`, {
+        disposition: detail.disposition, tags: detail.tags, notes: detail.notes,
+      });
+      this.#set({ wrapBusy: false, call: null, customerForm: {} });
+      this.#notify(t("wrapup.done"));
+      this.#loadRecent();
+    } catch (err) {
+      this.#set({ wrapBusy: false, wrapError: err.message });
+    }
+  }
+
+  async #saveCustomer({ id, payload }) {
+    this.#set({ customerForm: { saving: true } });
+    try {
+      const callId = this.state.call?.id ?? this.state.offer?.call_id;
+      const saved = id
+        ? await putJSON(`/api/v1/customers/${id}`, payload)
+        : await postJSON("/api/v1/customers", callId ? { ...payload, call_id: callId } : payload);
+      const swap = (pop) => {
+        if (!pop) return pop;
+        const others = (pop.customers || []).filter((c) => c.id !== saved.id);
+        return { ...pop, customers: [saved, ...others] };
+      };
+      const s = this.state;
+      this.#set({
+        customerForm: { saved: true },
+        offer: s.offer ? { ...s.offer, pop: swap(s.offer.pop) } : null,
+        call: s.call ? { ...s.call, pop: swap(s.call.pop) } : null,
+      });
+    } catch (err) {
+      this.#set({ customerForm: { error: err.message } });
+    }
+  }
+
+  async #loadRecent() {
+    this.#set({ recent: { ...this.state.recent, loading: true } });
+    try {
+      const page = await getJSON("/api/v1/agent/calls");
+      this.#set({ recent: { items: page.items || [], loading: false, error: null } });
+    } catch (err) {
+      this.#set({ recent: { ...this.state.recent, loading: false, error: err.message } });
+    }
+  }
+
+  // --- view -----------------------------------------------------------------------------
+
+  #listen() {
+    this.addEventListener("hl-set-state", (e) => this.#setState(e.detail.state, e.detail.reason));
+    this.addEventListener("hl-answer", (e) => this.#callAction("answer", e.detail.call_id));
+    this.addEventListener("hl-reject", (e) => this.#callAction("reject", e.detail.call_id));
+    this.addEventListener("hl-hangup", (e) => this.#callAction("hangup", e.detail.call_id));
+    this.addEventListener("hl-wrap-up", (e) => this.#wrapUp(e.detail));
+    this.addEventListener("hl-save-customer", (e) => this.#saveCustomer(e.detail));
+    this.addEventListener("hl-refresh-calls", () => this.#loadRecent());
+    this.addEventListener("hl-toggle-mute", () => this.#toggleMute());
+    this.addEventListener("hl-help", () => this.#els.help.toggle());
+    document.addEventListener("keydown", (e) => this.#onKey(e));
+    // Audio may only start after a user gesture; the first click or key unlocks it.
+    document.addEventListener("pointerdown", () => ring.unlock(), { once: true });
+    document.addEventListener("keydown", () => ring.unlock(), { once: true });
+  }
+
+  #toggleMute() {
+    const muted = !this.state.muted;
+    ring.setMuted(muted);
+    this.#set({ muted });
+  }
+
+  #onKey(e) {
+    const s = this.state;
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      if (s.call?.phase === "wrap_up") {
+        e.preventDefault();
+        this.#els.wrapUp.submit();
+      }
+      return;
+    }
+    const fkeys = { F2: ["available", ""], F3: ["not_ready", null], F4: ["offline", ""] };
+    if (e.key in fkeys && !e.ctrlKey && !e.altKey && !e.metaKey) {
+      e.preventDefault(); // F3 would open the browser's find bar
+      if (e.repeat) return;
+      const [state, reason] = fkeys[e.key];
+      this.#setState(state, reason ?? this.#els.stateBar.reason);
+      return;
+    }
+    if (e.ctrlKey || e.altKey || e.metaKey || e.repeat || isTyping(e.target)) return;
+    const key = e.key.toLowerCase();
+    if (key === "a" && s.offer) this.#callAction("answer", s.offer.call_id);
+    else if (key === "r" && s.offer) this.#callAction("reject", s.offer.call_id);
+    else if (key === "h" && s.call?.phase === "on_call") this.#callAction("hangup", s.call.id);
+    else if (key === "m") this.#toggleMute();
+    else if (e.key === "?") this.#els.help.toggle();
+    else return;
+    e.preventDefault();
+  }
+
+  #render() {
+    const els = {
+      stateBar: document.createElement("hl-state-bar"),
+      card: document.createElement("hl-call-card"),
+      wrapUp: document.createElement("hl-wrap-up"),
+      recent: document.createElement("hl-recent-calls"),
+      help: document.createElement("hl-shortcut-help"),
+      idle: h("div", { class: "hl-idle", "data-test": "idle" }),
+      notice: h("p", { class: "hl-notice", role: "status", "data-test": "notice" }),
+      error: h("p", { class: "hl-error hl-banner", role: "alert", "data-test": "error", onclick: () => this.#set({ error: null }) }),
+    };
+    this.#els = els;
+    this.replaceChildren(
+      els.stateBar,
+      els.error,
+      els.notice,
+      h("div", { class: "hl-console-grid" },
+        h("div", { class: "hl-console-main" }, els.card, els.wrapUp, els.idle),
+        h("aside", { class: "hl-console-side" }, els.recent)),
+      els.help);
+    this.#update();
+  }
+
+  #update() {
+    const els = this.#els;
+    if (!els) return;
+    const s = this.state;
+    const labels = Object.fromEntries(s.dispositions.map((d) => [d.code, d.label]));
+    els.stateBar.data = { agent: s.agent, reasons: s.reasons, link: s.link, muted: s.muted };
+    this.dataset.state = s.agent?.state || "offline";
+
+    let card = null;
+    if (s.offer) {
+      card = { mode: "ringing", callId: s.offer.call_id, pop: s.offer.pop, ringTimeout: s.offer.ring_timeout_s, offeredAt: s.offer.offered_at };
+    } else if (s.call?.phase === "on_call") {
+      card = { mode: "on_call", callId: s.call.id, pop: s.call.pop, answeredAt: s.call.answeredAt };
+    }
+    if (card) Object.assign(card, { busy: s.pending, dispositionLabels: labels, customerForm: s.customerForm });
+    els.card.data = card;
+    els.card.hidden = !card;
+    if (s.offer && !window.hlMetrics.painted[s.offer.call_id]) {
+      const id = s.offer.call_id;
+      requestAnimationFrame(() => { window.hlMetrics.painted[id] ??= stamp(); });
+    }
+    if (s.offer && s.agent?.state !== "offline") ring.start();
+    else ring.stop();
+
+    const wrap = s.call?.phase === "wrap_up" ? s.call : null;
+    els.wrapUp.data = wrap ? { call: wrap, dispositions: s.dispositions, error: s.wrapError, busy: s.wrapBusy, customerForm: s.customerForm } : null;
+    els.wrapUp.hidden = !wrap;
+
+    els.idle.hidden = !!(card || wrap);
+    const st = s.agent?.state || "offline";
+    els.idle.textContent = st === "available" ? t("card.waiting") : t("card.idle." + (st === "not_ready" ? "not_ready" : "offline"));
+
+    els.notice.textContent = s.notice?.text || "";
+    els.notice.hidden = !s.notice;
+    els.error.textContent = s.error || "";
+    els.error.hidden = !s.error;
+    els.recent.data = { ...s.recent, dispositionLabels: labels };
+  }
+}
+
+customElements.define("hl-agent-console", HlAgentConsole);

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIO
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from console.container import Hotline, build
+from console.demo import seed
+from console.events import Event
+from console.web import create_app
+from tests.conftest import free_port, make_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    hotline: Hotline
+    app: Flask
+    socketio: SocketIO
+    events: list[Event] = field(default_factory=list)
+    _seen: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, event: Event) -> None:
+        with self._seen:
+            self.events.append(event)
+            self._seen.notify_all()
+
+    def wait_for_event(self, name: str, timeout: float = 5.0, **match: object) -> Event:
+        """The first bus event with this name (and these field values), waiting for it."""
+
+        def found() -> Event | None:
+            for ev in self.events:
+                if ev.name == name and all(getattr(ev, k, None) == v for k, v in match.items()):
+                    return ev
+            return None
+
+        with self._seen:
+            if not self._seen.wait_for(lambda: found() is not None, timeout=timeout):
+                raise AssertionError(f"no {name} {match} on the bus; saw {[e.name for e in self.events]}")
+            ev = found()
+            assert ev is not None
+            return ev
+
+
+def _wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port}")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
+    hotline = build(make_settings(tmp_path, sqlite_url))
+    with hotline.sessions.begin() as s:
+        seed(s)
+    hotline.agents.load_agents()
+    app, socketio = create_app(hotline.settings, hotline)
+    port = free_port()
+    # What socketio.run() does in threading mode (Werkzeug, threaded), but through
+    # make_server so that teardown can shut the server down instead of leaking it.
+    server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    _wait_port(port)
+    live = LiveServer(f"http://127.0.0.1:{port}", hotline, app, socketio)
+    hotline.bus.subscribe(live.record)
+    try:
+        yield live
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+        hotline.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian chromium package")
+    with sync_playwright() as pw:
+        # The pages mark stable test hooks with data-test (see static/components/).
+        pw.selectors.set_test_id_attribute("data-test")
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
+    ctx.set_default_timeout(5000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda err: errors.append(str(err)))
+    yield p
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def login(page: Page) -> Callable[[str], Page]:
+    """Sign in through the real login form (password = username in the demo data)."""
+
+    def do(username: str) -> Page:
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", username)
+        page.click("#login")
+        page.wait_for_load_state("domcontentloaded")
+        return page
+
+    return do
