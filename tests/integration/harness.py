@@ -136,7 +136,10 @@ class AgentClient:
 
     def _handler(self, name: str) -> Callable[[dict[str, Any]], None]:
         def on(data: dict[str, Any]) -> None:
-            self.events.put((name, data, time.time()))
+            now = time.time()
+            if isinstance(data, dict):
+                data = {**data, "_received_at": now}
+            self.events.put((name, data, now))
 
         return on
 
