@@ -132,6 +132,16 @@ def test_socket_events_stop_after_logout(web: tuple[Flask, SocketIO]) -> None:
     assert result is None or result.get("ok") is False
 
 
+def test_logout_takes_an_available_agent_offline(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+    app, socketio = web
+    c = login(app.test_client(), "agent1")
+    sio = socketio.test_client(app, flask_test_client=c)
+    assert sio.emit("set_state", {"state": "available"}, callback=True)["ok"]
+    agent_id = sio.emit("snapshot", callback=True)["agent"]["agent_id"]
+    c.post("/logout", data={"csrf_token": csrf(c, "/agent")})
+    assert hotline.live.get_agent(agent_id).state == "offline"
+
+
 def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
     app, _ = web
     c = login(app.test_client(), "agent1")

@@ -110,10 +110,15 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    # Read the user before revoking: afterwards the session no longer loads it.
+    agent_id = getattr(current_user, "agent_id", None)
     token = session.get("token")
     if token:
         with _hotline().sessions.begin() as s:
             users.revoke_login_session(s, token)
+    if agent_id is not None:
+        # A signed-out agent must not be offered calls; busy agents keep their call.
+        _hotline().agents.transition(agent_id, "offline", expect=["available", "not_ready"])
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

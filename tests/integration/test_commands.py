@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from tests.conftest import free_port
+from tests.integration.harness import AgentClient
+from tests.integration.test_call_flow import wait_until
+
+
+def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly(tmp_path: Path) -> None:
+    web_port, sip_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "var")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "demo", "--web-port", str(web_port), "--sip-port", str(sip_port)],
+            env=env, stdout=out, stderr=out,
+        )
+    try:
+        wait_until(lambda: b"web: http" in log.read_bytes() or proc.poll() is not None, 60)
+        assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
+        base = f"http://127.0.0.1:{web_port}"
+        wait_until(lambda: _up(base), 20)
+        agent = AgentClient(base, "agent1")  # demo data is there: the demo agent can log in
+        agent.available()
+        dial = subprocess.run(
+            [sys.executable, "-m", "console.cli", "dial", "13800138000", "--target", f"127.0.0.1:{sip_port}",
+             "--to", "10086", "--duration", "1.5"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert dial.returncode == 0, dial.stdout[-1000:] + dial.stderr[-2000:]
+        assert "final status 200" in dial.stdout
+        offer = agent.wait_for("call_offered")
+        assert offer["pop"]["customers"][0]["name"] == "张伟"
+        agent.wait_for("call_offer_withdrawn", lambda d: d["reason"] == "caller-hangup")
+        agent.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, log.read_text(errors="replace")[-2000:]
+    assert (tmp_path / "var" / "hotline.db").exists()
+
+
+def _up(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/login", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
