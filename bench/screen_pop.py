@@ -1,9 +1,10 @@
 """B1 screen pop: INVITE sent by SIPp → the agent's Socket.IO client has the offer → the
 agent's Chromium page has painted the card with the customer record.
 
-Starts a single node on loopback (SQLite, pjsua2 worker, web server), two agents each
-with a Socket.IO client and a Chromium page, and measures one call at a time and then
-every inbound slot of the worker busy at once. Run: `python -m bench.screen_pop`.
+Starts a single node (`hotline run`: SQLite or --database-url, pjsua2 worker, web server)
+in its own process on loopback, four browser agents
+each with a Socket.IO client and a Chromium page, and measures one call at a time and then
+every call slot of the worker busy at once. Run: `python -m bench.screen_pop`.
 """
 
 from __future__ import annotations
@@ -12,25 +13,22 @@ import argparse
 import datetime as dt
 import os
 import platform
-import statistics
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from sqlalchemy import select
 
 from console.container import build
 from console.db import upgrade
 from console.demo import seed
 from console.models import Customer, CustomerPhone
+from console.services.users import create_user
 from console.settings import Settings
-from console.web import create_app
-from telephony.worker import TelephonyWorker
-from tests.integration.harness import SCENARIOS, AgentClient, serve
+from tests.integration.harness import SCENARIOS, AgentClient
 from tests.conftest import free_port
 
 CHROMIUM_ARGS = [
@@ -61,22 +59,32 @@ def pct(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def invite_sent_at(workdir: Path, pid: int) -> float:
-    """Wall-clock time SIPp sent the INVITE, from its message trace."""
+def invites_sent(workdir: Path, pid: int) -> dict[str, float]:
+    """Wall-clock time SIPp sent each INVITE, by caller number, from its message trace."""
     log = next(workdir.glob(f"*_{pid}_messages.log"))
-    lines = log.read_text(errors="replace").splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("-----") and i + 3 < len(lines) and lines[i + 3].startswith("INVITE "):
-            stamp = line.strip("- ").strip()
-            return dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
-    raise RuntimeError(f"no INVITE in {log}")
+    sent: dict[str, float] = {}
+    for block in log.read_text(errors="replace").split("----------------------------------------------- ")[1:]:
+        head, _, body = block.partition("\n")
+        if "message sent" not in body.split("\n", 1)[0] or "\nINVITE " not in body:
+            continue
+        caller = body.split('From: "', 1)[1].split('"', 1)[0]
+        sent.setdefault(caller, dt.datetime.strptime(head.strip(), "%Y-%m-%d %H:%M:%S.%f").timestamp())
+    return sent
 
 
-def place(workdir: Path, target: str, caller: str, hold_ms: int) -> subprocess.Popen[bytes]:
+def place(workdir: Path, target: str, callers: list[str], hold_ms: int) -> subprocess.Popen[bytes]:
+    """One SIPp process placing one call per caller, all at once."""
+    scenario = workdir / "callers.xml"
+    if not scenario.exists():
+        text = (SCENARIOS / "caller_hangup.xml").read_text().replace("[caller]", "[field0]")
+        scenario.write_text(text)
+    inf = workdir / f"callers-{callers[0]}.csv"
+    inf.write_text("SEQUENTIAL\n" + "".join(f"{c};\n" for c in callers))
+    n = len(callers)
     cmd = [
-        "sipp", "-sf", str(SCENARIOS / "caller_hangup.xml"), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port()), "-m", "1", "-s", "10086", "-nostdin", "-timeout", "20s",
-        "-d", str(hold_ms), "-trace_msg", "-key", "caller", caller, target,
+        "sipp", "-sf", str(scenario), "-inf", str(inf), "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mp", str(free_port()), "-m", str(n), "-l", str(n), "-r", "1000", "-s", "10086",
+        "-nostdin", "-timeout", "20s", "-d", str(hold_ms), "-trace_msg", target,
     ]
     return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -84,35 +92,58 @@ def place(workdir: Path, target: str, caller: str, hold_ms: int) -> subprocess.P
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=40, help="rounds per scenario")
+    ap.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = ap.parse_args()
 
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="hotline-b1-"))
-    url = f"sqlite:///{tmp / 'b1.db'}"
+    url = args.database_url or f"sqlite:///{tmp / 'b1.db'}"
     upgrade(url)
     settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", sip_port=free_port(), worker_id="b1")
     hl = build(settings)
+    agents = ["agent1", "agent2", "agent3", "agent4"]
     with hl.sessions.begin() as s:
         seed(s)
+        for name in agents[2:]:
+            create_user(s, name, name, "agent", name, skills=["support"])
         # One customer per test caller, so every pop carries a real record.
         for i in range(20):
             c = Customer(name=f"客户{i:02d}", grade="ABCD"[i % 4])
             c.phones = [CustomerPhone(number=f"+86139000100{i:02d}")]
             s.add(c)
-    hl.agents.load_agents()
-    app, _ = create_app(settings, hl)
-    worker = TelephonyWorker(hl)
-    worker.start()
-    target = f"127.0.0.1:{worker.sip_port}"
-    slots = worker.inbound_limit
+    hl.close()
+    # The node runs in its own process, as `hotline run` does, so the measuring clients
+    # here do not share its interpreter lock.
+    web_port = free_port()
+    log = tmp / "node.log"
+    env = {
+        **os.environ,
+        "HOTLINE_DATA_DIR": str(tmp),
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_SECRET_KEY": "bench",
+        "HOTLINE_SIP_PORT": str(settings.sip_port),
+        "HOTLINE_WEB_PORT": str(web_port),
+        "HOTLINE_WORKER_ID": "b1",
+    }
+    node = subprocess.Popen([sys.executable, "-m", "console.cli", "run"], env=env,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"web: http" not in log.read_bytes():
+        if node.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text(errors="replace")[-3000:])
+        time.sleep(0.1)
+    time.sleep(0.5)
+    base_url = f"http://127.0.0.1:{web_port}"
+    target = f"127.0.0.1:{settings.sip_port}"
+    slots = int(log.read_text().split("(max ", 1)[1].split(" ", 1)[0])
     results: dict[str, dict[str, list[float]]] = {}
-    with serve(app) as base_url, sync_playwright() as pw:
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         pages = {}
         clients = {}
-        for name in ("agent1", "agent2"):
+        for name in agents:
             ctx = browser.new_context(base_url=base_url)
             page = ctx.new_page()
             page.goto("/login")
@@ -131,7 +162,7 @@ def main() -> int:
             paint: list[float] = []
             for r in range(args.rounds):
                 callers = [f"+86139000100{(r * concurrent + i) % 20:02d}" for i in range(concurrent)]
-                procs = [place(workdir, target, c, 400) for c in callers]
+                proc = place(workdir, target, callers, 400)
                 offers: dict[str, dict[str, object]] = {}
                 deadline = time.monotonic() + 10
                 while len(offers) < concurrent and time.monotonic() < deadline:
@@ -141,13 +172,13 @@ def main() -> int:
                         except AssertionError:
                             continue
                         offers[data["pop"]["number"]] = data
-                for proc in procs:
-                    proc.wait(timeout=20)
-                for caller, proc in zip(callers, procs, strict=True):
+                proc.wait(timeout=20)
+                sent_at = invites_sent(workdir, proc.pid)
+                for caller in callers:
                     offer = offers.get(caller)
-                    if offer is None:
+                    if offer is None or caller not in sent_at:
                         continue
-                    sent = invite_sent_at(workdir, proc.pid)
+                    sent = sent_at[caller]
                     sock.append((float(offer["_received_at"]) - sent) * 1000)  # type: ignore[arg-type]
                     painted = None
                     for page in pages.values():
@@ -166,8 +197,8 @@ def main() -> int:
         for cl in clients.values():
             cl.close()
         browser.close()
-    worker.stop()
-    hl.close()
+    node.send_signal(signal.SIGINT)
+    node.wait(timeout=30)
 
     print(f"B1 screen pop — {machine()}")
     print(f"{'scenario':<24}{'n':>5}{'sock p50':>10}{'sock p95':>10}{'sock p99':>10}{'paint p50':>11}{'paint p95':>11}{'paint p99':>11}")

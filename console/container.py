@@ -26,7 +26,8 @@ class Hotline:
     agents: AgentStateService
 
     def close(self) -> None:
-        """Stop the bus and release connections."""
+        """Stop the bus, write what is queued, release connections."""
+        self.agents.close()
         self.bus.close()
         closer = getattr(self.live, "close", None)
         if closer:

@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from console.container import Hotline
 from console.events import call_offer_withdrawn, call_offered
 from console.models import Agent
 from console.services import calls as call_svc
 from console.services import customers
+from console.writer import OrderedWriter
 
 log = logging.getLogger(__name__)
 Schedule = Callable[[float, Callable[[], None]], None]
@@ -42,9 +45,10 @@ class QueuedCall:
 class CallRouter:
     """Offers waiting calls to agents and takes them back when nobody answers."""
 
-    def __init__(self, hotline: Hotline, schedule: Schedule) -> None:
+    def __init__(self, hotline: Hotline, schedule: Schedule, writer: OrderedWriter) -> None:
         self._hl = hotline
         self._schedule = schedule
+        self._writer = writer
         self._waiting: dict[str, QueuedCall] = {}
         self._tokens = itertools.count(1)
 
@@ -73,7 +77,7 @@ class CallRouter:
         qc.offer_token = next(self._tokens)
         offered_at = time.time()
         # The offer goes out before the database write: the screen pop is on the
-        # critical path (B1), the record follows a few milliseconds later.
+        # critical path (B1); the record follows in order on the writer thread.
         self._hl.bus.publish(
             call_offered(
                 call_id=qc.call_id,
@@ -83,14 +87,18 @@ class CallRouter:
                 pop=qc.pop,
             )
         )
-        with self._hl.sessions.begin() as s:
-            call_svc.mark_offered(s, qc.call_id, agent_id)
+        call_id, shown = qc.call_id, [c["id"] for c in qc.pop.get("customers", [])]
+
+        def record(s: Session) -> None:
+            call_svc.mark_offered(s, call_id, agent_id)
             agent = s.get(Agent, agent_id)
-            for c in qc.pop.get("customers", []):
+            for customer_id in shown:
                 customers.audit(
-                    s, agent.user_id if agent else None, "view", "customer", c["id"],
-                    call_id=qc.call_id, via="screen-pop",
+                    s, agent.user_id if agent else None, "view", "customer", customer_id,
+                    call_id=call_id, via="screen-pop",
                 )
+
+        self._writer.submit(record)
         token = qc.offer_token
         self._schedule(qc.ring_timeout_s, lambda: self._ring_timeout(qc.call_id, agent_id, token))
 
@@ -111,9 +119,9 @@ class CallRouter:
         self._hl.agents.transition(
             agent_id, state, reason, expect=["ringing"], expect_call=qc.call_id
         )
-        with self._hl.sessions.begin() as s:
-            call_svc.mark_offer_withdrawn(s, qc.call_id, agent_id, why)
-        self._hl.bus.publish(call_offer_withdrawn(call_id=qc.call_id, agent_id=agent_id, reason=why))
+        call_id = qc.call_id
+        self._writer.submit(lambda s: call_svc.mark_offer_withdrawn(s, call_id, agent_id, why))
+        self._hl.bus.publish(call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason=why))
 
     def reject(self, call_id: str, agent_id: int) -> None:
         """The agent refused the offer: she stays available but is not offered this call again."""
@@ -137,9 +145,9 @@ class CallRouter:
         """Connecting to the agent failed: the call waits again in its original place."""
         qc.offered_to = None
         qc.excluded.add(agent_id)
-        with self._hl.sessions.begin() as s:
-            call_svc.mark_offer_withdrawn(s, qc.call_id, agent_id, why)
-        self._hl.bus.publish(call_offer_withdrawn(call_id=qc.call_id, agent_id=agent_id, reason=why))
+        call_id = qc.call_id
+        self._writer.submit(lambda s: call_svc.mark_offer_withdrawn(s, call_id, agent_id, why))
+        self._hl.bus.publish(call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason=why))
         self._waiting[qc.call_id] = qc
         self.route()
 

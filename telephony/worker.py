@@ -34,6 +34,7 @@ from console.events import (
 from console.models import Agent
 from console.routing import CallRouter, QueuedCall
 from console.services import calls as call_svc
+from console.writer import OrderedWriter
 from telephony.engine import (
     EngineConfig,
     InviteRejected,
@@ -94,7 +95,10 @@ class TelephonyWorker:
         self._calls: dict[str, CallCtx] = {}
         self._legs: dict[str, str] = {}
         self._contacts: dict[int, str] = {}
-        self.router = CallRouter(hotline, self._schedule)
+        # Call-record updates after the call is opened go through one ordered writer, so
+        # a burst of calls is offered without waiting on each other's disk flushes.
+        self._writer = OrderedWriter(hotline.sessions, "hotline-call-writer")
+        self.router = CallRouter(hotline, self._schedule, self._writer)
         self._thread = threading.Thread(target=self._run, name="hotline-call-control", daemon=True)
         self._stopping = threading.Event()
         self.inbound_limit = 1
@@ -106,8 +110,10 @@ class TelephonyWorker:
         self._moh = str(ensure_moh_wav(self._hl.settings.moh_path))
         self._load_agent_phones()
         self._engine.start()
-        # Each call bridged to a SIP phone needs a second slot for the agent leg.
-        self.inbound_limit = max(1, self._engine.effective_max_calls // 2)
+        # Each call bridged to a SIP phone needs a second slot for the agent leg; browser
+        # agents use no slot. Agent phones are read at start: restart after adding one.
+        cap = self._engine.effective_max_calls
+        self.inbound_limit = max(1, cap // 2) if self._contacts else cap
         self._hl.bus.subscribe(lambda ev: self._q.put(("bus", ev)))
         self._thread.start()
         log.info("telephony worker %s on %s", self._worker_id, self._engine.sip_address)
@@ -117,6 +123,7 @@ class TelephonyWorker:
         self._q.put(("stop", None))
         self._thread.join(timeout=10)
         self._engine.stop()
+        self._writer.close()
         self.recover(reason="worker-stopped")
 
     @property
@@ -166,15 +173,27 @@ class TelephonyWorker:
             if kind == "stop":
                 self._hangup_all()
                 return
-            try:
-                if kind == "engine":
-                    self._on_engine(item)
-                elif kind == "bus":
-                    self._on_bus(item)
-                elif kind == "call":
-                    item()
-            except Exception:
-                log.exception("call control failed on %s %r", kind, item)
+            follow: tuple[str, Any] | None = None
+            if kind == "engine" and isinstance(item, LegIncoming):
+                # A burst of INVITEs is opened in one transaction: one disk flush, not one
+                # per caller. Only consecutive arrivals are taken, so order is kept.
+                batch = [item]
+                while follow is None:
+                    try:
+                        nxt = self._q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt[0] == "engine" and isinstance(nxt[1], LegIncoming):
+                        batch.append(nxt[1])
+                    else:
+                        follow = nxt
+                kind, item = "incoming", batch
+            self._handle(kind, item)
+            if follow is not None:
+                if follow[0] == "stop":
+                    self._hangup_all()
+                    return
+                self._handle(*follow)
             now = time.monotonic()
             while self._timers and self._timers[0][0] <= now:
                 _, _, fn = heapq.heappop(self._timers)
@@ -183,6 +202,19 @@ class TelephonyWorker:
                 except Exception:
                     log.exception("timer failed")
 
+    def _handle(self, kind: str, item: Any) -> None:
+        try:
+            if kind == "incoming":
+                self._incoming(item)
+            elif kind == "engine":
+                self._on_engine(item)
+            elif kind == "bus":
+                self._on_bus(item)
+            elif kind == "call":
+                item()
+        except Exception:
+            log.exception("call control failed on %s %r", kind, item)
+
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run fn on the control thread (tests and admin actions)."""
         self._q.put(("call", fn))
@@ -190,7 +222,7 @@ class TelephonyWorker:
     # -- engine events ---------------------------------------------------------------
     def _on_engine(self, ev: object) -> None:
         if isinstance(ev, LegIncoming):
-            self._incoming(ev)
+            self._incoming([ev])
         elif isinstance(ev, LegAnswered):
             self._leg_answered(ev.leg_id)
         elif isinstance(ev, LegEnded):
@@ -198,36 +230,44 @@ class TelephonyWorker:
         elif isinstance(ev, InviteRejected):
             log.info("INVITE from %s rejected: %s %s", ev.source, ev.status_code, ev.reason)
 
-    def _incoming(self, ev: LegIncoming) -> None:
-        caller_legs = sum(1 for c in self._calls.values() if c.state != "ended")
-        if caller_legs >= self.inbound_limit:
-            self._engine.reject(ev.leg_id, 486)
+    def _incoming(self, evs: list[LegIncoming]) -> None:
+        busy = sum(1 for c in self._calls.values() if c.state != "ended")
+        accepted = []
+        for ev in evs:
+            if busy >= self.inbound_limit:
+                self._engine.reject(ev.leg_id, 486)
+            else:
+                busy += 1
+                accepted.append(ev)
+        if not accepted:
             return
         s = self._hl.settings
+        opened = []
         with self._hl.sessions.begin() as session:
-            call, q, pop = call_svc.open_inbound(
-                session, ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, self._worker_id,
-                s.country_code,
+            for ev in accepted:
+                call, q, pop = call_svc.open_inbound(
+                    session, ev.from_user or ev.from_uri, ev.to_user or ev.to_uri,
+                    self._worker_id, s.country_code,
+                )
+                opened.append((ev, call.id, call.caller_number, q.id if q else None, pop,
+                               q.skill if q else "", q.ring_timeout_s if q else 15,
+                               q.wrap_up_s if q else 60))
+        for ev, call_id, caller, queue_id, pop, skill, ring, wrap in opened:
+            ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id)
+            self._calls[call_id] = ctx
+            self._legs[ev.leg_id] = call_id
+            # The caller is answered by the system and hears music while waiting for an agent.
+            self._engine.answer(ev.leg_id, 200)
+            self._engine.play(ev.leg_id, self._moh, True)
+            self._hl.bus.publish(
+                call_arrived(
+                    call_id=call_id, queue_id=queue_id, caller_number=caller,
+                    worker_id=self._worker_id, at=time.time(),
+                )
             )
-            call_id, caller = call.id, call.caller_number
-            skill = q.skill if q else ""
-            ring, wrap = (q.ring_timeout_s, q.wrap_up_s) if q else (15, 60)
-            queue_id = q.id if q else None
-        ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id)
-        self._calls[call_id] = ctx
-        self._legs[ev.leg_id] = call_id
-        # The caller is answered by the system and hears music while waiting for an agent.
-        self._engine.answer(ev.leg_id, 200)
-        self._engine.play(ev.leg_id, self._moh, True)
-        self._hl.bus.publish(
-            call_arrived(
-                call_id=call_id, queue_id=queue_id, caller_number=caller,
-                worker_id=self._worker_id, at=time.time(),
-            )
-        )
-        pop["wait_started"] = time.time()
-        ctx.qc = QueuedCall(call_id, skill, ring, wrap, time.monotonic(), pop)
-        self.router.add(ctx.qc)
+            pop["wait_started"] = time.time()
+            ctx.qc = QueuedCall(call_id, skill, ring, wrap, time.monotonic(), pop)
+            self.router.add(ctx.qc)
 
     def _leg_answered(self, leg_id: str) -> None:
         ctx = self._ctx(leg_id)
@@ -239,8 +279,8 @@ class TelephonyWorker:
     def _connected(self, ctx: CallCtx) -> None:
         assert ctx.agent_id is not None
         ctx.state = "connected"
-        with self._hl.sessions.begin() as s:
-            call_svc.mark_answered(s, ctx.call_id, ctx.agent_id)
+        call_id, agent_id = ctx.call_id, ctx.agent_id
+        self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id))
         self._hl.agents.transition(
             ctx.agent_id, "on_call", call_id=ctx.call_id, expect=["ringing"], expect_call=ctx.call_id
         )
@@ -286,8 +326,10 @@ class TelephonyWorker:
     def _end(self, ctx: CallCtx, reason: str) -> None:
         was_connected = ctx.state == "connected"
         ctx.state = "ended"
-        with self._hl.sessions.begin() as s:
-            call_svc.mark_ended(s, ctx.call_id, reason)
+        call_id = ctx.call_id
+        self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason))
+        # Wrap-up needs the closed record: it is committed before anyone hears of the end.
+        self._writer.flush()
         wrap = ctx.qc.wrap_up_s if ctx.qc else 0
         if was_connected and ctx.agent_id is not None:
             self._hl.agents.transition(

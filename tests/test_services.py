@@ -85,3 +85,30 @@ def test_csv_import_is_all_or_nothing(hotline: Hotline) -> None:
         found = customers.find_by_number(s, "+862112345678")
         assert [c.name for c in found] == ["Beta Ltd"]
         assert found[0].fields == {"address": ""}
+
+
+def test_ordered_writer_keeps_order_and_drains_on_close(hotline: Hotline) -> None:
+    from console.models import Disposition
+    from console.writer import OrderedWriter
+
+    writer = OrderedWriter(hotline.sessions, "test-writer")
+    for i in range(20):
+        writer.submit(lambda s, i=i: s.add(Disposition(code=f"d{i:02d}", label_en=str(i), label_zh=str(i))))
+    bad = writer.submit(lambda s: s.add(Disposition(code="d00", label_en="dup", label_zh="dup")))
+    writer.submit(lambda s: s.add(Disposition(code="last", label_en="l", label_zh="l")))
+    writer.close()
+    assert bad.exception() is not None  # a failed write is reported, the others still land
+    with hotline.sessions() as s:
+        codes = list(s.scalars(select(Disposition.code).where(Disposition.code.like("d%") | (Disposition.code == "last")).order_by(Disposition.id)))
+    assert codes == [f"d{i:02d}" for i in range(20)] + ["last"]
+
+
+def test_agent_state_changes_are_logged(hotline: Hotline) -> None:
+    from console.models import AgentStateLog
+
+    hotline.agents.choose(1, "available")
+    hotline.agents.choose(1, "not_ready", "lunch")
+    hotline.agents.flush()
+    with hotline.sessions() as s:
+        rows = [(r.state, r.reason) for r in s.scalars(select(AgentStateLog).where(AgentStateLog.agent_id == 1).order_by(AgentStateLog.id))]
+    assert rows == [("available", ""), ("not_ready", "lunch")]

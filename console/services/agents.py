@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.bus import AgentLive, Bus, LiveState
+from console.writer import OrderedWriter
 from console.events import agent_state_changed
 from console.i18n import DomainError
 from console.models import Agent, AgentStateLog
@@ -26,6 +28,9 @@ class AgentStateService:
         self._sessions = sessions
         self._live = live
         self._bus = bus
+        # The state log is history; the live state decides. Logging off the caller's
+        # thread keeps a routing decision from waiting on a disk flush.
+        self._log = OrderedWriter(sessions, "hotline-agent-log")
 
     def load_agents(self) -> None:
         """Make every agent of the database known to the live state (state kept if known)."""
@@ -72,13 +77,15 @@ class AgentStateService:
         return new
 
     def record(self, new: AgentLive) -> None:
-        """Log and publish a change the live state already made (e.g. a reservation)."""
-        with self._sessions.begin() as s:
-            s.add(
-                AgentStateLog(
-                    agent_id=new.agent_id, state=new.state, reason=new.reason, call_id=new.call_id
-                )
-            )
+        """Publish and log a change the live state already made (e.g. a reservation)."""
+        entry = AgentStateLog(
+            agent_id=new.agent_id,
+            state=new.state,
+            reason=new.reason,
+            call_id=new.call_id,
+            at=dt.datetime.fromtimestamp(new.since, dt.UTC),
+        )
+        self._log.submit(lambda s: s.add(entry))
         self._bus.publish(
             agent_state_changed(
                 agent_id=new.agent_id,
@@ -90,3 +97,11 @@ class AgentStateService:
         )
 
 
+
+    def flush(self) -> None:
+        """Wait until every state change so far is in the log."""
+        self._log.flush()
+
+    def close(self) -> None:
+        """Write what is queued and stop the log writer."""
+        self._log.close()
