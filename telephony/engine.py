@@ -998,28 +998,16 @@ class SipEngine:
         """Disconnect and destroy the leg's player."""
         player, leg.player = leg.player, None
         leg.play_path = None
-        if player is None:
-            return
-        am = self._audio_media(leg)
-        if am is not None:
-            try:
-                player.stopTransmit(am)
-            except pj.Error:
-                pass
+        if player is not None:
+            _stop_transmit(player, self._audio_media(leg))
         del player  # ~AudioMediaPlayer on the pj thread
 
     def _drop_recorder(self, leg: _Leg) -> None:
         """Disconnect and destroy the leg's recorder (finalises the WAV header)."""
         recorder, leg.recorder = leg.recorder, None
         leg.record_path = None
-        if recorder is None:
-            return
-        am = self._audio_media(leg)
-        if am is not None:
-            try:
-                am.stopTransmit(recorder)
-            except pj.Error:
-                pass
+        if recorder is not None:
+            _stop_transmit(self._audio_media(leg), recorder)
         del recorder
 
     def _unlink(self, leg: _Leg, peer: _Leg) -> None:
@@ -1174,6 +1162,16 @@ class SipEngine:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def _stop_transmit(source: Any, sink: Any) -> None:
+    """Break one bridge link; a leg tearing down may already have lost its media."""
+    if source is None or sink is None:
+        return
+    try:
+        source.stopTransmit(sink)
+    except pj.Error:
+        pass
 
 
 def _pj_error_text(exc: BaseException) -> str:

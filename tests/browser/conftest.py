@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +11,13 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIO
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from console.container import Hotline, build
 from console.demo import seed
 from console.events import Event
 from console.web import create_app
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.integration.harness import serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,17 +62,6 @@ class LiveServer:
             return ev
 
 
-def _wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on {port}")
-
-
 @pytest.fixture
 def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
     hotline = build(make_settings(tmp_path, sqlite_url))
@@ -82,22 +69,13 @@ def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
         seed(s)
     hotline.agents.load_agents()
     app, socketio = create_app(hotline.settings, hotline)
-    port = free_port()
-    # What socketio.run() does in threading mode (Werkzeug, threaded), but through
-    # make_server so that teardown can shut the server down instead of leaking it.
-    server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    _wait_port(port)
-    live = LiveServer(f"http://127.0.0.1:{port}", hotline, app, socketio)
-    hotline.bus.subscribe(live.record)
     try:
-        yield live
+        with serve(app) as url:
+            live = LiveServer(url, hotline, app, socketio)
+            hotline.bus.subscribe(live.record)
+            yield live
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
         hotline.close()
 
 

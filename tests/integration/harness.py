@@ -97,6 +97,7 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        server.server_close()
 
 
 def login_session(base_url: str, username: str, password: str | None = None) -> requests.Session:
