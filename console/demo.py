@@ -35,8 +35,19 @@ def seed(session: Session) -> bool:
         return False
     for code, en, zh in DISPOSITIONS:
         session.add(Disposition(code=code, label_en=en, label_zh=zh))
-    session.add(Queue(name="support", numbers=["10086", "4008001234"], skill="support", is_default=True))
-    session.add(Queue(name="sales", numbers=["4008005678"], skill="sales", ring_timeout_s=15))
+    # Registration fields each queue asks for when a caller is registered (RULEBOOK §3).
+    session.add(
+        Queue(
+            name="support", numbers=["10086", "4008001234"], skill="support", is_default=True,
+            registration_fields=[{"key": "address"}, {"key": "intent"}],
+        )
+    )
+    session.add(
+        Queue(
+            name="sales", numbers=["4008005678"], skill="sales", ring_timeout_s=15,
+            registration_fields=[{"key": "company"}, {"key": "intent"}, {"key": "concerns"}],
+        )
+    )
     create_user(session, "admin", "admin", "admin", "管理员 Admin")
     create_user(session, "super1", "super1", "supervisor", "主管 Zhao")
     create_user(session, "agent1", "agent1", "agent", "坐席 Lin", skills=["support", "sales"], extension="8001")

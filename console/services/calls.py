@@ -61,8 +61,16 @@ def open_inbound(
     session.add(call)
     session.flush()
     add_event(session, call.id, "arrived", caller=caller, callee=callee, worker=worker_id)
-    pop["queue"] = {"id": q.id, "name": q.name} if q else None
+    pop["queue"] = queue_info(q)
     return call, q, pop
+
+
+def queue_info(q: Queue | None) -> dict[str, Any] | None:
+    """The queue as a screen pop shows it, with the registration fields it asks for."""
+    if q is None:
+        return None
+    keys = [str(f.get("key")) for f in q.registration_fields or [] if isinstance(f, dict) and f.get("key")]
+    return {"id": q.id, "name": q.name, "fields": keys}
 
 
 def _call(session: Session, call_id: str) -> Call:

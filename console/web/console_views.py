@@ -53,7 +53,7 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
             return snap
         q = s.get(Queue, call.queue_id) if call.queue_id else None
         pop = customers.screen_pop(s, call.caller_number)
-        pop["queue"] = {"id": q.id, "name": q.name} if q else None
+        pop["queue"] = call_svc.queue_info(q)
         pop["wait_started"] = call.arrived_at.timestamp()
         info = call_svc.call_dict(call)
         info["pop"] = pop

@@ -218,7 +218,7 @@ def test_unknown_caller_gets_a_new_customer_form_that_creates_the_file(
     with live_server.hotline.sessions() as s:
         c = s.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == "+8615900001111"))
         assert c is not None and (c.name, c.grade, c.notes) == ("赵六", "B", "rar")
-        assert c.fields == {"address": "上海市徐汇区"}
+        assert c.fields == {"address": "上海市徐汇区", "intent": ""}  # the queue's registration fields
         linked = s.scalars(select(Call.customer_id).where(Call.caller_number == "+8615900001111")).all()
         assert linked == [c.id]  # the call now belongs to the new customer file
     assert not [e for e in live_server.events if e.name == "call_reject_requested"]

@@ -38,6 +38,7 @@ def answered_call_flow(node: Node, sipp: Sipp, agent: AgentClient, phone_port: i
     assert [c["name"] for c in pop["customers"]] == ["张伟"]
     assert pop["customers"][0]["grade"] == "A"
     assert pop["number"] == "+8613800138000" and pop["queue"]["name"] == "support"
+    assert pop["queue"]["fields"] == ["address", "intent"]
     assert agent.call("answer", {"call_id": offer["call_id"]})["ok"]
     agent.wait_for("call_answered", lambda d: d["call_id"] == offer["call_id"])
     time.sleep(0.5)  # a little talk time

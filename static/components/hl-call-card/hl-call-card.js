@@ -87,7 +87,7 @@ export class HlCallCard extends HTMLElement {
     els.answer.disabled = els.reject.disabled = !!busy;
     els.hangup.disabled = !!busy;
     els.status.textContent = busy ? t("card.busy." + busy) : "";
-    if (els.form) els.form.data = { customer: null, number: d.pop?.number, ...(d.customerForm || {}) };
+    if (els.form) els.form.data = { customer: null, number: d.pop?.number, registration: d.pop?.queue?.fields, ...(d.customerForm || {}) };
     this.#tick();
   }
 

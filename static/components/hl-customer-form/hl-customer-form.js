@@ -34,7 +34,10 @@ export class HlCustomerForm extends HTMLElement {
     els.notes = h("textarea", { name: "notes", rows: 2, "data-test": "input-customer-notes" });
     els.notes.value = c?.notes || "";
     els.fields = h("div", { class: "hl-field-rows" });
-    for (const [k, v] of Object.entries(c?.fields || {})) els.fields.append(this.#fieldRow(k, v));
+    const known = c?.fields || {};
+    for (const [k, v] of Object.entries(known)) els.fields.append(this.#fieldRow(k, v));
+    // The queue's registration fields are offered even when the file does not have them yet.
+    for (const k of this.#data?.registration || []) if (!(k in known)) els.fields.append(this.#fieldRow(k, ""));
     els.error = h("p", { class: "hl-error", role: "alert", "data-test": "error", hidden: true });
     els.saved = h("span", { class: "hl-ok", role: "status", "data-test": "customer-saved" });
     els.save = h("button", { type: "submit", class: "hl-btn hl-btn-primary", "data-test": "btn-save-customer" }, t("customer.save"));

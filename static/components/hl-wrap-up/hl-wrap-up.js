@@ -110,7 +110,7 @@ export class HlWrapUp extends HTMLElement {
     els.error.hidden = !d.error;
     els.submit.disabled = !!d.busy;
     const customer = d.call.pop?.customers?.[0] || null;
-    els.customer.data = { customer, number: d.call.pop?.number || d.call.caller_number, ...(d.customerForm || {}) };
+    els.customer.data = { customer, number: d.call.pop?.number || d.call.caller_number, registration: d.call.pop?.queue?.fields, ...(d.customerForm || {}) };
     this.#tick();
   }
 
