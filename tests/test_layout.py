@@ -37,3 +37,11 @@ def test_telephony_does_not_import_the_web_layer() -> None:
     for p in python_files("telephony"):
         text = p.read_text()
         assert "console.web" not in text and "flask" not in imports_of(p), p
+
+
+def test_pure_engines_import_nothing_of_ours_nor_web_db_or_sip() -> None:
+    files = python_files("roster", "qa")
+    assert any(p.parent.name == "roster" for p in files)
+    forbidden = {"flask", "flask_socketio", "sqlalchemy", "pjsua2", "console", "telephony", "redis"}
+    offenders = {p.relative_to(ROOT).as_posix(): sorted(imports_of(p) & forbidden) for p in files}
+    assert {k: v for k, v in offenders.items() if v} == {}

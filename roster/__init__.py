@@ -1,0 +1,1 @@
+"""Rostering engine: shift templates, hard rules, CP-SAT solver and coverage checks (pure)."""
