@@ -34,6 +34,9 @@ class Settings:
     default_language: str = "zh-CN"
     moh_wav: Path | None = None  # None: generated into data_dir
     session_cookie_secure: bool = False
+    # An agent whose last console connection drops is set offline after this grace time
+    # (a page reload reconnects well within it), so calls are not offered to nobody.
+    agent_disconnect_grace_s: float = 10.0
     run_telephony: bool = True
     run_scheduler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -163,3 +163,33 @@ def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hot
         actions = [(a.action, a.detail.get("fields")) for a in s.scalars(select(AuditLog).where(AuditLog.user_id.is_not(None)))]
     assert ("update", ["grade", "notes"]) in actions
     assert any(a == "create" for a, _ in actions)
+
+
+def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(tmp_path, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from console.container import build
+    from console.demo import seed
+    from tests.conftest import make_settings
+
+    hl = build(make_settings(tmp_path, sqlite_url, agent_disconnect_grace_s=0.3))
+    with hl.sessions.begin() as s:
+        seed(s)
+    hl.agents.load_agents()
+    app, socketio = create_app(hl.settings, hl)
+    try:
+        c = login(app.test_client(), "agent1")
+        first = socketio.test_client(app, flask_test_client=c)
+        agent_id = first.emit("snapshot", callback=True)["agent"]["agent_id"]
+        assert first.emit("set_state", {"state": "available"}, callback=True)["ok"]
+        second = socketio.test_client(app, flask_test_client=c)  # e.g. a reload: new tab first
+        first.disconnect()
+        time.sleep(0.6)
+        assert hl.live.get_agent(agent_id).state == "available"  # one console is still open
+        second.disconnect()
+        deadline = time.monotonic() + 3
+        while hl.live.get_agent(agent_id).state != "offline" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hl.live.get_agent(agent_id).state == "offline"
+    finally:
+        hl.close()

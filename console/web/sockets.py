@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -59,12 +61,51 @@ def _offered_call(data: Any, states: tuple[str, ...]) -> tuple[int, str]:
     return int(agent_id), call_id
 
 
+class ConsoleConnections:
+    """Which agents have a console open in this web process; the last one closing signs off."""
+
+    def __init__(self, hotline: Hotline) -> None:
+        self._hl = hotline
+        self._lock = threading.Lock()
+        self._sids: dict[int, set[str]] = {}
+
+    def opened(self, agent_id: int, sid: str) -> None:
+        with self._lock:
+            self._sids.setdefault(agent_id, set()).add(sid)
+
+    def closed(self, agent_id: int, sid: str) -> None:
+        with self._lock:
+            self._sids.get(agent_id, set()).discard(sid)
+        timer = threading.Timer(self._hl.settings.agent_disconnect_grace_s, self._check, (agent_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _check(self, agent_id: int) -> None:
+        with self._lock:
+            if self._sids.get(agent_id):
+                return
+        # Busy agents keep their call; only an idle, unattended console goes offline.
+        try:
+            self._hl.agents.transition(agent_id, "offline", expect=["available", "not_ready"])
+        except Exception:  # the node may be shutting down; nothing to sign off then
+            logging.getLogger(__name__).exception("signing off agent %s failed", agent_id)
+
+
 def init_app(app: Flask, socketio: SocketIO) -> None:
+    connections = ConsoleConnections(app.extensions["hotline"])
+
+    @socketio.on("disconnect")
+    def disconnect_(reason: Any = None) -> None:
+        agent_id = getattr(current_user, "agent_id", None)
+        if agent_id is not None:
+            connections.closed(agent_id, _sid())
+
     @socketio.on("connect")
     def connect(auth: Any = None) -> Any:
         if not current_user.is_authenticated:
             return False
         if current_user.agent_id is not None:
+            connections.opened(current_user.agent_id, _sid())
             join_room(agent_room(current_user.agent_id))
             socketio.emit("snapshot", agent_snapshot(hl(), current_user.agent_id), to=_sid())
         if current_user.role in ("supervisor", "admin"):
