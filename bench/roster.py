@@ -1,0 +1,287 @@
+"""B5 roster: build a 4-week roster for generated 50 / 200 / 500-agent centres with CP-SAT.
+
+Run: `python -m bench.roster [--agents 50,200] [--time-limit 60] [--seed 7] [--weeks 4]
+[--baseline]`.
+
+* `--agents`     comma-separated instance sizes (default 50,200; add 500 for the big one)
+* `--time-limit` CP-SAT wall-clock budget per instance in seconds, including model build
+                 (default 60)
+* `--seed`       instance generator seed (default 7)
+* `--weeks`      horizon length in weeks, 1–6 (default 4)
+* `--baseline`   also run the straightforward model (no greedy hint, no symmetry breaking)
+                 with the same budget, and print the ratio of the gaps
+
+Instance (fixed seed): Asia/Shanghai, 30-minute intervals, centre open 08:00–01:00, two queues
+("service" 60 % of calls, "sales" 40 %) with a double daily peak (10:30 and 20:30), weekends
+at 85 %, the Dragon Boat holiday reinforced x1.25; requirement from Erlang C for 80 % answered
+in 20 s with AHT 300 s, call volume scaled so the requirement is about 65 % of the agents'
+weekly capacity. Templates: early 08:00–17:30 (90 min unpaid break), late 16:00–01:00
+(60 min unpaid, late), A 09:00–17:00 and B 12:00–20:00 (60 min unpaid), C 20:00–22:00 on call
+from home (no seat). Rules: <= 40 h/week, >= 11 h rest, <= 6 consecutive days, >= 3 rest days
+per month, seats = the peak requirement (binding where shifts overlap). Agents: 45 % service only, 30 % sales
+only, 25 % both; 30 % have a block of 2–5 days of approved leave; 10 % are unavailable one
+weekday evening each week; 10 % have no late shifts by contract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import platform
+import random
+import time
+from pathlib import Path
+
+from roster.model import (
+    FLAG_NO_LATE,
+    Agent,
+    Horizon,
+    Interval,
+    Requirement,
+    Rules,
+    ShiftTemplate,
+    Site,
+    zone,
+)
+from roster.rules import reinforce, validate
+from roster.solver import RosterSolver, SolveResult
+
+try:
+    from roster.erlang import required_agents
+
+    ERLANG_SOURCE = "roster.erlang.required_agents"
+except ImportError:  # the Erlang module is written in parallel; fall back to our own
+    ERLANG_SOURCE = "bench-local Erlang C"
+
+    def required_agents(
+        calls: float,
+        aht_s: float,
+        interval_s: float,
+        target_sl: float = 0.8,
+        target_answer_s: float = 20,
+    ) -> int:
+        """Smallest agent count meeting the service level (Erlang C)."""
+        a = calls * aht_s / interval_s
+        if a <= 0:
+            return 0
+        n = max(1, math.ceil(a))
+        while True:
+            if n > a:
+                # Erlang B by recursion, then C from B.
+                b = 1.0
+                for k in range(1, n + 1):
+                    b = a * b / (k + a * b)
+                c = n * b / (n - a * (1 - b))
+                sl = 1 - c * math.exp(-(n - a) * target_answer_s / aht_s)
+                if sl >= target_sl:
+                    return n
+            n += 1
+
+
+TZ = "Asia/Shanghai"
+START = dt.date(2026, 6, 1)  # a Monday; June 2026 holds the Dragon Boat festival
+HOLIDAYS = frozenset({dt.date(2026, 6, 19)})
+STEP_MIN = 30
+AHT_S = 300
+
+TEMPLATES = [
+    ShiftTemplate("E", dt.time(8, 0), dt.time(17, 30), break_min=90),
+    ShiftTemplate("L", dt.time(16, 0), dt.time(1, 0), break_min=60, late=True),
+    ShiftTemplate("A", dt.time(9, 0), dt.time(17, 0), break_min=60),
+    ShiftTemplate("B", dt.time(12, 0), dt.time(20, 0), break_min=60),
+    ShiftTemplate("C", dt.time(20, 0), dt.time(22, 0), on_site=False),
+]
+
+
+def machine() -> str:
+    """Host, CPU model, cores and Python version."""
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    )
+
+
+def open_slots(day: dt.date) -> list[dt.datetime]:
+    """Interval starts (UTC) of the opening hours 08:00–01:00 of local `day`."""
+    z = zone(TZ)
+    first = dt.datetime.combine(day, dt.time(8), tzinfo=z)
+    return [(first + dt.timedelta(minutes=STEP_MIN * i)).astimezone(dt.UTC) for i in range(34)]
+
+
+def profile(local: dt.datetime) -> float:
+    """Relative call volume: a double daily peak on a base load."""
+    h = local.hour + local.minute / 60 + STEP_MIN / 120
+    if h < 8:
+        h += 24
+    peak = lambda c, w: math.exp(-(((h - c) / w) ** 2) / 2)
+    weekend = 0.85 if local.weekday() >= 5 else 1.0
+    return weekend * (0.25 + 1.0 * peak(10.5, 1.4) + 0.8 * peak(20.5, 1.3))
+
+
+def requirement(scale: float, days: list[dt.date]) -> Requirement:
+    """Erlang C requirement per interval and queue for a calls-per-interval scale."""
+    z = zone(TZ)
+    needed: dict[dt.datetime, dict[str, int]] = {}
+    for day in days:
+        for at in open_slots(day):
+            calls = scale * profile(at.astimezone(z))
+            needed[at] = {
+                "service": required_agents(0.6 * calls, AHT_S, STEP_MIN * 60, 0.8, 20),
+                "sales": required_agents(0.4 * calls, AHT_S, STEP_MIN * 60, 0.8, 20),
+            }
+    return reinforce(
+        Requirement(STEP_MIN, needed), Rules(holidays=HOLIDAYS, holiday_reinforcement=1.25), TZ
+    )
+
+
+def instance(
+    n_agents: int, weeks: int, seed: int
+) -> tuple[list[Agent], Site, Horizon, Requirement, Rules]:
+    """Generate one B5 instance."""
+    rng = random.Random(seed * 1000 + n_agents)
+    horizon = Horizon(START, 7 * weeks)
+    days = horizon.dates()
+    z = zone(TZ)
+    agents: list[Agent] = []
+    for i in range(n_agents):
+        r = rng.random()
+        skills = frozenset(
+            {"service"} if r < 0.45 else {"sales"} if r < 0.75 else {"service", "sales"}
+        )
+        leave: frozenset[dt.date] = frozenset()
+        if rng.random() < 0.30:
+            first = rng.randrange(len(days))
+            leave = frozenset(days[first : first + rng.randint(2, 5)])
+        unavailable: tuple[Interval, ...] = ()
+        if rng.random() < 0.10:
+            wd = rng.randrange(7)
+            unavailable = tuple(
+                Interval(
+                    dt.datetime.combine(d, dt.time(18), tzinfo=z).astimezone(dt.UTC),
+                    dt.datetime.combine(d, dt.time(23), tzinfo=z).astimezone(dt.UTC),
+                )
+                for d in days
+                if d.weekday() == wd
+            )
+        flags = frozenset({FLAG_NO_LATE}) if rng.random() < 0.10 else frozenset()
+        agents.append(Agent(f"a{i:03d}", skills, leave=leave, unavailable=unavailable, flags=flags))
+    # Capacity in agent-intervals: 5 shifts a week of ~17.5 covered intervals each, less leave.
+    shifts = sum(5 * weeks - len(a.leave) * 5 / 7 for a in agents)
+    target = 0.65 * shifts * 17.5
+    lo, hi = 0.1, 1000.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if requirement(mid, days).total() < target:
+            lo = mid
+        else:
+            hi = mid
+    req = requirement(lo, days)
+    onsite_peak = max(sum(per.values()) for per in req.needed.values())
+    site = Site(seats=math.ceil(1.0 * onsite_peak), tz=TZ)
+    rules = Rules(holidays=HOLIDAYS, holiday_reinforcement=1.25)
+    return agents, site, horizon, req, rules
+
+
+def run(
+    n_agents: int, weeks: int, seed: int, limit: float, baseline: bool
+) -> tuple[SolveResult, int, Site, Requirement]:
+    """Solve one instance and count hard-rule violations with rules.validate."""
+    agents, site, horizon, req, rules = instance(n_agents, weeks, seed)
+    solver = RosterSolver(
+        agents,
+        TEMPLATES,
+        rules,
+        site,
+        horizon,
+        req,
+        duties={"cleaning-before-early": "E", "cleaning-after-late": "L"},
+        symmetry_breaking=not baseline,
+        greedy_hint=not baseline,
+    )
+    result = solver.solve(limit)
+    violations = -1
+    if result.roster is not None:
+        violations = len(validate(result.roster, agents, TEMPLATES, rules, site, horizon))
+    return result, violations, site, req
+
+
+def fmt(v: float | None, digits: int = 1) -> str:
+    """A number for the table, '-' when missing."""
+    if v is None:
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "inf"
+    return f"{v:.{digits}f}"
+
+
+def main() -> None:
+    """Parse flags, run every size, print the table and RESULT lines."""
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--agents", default="50,200")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--weeks", type=int, default=4)
+    p.add_argument("--baseline", action="store_true")
+    args = p.parse_args()
+    sizes = [int(s) for s in args.agents.split(",") if s]
+    print(f"B5 roster · machine: {machine()} · requirement: {ERLANG_SOURCE}")
+    header = (
+        f"{'model':<9}{'agents':>7}{'seats':>6}{'req':>7}{'first_s':>8}{'hint':>9}"
+        f"{'obj':>9}{'cp_lb':>9}{'lp_lb':>9}{'gap%':>7}{'under':>7}{'under%':>7}"
+        f"{'over':>7}{'fair':>7}{'viol':>5}{'wall_s':>7}  status"
+    )
+    print(header)
+    lines = []
+    for n in sizes:
+        kinds = ["tuned"] + (["baseline"] if args.baseline else [])
+        gaps: dict[str, float | None] = {}
+        for kind in kinds:
+            t0 = time.perf_counter()
+            res, viol, site, req = run(
+                n, args.weeks, args.seed, args.time_limit, kind == "baseline"
+            )
+            total = req.total()
+            spread = sum(v for k, v in res.parts.items() if k.startswith("max_"))
+            print(
+                f"{kind:<9}{n:>7}{site.seats:>6}{total:>7}{fmt(res.first_feasible_s, 2):>8}"
+                f"{fmt(res.hint_objective, 0):>9}{fmt(res.objective, 0):>9}{fmt(res.cp_sat_bound, 0):>9}"
+                f"{fmt(res.lp_bound, 0):>9}{fmt(res.gap_pct, 2):>7}{res.understaffed:>7}"
+                f"{fmt(100 * res.understaffed / max(total, 1), 2):>7}{res.overstaffed:>7}"
+                f"{spread:>7}{viol:>5}{time.perf_counter() - t0:>7.1f}  {res.status}",
+                flush=True,
+            )
+            gaps[kind] = res.gap_pct
+            if kind == "tuned":
+                reasons: dict[str, int] = {}
+                for e in res.explanations:
+                    reasons[e.reason] = reasons.get(e.reason, 0) + e.missing
+                lines.append(
+                    f"RESULT B5 agents={n} first_feasible_s={fmt(res.first_feasible_s, 2)} "
+                    f"gap_pct={fmt(res.gap_pct, 3)} under={res.understaffed} over={res.overstaffed} "
+                    f"violations={viol} required={total} lower_bound={fmt(res.lower_bound, 0)} "
+                    f"objective={fmt(res.objective, 0)} time_limit_s={args.time_limit:g} "
+                    f"status={res.status} under_reasons="
+                    + ",".join(f"{k}:{v}" for k, v in sorted(reasons.items()))
+                )
+        if args.baseline:
+            print(
+                f"  {n} agents, same budget: gap baseline {fmt(gaps.get('baseline'), 2)} % "
+                f"vs tuned {fmt(gaps.get('tuned'), 3)} %"
+            )
+    for line in lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

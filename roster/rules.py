@@ -1,0 +1,337 @@
+"""Hard-rule validator: every rejected roster names the rule (stable id) it breaks."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from roster.model import (
+    FLAG_NO_LATE,
+    FLAG_NO_WEEKEND,
+    UTC,
+    Agent,
+    Horizon,
+    Interval,
+    Requirement,
+    Roster,
+    Rules,
+    ShiftTemplate,
+    Site,
+    zone,
+)
+
+# Stable rule ids and their bilingual messages (format fields: see each call site).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "max-hours-week": (
+        "{hours:.1f} h in the week of {week} exceeds the limit of {limit:.1f} h",
+        "{week} 所在周工时 {hours:.1f} 小时,超过上限 {limit:.1f} 小时",
+    ),
+    "min-rest": (
+        "only {rest:.1f} h rest before this shift (minimum {limit:.1f} h)",
+        "本班次前仅休息 {rest:.1f} 小时(至少 {limit:.1f} 小时)",
+    ),
+    "max-consecutive-days": (
+        "{days} consecutive working days (maximum {limit})",
+        "连续工作 {days} 天(最多 {limit} 天)",
+    ),
+    "rest-days-month": (
+        "{rest} rest days in {month} (at least {limit} required)",
+        "{month} 休息 {rest} 天(至少 {limit} 天)",
+    ),
+    "max-late-week": (
+        "{count} late shifts in the week of {week} (maximum {limit})",
+        "{week} 所在周晚班 {count} 次(最多 {limit} 次)",
+    ),
+    "seat-limit": (
+        "{count} agents on site at {at} but only {limit} seats",
+        "{at} 在岗 {count} 人,但只有 {limit} 个座席",
+    ),
+    "leave": ("rostered on a day of approved leave", "在已批准的休假日被排班"),
+    "availability": (
+        "rostered while unavailable ({why})",
+        "在不可用时段被排班({why})",
+    ),
+    "skill": (
+        "shift {code} needs a skill the agent lacks ({why})",
+        "班次 {code} 需要该坐席不具备的技能({why})",
+    ),
+    "template": ("unknown shift template {code}", "未知班次模板 {code}"),
+    "duty": (
+        "duty {duty} given to an agent who is not rostered that day",
+        "值日 {duty} 分配给了当天未排班的坐席",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken hard rule: stable rule id, who, which local day, and why (en/zh)."""
+
+    rule_id: str
+    agent_id: str
+    day: dt.date
+    message_en: str
+    message_zh: str
+
+
+def violation(rule_id: str, agent_id: str, day: dt.date, **fields: object) -> Violation:
+    """Build a Violation with both messages formatted from `fields`."""
+    en, zh = MESSAGES[rule_id]
+    return Violation(rule_id, agent_id, day, en.format(**fields), zh.format(**fields))
+
+
+def week_of(day: dt.date, week_start: int = 0) -> dt.date:
+    """The first day of the calendar week containing `day`."""
+    return day - dt.timedelta(days=(day.weekday() - week_start) % 7)
+
+
+def required_rest_days(year: int, month: int, horizon: Horizon, rules: Rules) -> int:
+    """Rest days required in a month, prorated (rounded up) when the horizon covers part of it."""
+    month_len = calendar.monthrange(year, month)[1]
+    covered = sum(1 for d in horizon.dates() if (d.year, d.month) == (year, month))
+    if covered >= month_len:
+        return rules.min_rest_days_per_month
+    # Rounding up protects the agent: a 4-week roster inside a 31-day month still needs 3.
+    return min(covered, math.ceil(rules.min_rest_days_per_month * covered / month_len))
+
+
+def months_of(horizon: Horizon) -> list[tuple[int, int]]:
+    """The (year, month) pairs the horizon touches, in order."""
+    out: list[tuple[int, int]] = []
+    for d in horizon.dates():
+        if not out or out[-1] != (d.year, d.month):
+            out.append((d.year, d.month))
+    return out
+
+
+def rest_hours(first: Interval, second: Interval) -> float:
+    """Real hours between the end of one shift and the start of the next."""
+    return (second.start - first.end).total_seconds() / 3600
+
+
+def template_block(
+    agent: Agent, template: ShiftTemplate, day: dt.date, site: Site
+) -> tuple[str, str] | None:
+    """Why an agent may never work `template` on `day` (rule id, detail), or None if allowed."""
+    if day in agent.leave:
+        return ("leave", "")
+    if template.late and FLAG_NO_LATE in agent.flags:
+        return ("availability", "contract: no late shifts")
+    if day.weekday() >= 5 and FLAG_NO_WEEKEND in agent.flags:
+        return ("availability", "contract: no weekends")
+    span = template.span(day, site.tz)
+    for u in agent.unavailable:
+        if u.overlaps(span):
+            return ("availability", f"{u.start.isoformat()}–{u.end.isoformat()}")
+    if template.skills and not (template.skills & agent.skills):
+        return ("skill", ",".join(sorted(template.skills)))
+    return None
+
+
+def agent_violations(
+    agent: Agent,
+    days: Mapping[dt.date, str | None],
+    templates: Mapping[str, ShiftTemplate],
+    rules: Rules,
+    site: Site,
+    horizon: Horizon,
+    queues: Mapping[dt.date, str] | None = None,
+) -> list[Violation]:
+    """Every per-agent hard-rule violation in one agent's row of the roster."""
+    out: list[Violation] = []
+    worked: dict[dt.date, ShiftTemplate] = {}
+    for day in horizon.dates():
+        code = days.get(day)
+        if code is None:
+            continue
+        t = templates.get(code)
+        if t is None:
+            out.append(violation("template", agent.id, day, code=code))
+            continue
+        worked[day] = t
+        block = template_block(agent, t, day, site)
+        if block is not None:
+            rid, why = block
+            out.append(violation(rid, agent.id, day, why=why, code=code))
+        queue = (queues or {}).get(day)
+        if queue is not None and (queue not in agent.skills or not t.serves(queue)):
+            out.append(violation("skill", agent.id, day, code=code, why=f"queue {queue}"))
+
+    limit_h = min(agent.max_hours_week, rules.max_hours_week)
+    week_minutes: dict[dt.date, int] = {}
+    week_late: dict[dt.date, int] = {}
+    for day, t in sorted(worked.items()):
+        wk = week_of(day, rules.week_start)
+        before = week_minutes.get(wk, 0)
+        week_minutes[wk] = before + t.paid_minutes(day, site.tz)
+        # Report once per week, on the shift that pushes it over the limit.
+        if before <= limit_h * 60 < week_minutes[wk]:
+            out.append(
+                violation(
+                    "max-hours-week",
+                    agent.id,
+                    day,
+                    hours=week_minutes[wk] / 60,
+                    week=wk.isoformat(),
+                    limit=limit_h,
+                )
+            )
+        if t.late:
+            week_late[wk] = week_late.get(wk, 0) + 1
+            cap = rules.max_late_shifts_per_week
+            if cap is not None and week_late[wk] == cap + 1:
+                out.append(
+                    violation(
+                        "max-late-week",
+                        agent.id,
+                        day,
+                        count=week_late[wk],
+                        week=wk.isoformat(),
+                        limit=cap,
+                    )
+                )
+
+    # Shifts are shorter than a day, so only the next two days can come within the rest time.
+    for day, t in worked.items():
+        for k in (1, 2):
+            nxt = day + dt.timedelta(days=k)
+            if nxt in worked:
+                rest = rest_hours(t.span(day, site.tz), worked[nxt].span(nxt, site.tz))
+                if rest < rules.min_rest_h:
+                    out.append(
+                        violation("min-rest", agent.id, nxt, rest=rest, limit=rules.min_rest_h)
+                    )
+
+    run = 0
+    for day in horizon.dates():
+        run = run + 1 if day in worked else 0
+        if run == rules.max_consecutive_days + 1:
+            out.append(
+                violation(
+                    "max-consecutive-days",
+                    agent.id,
+                    day,
+                    days=run,
+                    limit=rules.max_consecutive_days,
+                )
+            )
+
+    for year, month in months_of(horizon):
+        in_month = [d for d in horizon.dates() if (d.year, d.month) == (year, month)]
+        rest = sum(1 for d in in_month if d not in worked)
+        need = required_rest_days(year, month, horizon, rules)
+        if rest < need:
+            out.append(
+                violation(
+                    "rest-days-month",
+                    agent.id,
+                    in_month[-1],
+                    rest=rest,
+                    month=f"{year}-{month:02d}",
+                    limit=need,
+                )
+            )
+    return out
+
+
+def seat_violations(
+    roster: Roster,
+    agents: Sequence[Agent],
+    templates: Mapping[str, ShiftTemplate],
+    site: Site,
+    horizon: Horizon,
+) -> list[Violation]:
+    """Instants when more agents are on site than the site has seats (exact event sweep)."""
+    events: list[tuple[dt.datetime, int, str]] = []
+    for a in agents:
+        if a.site != site.id:
+            continue
+        for day in horizon.dates():
+            code = roster.shift(a.id, day)
+            t = templates.get(code) if code else None
+            if t is None or not t.on_site:
+                continue
+            s = t.span(day, site.tz)
+            events.append((s.start, 1, a.id))
+            events.append((s.end, -1, a.id))
+    # Ends sort before starts at the same instant: a relief may take the seat just freed.
+    events.sort(key=lambda e: (e[0], e[1]))
+    out: list[Violation] = []
+    count = 0
+    over = False
+    for at, delta, agent_id in events:
+        count += delta
+        if count > site.seats and not over:
+            local = at.astimezone(zone(site.tz))
+            out.append(
+                violation(
+                    "seat-limit",
+                    agent_id,
+                    local.date(),
+                    count=count,
+                    at=local.strftime("%Y-%m-%d %H:%M"),
+                    limit=site.seats,
+                )
+            )
+        over = count > site.seats
+    return out
+
+
+def duty_violations(roster: Roster, horizon: Horizon) -> list[Violation]:
+    """Extra duties given to agents who do not work that day."""
+    out: list[Violation] = []
+    for duty, per_day in roster.duties.items():
+        for day, agent_id in per_day.items():
+            if day in horizon and roster.shift(agent_id, day) is None:
+                out.append(violation("duty", agent_id, day, duty=duty))
+    return out
+
+
+def validate(
+    roster: Roster,
+    agents: Sequence[Agent],
+    templates: Mapping[str, ShiftTemplate] | Iterable[ShiftTemplate],
+    rules: Rules,
+    site: Site,
+    horizon: Horizon,
+) -> list[Violation]:
+    """Every hard-rule violation of `roster`; an empty list means the roster is acceptable."""
+    tmap = templates if isinstance(templates, Mapping) else {t.code: t for t in templates}
+    out: list[Violation] = []
+    for a in agents:
+        out.extend(
+            agent_violations(
+                a,
+                roster.assignments.get(a.id, {}),
+                tmap,
+                rules,
+                site,
+                horizon,
+                roster.queues.get(a.id),
+            )
+        )
+    out.extend(seat_violations(roster, agents, tmap, site, horizon))
+    out.extend(duty_violations(roster, horizon))
+    return out
+
+
+def reinforce(requirement: Requirement, rules: Rules, tz: str) -> Requirement:
+    """The requirement with public-holiday intervals multiplied by the reinforcement factor."""
+    if not rules.holidays:
+        return requirement
+    z = zone(tz)
+    needed: dict[dt.datetime, dict[str, int]] = {}
+    for at, per in requirement.needed.items():
+        holiday = at.astimezone(z).date() in rules.holidays
+        needed[at] = {
+            s: math.ceil(n * rules.holiday_reinforcement) if holiday else n for s, n in per.items()
+        }
+    return Requirement(requirement.interval_min, needed)
+
+
+def local_midnight_utc(day: dt.date, tz: str) -> dt.datetime:
+    """Local midnight of `day` as an aware UTC datetime."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone(tz)).astimezone(UTC)

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from roster.model import (
+    UTC,
+    Agent,
+    Horizon,
+    Requirement,
+    Rules,
+    ShiftTemplate,
+    Site,
+    zone,
+)
+from roster.rules import validate
+from roster.solver import Progress, RosterSolver
+
+TZ = "Asia/Shanghai"
+MON = dt.date(2026, 3, 2)
+WEEK = Horizon(MON, 7)
+EARLY = ShiftTemplate("E", dt.time(8), dt.time(17, 30), break_min=90)
+LATE = ShiftTemplate("L", dt.time(16), dt.time(1), break_min=60, late=True)
+A = ShiftTemplate("A", dt.time(9), dt.time(17))
+SALES_A = ShiftTemplate("SA", dt.time(9), dt.time(17), skills=frozenset({"sales"}))
+
+
+def local(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone(TZ)).astimezone(UTC) + dt.timedelta(
+        hours=hour
+    )
+
+
+def hourly(days: list[dt.date], hours: range, need: int, skill: str = "general") -> Requirement:
+    return Requirement(60, {local(d, h): {skill: need} for d in days for h in hours})
+
+
+def solve(
+    agents: list[Agent],
+    templates: list[ShiftTemplate],
+    req: Requirement,
+    site: Site | None = None,
+    rules: Rules | None = None,
+    horizon: Horizon = WEEK,
+    **kw: object,
+) -> tuple[RosterSolver, object]:
+    solver = RosterSolver(
+        agents, templates, rules or Rules(), site or Site(seats=10, tz=TZ), horizon, req, **kw
+    )  # type: ignore[arg-type]
+    return solver, solver.solve(time_limit_s=10)
+
+
+def test_a_demand_the_team_can_meet_is_met_and_the_roster_is_valid() -> None:
+    agents = [Agent(f"a{i}") for i in range(4)]
+    req = hourly(WEEK.dates(), range(8, 25), 1)  # 08:00 to 01:00 every day
+    _, res = solve(agents, [EARLY, LATE], req)
+    assert res.status == "optimal"
+    assert res.understaffed == 0 and res.explanations == []
+    # EARLY and LATE overlap 16:00-17:00: one extra agent-hour a day is unavoidable.
+    assert res.overstaffed == 7
+    assert validate(res.roster, agents, [EARLY, LATE], Rules(), Site(10, TZ), WEEK) == []
+    assert res.lower_bound <= res.objective and res.gap_pct == 0.0
+
+
+def test_the_late_shift_covers_the_first_hour_of_the_next_calendar_day() -> None:
+    agents = [Agent("a0"), Agent("a1")]
+    tuesday = MON + dt.timedelta(days=1)
+    req = Requirement(60, {local(tuesday, 0): {"general": 1}})
+    _, res = solve(agents, [EARLY, LATE], req)
+    assert res.understaffed == 0 and res.overstaffed == 0
+    worked = {
+        (aid, d, c) for aid, row in res.roster.assignments.items() for d, c in row.items() if c
+    }
+    assert len(worked) == 1
+    ((_, d, code),) = worked
+    assert code == "L" and d == MON  # the shift belongs to the day it starts
+
+
+def test_an_impossible_demand_is_left_understaffed_and_blamed_on_the_seat_limit() -> None:
+    agents = [Agent(f"a{i}") for i in range(3)]
+    req = hourly([MON], range(9, 17), 2)
+    site = Site(seats=1, tz=TZ)
+    _, res = solve(agents, [A], req, site=site)
+    assert res.understaffed == 8 and res.overstaffed == 0
+    assert len(res.explanations) == 8
+    assert {e.reason for e in res.explanations} == {"seat-limit"}
+    assert all(e.missing == 1 for e in res.explanations)
+    assert "seat" in res.explanations[0].message_en and "座席" in res.explanations[0].message_zh
+    assert res.lower_bound == res.objective
+    assert validate(res.roster, agents, [A], Rules(), site, WEEK) == []
+
+
+def test_approved_leave_is_respected_even_when_it_costs_coverage() -> None:
+    leave = frozenset(WEEK.dates()[:3])
+    agents = [Agent("a0", leave=leave), Agent("a1")]
+    req = hourly(WEEK.dates(), range(9, 17), 1)
+    _, res = solve(agents, [A], req)
+    assert all(res.roster.shift("a0", d) is None for d in leave)
+    assert res.understaffed == 0  # a1 five days + a0 the last four days cover all seven
+    assert validate(res.roster, agents, [A], Rules(), Site(10, TZ), WEEK) == []
+
+
+def test_nobody_on_leave_and_no_skill_explains_the_gap() -> None:
+    agents = [
+        Agent("a0", skills=frozenset({"service"})),
+        Agent("a1", skills=frozenset({"sales"}), leave=frozenset({MON})),
+    ]
+    req = hourly([MON], range(9, 10), 1, skill="sales")
+    _, res = solve(agents, [A, SALES_A], req)
+    assert res.understaffed == 1
+    assert [e.reason for e in res.explanations] == ["leave"]
+
+
+def test_weekly_hours_limit_understaffing_is_explained() -> None:
+    agents = [Agent("a0")]
+    req = hourly(WEEK.dates(), range(9, 17), 1)
+    _, res = solve(agents, [A], req)
+    assert res.understaffed == 16  # five 8-hour days allowed, two days of 8 hours short
+    assert {e.reason for e in res.explanations} <= {"max-hours-week", "max-consecutive-days"}
+    assert "max-hours-week" in {e.reason for e in res.explanations}
+
+
+def test_skills_route_shifts_to_the_right_queue() -> None:
+    agents = [Agent("s", skills=frozenset({"sales"})), Agent("v", skills=frozenset({"service"}))]
+    req = Requirement(60, {local(MON, h): {"sales": 1, "service": 1} for h in range(9, 17)})
+    _, res = solve(agents, [A], req)
+    assert res.understaffed == 0
+    assert res.roster.queues["s"][MON] == "sales" and res.roster.queues["v"][MON] == "service"
+
+
+def test_hard_rules_hold_over_two_weeks_with_rest_and_monthly_rest_days() -> None:
+    agents = [Agent(f"a{i}", skills=frozenset({"general"})) for i in range(6)]
+    horizon = Horizon(MON, 14)
+    req = hourly(horizon.dates(), range(8, 25), 2)
+    site = Site(seats=3, tz=TZ)
+    rules = Rules(max_late_shifts_per_week=3)
+    seen: list[Progress] = []
+    solver, res = solve(
+        agents,
+        [EARLY, LATE, A],
+        req,
+        site=site,
+        rules=rules,
+        horizon=horizon,
+        duties={"cleaning": "E"},
+    )
+    res2 = solver.solve(time_limit_s=5, progress=seen.append)
+    for r in (res, res2):
+        assert r.roster is not None
+        assert validate(r.roster, agents, [EARLY, LATE, A], rules, site, horizon) == []
+        assert r.first_feasible_s is not None and r.lower_bound <= r.objective + 1e-6
+    assert seen and seen[-1].objective >= seen[-1].best_bound - 1e-6
+    cleaning = res.roster.duties["cleaning"]
+    assert all(res.roster.shift(aid, d) == "E" for d, aid in cleaning.items())
+
+
+def test_the_plain_model_without_hint_or_symmetry_breaking_is_also_valid() -> None:
+    agents = [Agent(f"a{i}") for i in range(4)]
+    req = hourly(WEEK.dates(), range(8, 25), 1)
+    _, res = solve(agents, [EARLY, LATE], req, greedy_hint=False, symmetry_breaking=False)
+    assert res.understaffed == 0
+    assert validate(res.roster, agents, [EARLY, LATE], Rules(), Site(10, TZ), WEEK) == []
