@@ -28,12 +28,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import platform
 import random
 import time
-from pathlib import Path
 
+from bench.common import machine
+from roster.erlang import required_agents
 from roster.model import (
     FLAG_NO_LATE,
     Agent,
@@ -48,38 +47,7 @@ from roster.model import (
 from roster.rules import reinforce, validate
 from roster.solver import RosterSolver, SolveResult
 
-try:
-    from roster.erlang import required_agents
-
-    ERLANG_SOURCE = "roster.erlang.required_agents"
-except ImportError:  # the Erlang module is written in parallel; fall back to our own
-    ERLANG_SOURCE = "bench-local Erlang C"
-
-    def required_agents(
-        calls: float,
-        aht_s: float,
-        interval_s: float,
-        target_sl: float = 0.8,
-        target_answer_s: float = 20,
-    ) -> int:
-        """Smallest agent count meeting the service level (Erlang C)."""
-        a = calls * aht_s / interval_s
-        if a <= 0:
-            return 0
-        n = max(1, math.ceil(a))
-        while True:
-            if n > a:
-                # Erlang B by recursion, then C from B.
-                b = 1.0
-                for k in range(1, n + 1):
-                    b = a * b / (k + a * b)
-                c = n * b / (n - a * (1 - b))
-                sl = 1 - c * math.exp(-(n - a) * target_answer_s / aht_s)
-                if sl >= target_sl:
-                    return n
-            n += 1
-
-
+ERLANG_SOURCE = "roster.erlang.required_agents"
 TZ = "Asia/Shanghai"
 START = dt.date(2026, 6, 1)  # a Monday; June 2026 holds the Dragon Boat festival
 HOLIDAYS = frozenset({dt.date(2026, 6, 19)})
@@ -93,21 +61,6 @@ TEMPLATES = [
     ShiftTemplate("B", dt.time(12, 0), dt.time(20, 0), break_min=60),
     ShiftTemplate("C", dt.time(20, 0), dt.time(22, 0), on_site=False),
 ]
-
-
-def machine() -> str:
-    """Host, CPU model, cores and Python version."""
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
-    )
 
 
 def open_slots(day: dt.date) -> list[dt.datetime]:
