@@ -211,3 +211,29 @@ class AuditLog(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ForecastInterval(Base):
+    """Forecast calls and handle time of one queue interval; `edited` rows survive regeneration."""
+
+    __tablename__ = "forecast_intervals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    calls: Mapped[float] = mapped_column(Float)
+    aht_s: Mapped[float] = mapped_column(Float)
+    edited: Mapped[bool] = mapped_column(default=False)
+    __table_args__ = (UniqueConstraint("queue_id", "start"),)
+
+
+class StaffingSettings(Base):
+    """Per-queue inputs of the staffing requirement (Erlang C, or Erlang A with patience)."""
+
+    __tablename__ = "staffing_settings"
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    interval_min: Mapped[int] = mapped_column(default=30)
+    target_sl: Mapped[float] = mapped_column(Float, default=0.8)
+    target_answer_s: Mapped[float] = mapped_column(Float, default=20.0)
+    shrinkage: Mapped[float] = mapped_column(Float, default=0.3)
+    max_occupancy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    patience_s: Mapped[float | None] = mapped_column(Float, nullable=True)

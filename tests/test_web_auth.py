@@ -193,3 +193,17 @@ def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(tmp_p
         assert hl.live.get_agent(agent_id).state == "offline"
     finally:
         hl.close()
+
+
+def test_each_role_lands_on_its_own_page(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+    from console.services.users import create_user
+
+    app, _ = web
+    with hotline.sessions.begin() as s:
+        create_user(s, "sched1", "sched1", "scheduler")
+        create_user(s, "qa01", "qa01", "qa")
+    for username, page in (("agent1", "/agent"), ("super1", "/calls"), ("sched1", "/schedule/forecast"), ("qa01", "/calls")):
+        c = login(app.test_client(), username)
+        r = c.get("/")
+        assert r.status_code == 302 and r.headers["Location"].endswith(page), username
+        assert c.get(page).status_code == 200, username

@@ -52,11 +52,12 @@ def create_app(settings: Settings | None = None, hotline: Hotline | None = None)
     )
     app.extensions["hotline.socketio"] = socketio
 
-    from console.web import api_docs, auth, calls, console_views, sockets
+    from console.web import api_docs, auth, calls, console_views, schedule, sockets
 
     auth.init_app(app, login)
     console_views.init_app(app)
     calls.init_app(app)
+    schedule.init_app(app)
     api_docs.init_app(app)
     sockets.init_app(app, socketio)
 

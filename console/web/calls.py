@@ -16,7 +16,8 @@ from console.i18n import table
 from console.web.auth import roles
 
 bp = Blueprint("calls", __name__)
-LOG_ROLES = ("supervisor", "admin")
+# QA reviewers search calls to find the recordings they score.
+LOG_ROLES = ("supervisor", "admin", "qa")
 
 
 def hl() -> Hotline:

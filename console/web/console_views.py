@@ -76,6 +76,8 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
 def home() -> Any:
     if current_user.role == "agent":
         return redirect(url_for("console.agent_page"))
+    if current_user.role == "scheduler":
+        return redirect(url_for("schedule.forecast_page"))
     return redirect(url_for("calls.calls_page"))
 
 
