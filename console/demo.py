@@ -50,6 +50,7 @@ def seed(session: Session) -> bool:
     )
     create_user(session, "admin", "admin", "admin", "管理员 Admin")
     create_user(session, "super1", "super1", "supervisor", "主管 Zhao")
+    create_user(session, "planner", "planner", "scheduler", "排班 Wu")
     create_user(session, "agent1", "agent1", "agent", "坐席 Lin", skills=["support", "sales"], extension="8001")
     create_user(session, "agent2", "agent2", "agent", "Agent Kim", "en", skills=["support"], extension="8002")
     for data in CUSTOMERS:
