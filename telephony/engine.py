@@ -302,23 +302,23 @@ class _Call(pj.Call):
         self._engine_ref = _WeakEngine(engine)
         self.leg_id = leg_id
 
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
-        """Forward a call state change to the engine."""
+    def _forward(self, handler: str) -> None:
+        # Exceptions in pjsua2 callbacks are printed and swallowed by SWIG, leaving the
+        # call half set up: catch and log them here instead.
         try:
             engine = self._engine_ref()
             if engine is not None:
-                engine._on_call_state(self)
+                getattr(engine, handler)(self)
         except Exception:  # noqa: BLE001
-            log.exception("onCallState failed for %s", self.leg_id)
+            log.exception("%s failed for %s", handler, self.leg_id)
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+        """Forward a call state change to the engine."""
+        self._forward("_on_call_state")
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
         """Forward a media state change to the engine."""
-        try:
-            engine = self._engine_ref()
-            if engine is not None:
-                engine._on_media_state(self)
-        except Exception:  # noqa: BLE001
-            log.exception("onCallMediaState failed for %s", self.leg_id)
+        self._forward("_on_media_state")
 
 
 class _Account(pj.Account):
