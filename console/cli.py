@@ -87,7 +87,6 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
             seed(s)
     hl.agents.load_agents()
     stop = threading.Event()
-    parts: list[object] = []
     if not web and settings.redis_url:
         from flask_socketio import SocketIO
 
@@ -132,7 +131,6 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
         if worker is not None:
             worker.stop()
         hl.close()
-    del parts
     return 0
 
 

@@ -141,14 +141,13 @@ class CallRouter:
         qc.offer_token = 0
         return qc
 
-    def requeue(self, qc: QueuedCall, agent_id: int, why: str) -> None:
-        """Connecting to the agent failed: the call waits again in its original place."""
-        qc.offered_to = None
+    def requeue(self, qc: QueuedCall, agent_id: int) -> None:
+        """The agent's phone could not be reached: she is set not ready, the call waits
+        again in its original place."""
+        qc.offered_to = agent_id
         qc.excluded.add(agent_id)
-        call_id = qc.call_id
-        self._writer.submit(lambda s: call_svc.mark_offer_withdrawn(s, call_id, agent_id, why))
-        self._hl.bus.publish(call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason=why))
         self._waiting[qc.call_id] = qc
+        self._withdraw(qc, "phone-unreachable", "not_ready", "phone_unreachable")
         self.route()
 
     def remove(self, call_id: str) -> QueuedCall | None:

@@ -799,6 +799,10 @@ class SipEngine:
         while time.monotonic() < end:
             ep.libHandleEvents(10)
         # Fail commands queued after stop() was requested.
+        self._fail_queued_commands()
+
+    def _fail_queued_commands(self) -> None:
+        """Fail every command still queued: the engine will not run it."""
         while True:
             try:
                 item = self._cmd_q.get_nowait()
@@ -833,13 +837,7 @@ class SipEngine:
             except pj.Error as exc:
                 log.warning("libDestroy: %s", _pj_error_text(exc))
         # Anything still queued after libDestroy can only fail.
-        while True:
-            try:
-                item = self._cmd_q.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[1].set_exception(SipEngineError("SIP engine stopped"))
+        self._fail_queued_commands()
 
     # ------------------------------------------------------------------ pj callbacks (pj thread)
 

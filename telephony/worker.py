@@ -309,16 +309,7 @@ class TelephonyWorker:
                 self._end(ctx, "caller-hangup")
         elif ev.leg_id == ctx.agent_leg:
             if ctx.state == "connecting":
-                # The agent's phone did not pick up: she is set not ready, the call waits again.
-                agent_id = ctx.agent_id
-                assert agent_id is not None and ctx.qc is not None
-                ctx.state, ctx.agent_id, ctx.agent_leg = "queued", None, None
-                self._hl.agents.transition(
-                    agent_id, "not_ready", "phone_unreachable", expect=["ringing"],
-                    expect_call=ctx.call_id,
-                )
-                self._engine.play(ctx.caller_leg, self._moh, True)
-                self.router.requeue(ctx.qc, agent_id, "phone-unreachable")
+                self._phone_failed(ctx)
             elif ctx.state == "connected":
                 self._hangup(ctx.caller_leg)
                 self._end(ctx, "agent-hangup")
@@ -400,11 +391,15 @@ class TelephonyWorker:
             leg = fut.result(timeout=5)
         except Exception:
             log.exception("dialing agent %s at %s failed", agent_id, contact)
-            ctx.state, ctx.agent_id = "queued", None
-            self._hl.agents.transition(
-                agent_id, "not_ready", "phone_unreachable", expect=["ringing"], expect_call=ctx.call_id
-            )
-            self.router.requeue(qc, agent_id, "phone-unreachable")
+            self._phone_failed(ctx)
             return
         ctx.agent_leg = leg
         self._legs[leg] = ctx.call_id
+
+    def _phone_failed(self, ctx: CallCtx) -> None:
+        """The agent's phone did not pick up: the router requeues the call, the caller waits."""
+        agent_id, qc = ctx.agent_id, ctx.qc
+        assert agent_id is not None and qc is not None
+        ctx.state, ctx.agent_id, ctx.agent_leg = "queued", None, None
+        self._engine.play(ctx.caller_leg, self._moh, True)
+        self.router.requeue(qc, agent_id)

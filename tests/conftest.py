@@ -46,36 +46,30 @@ def pg_base() -> str:
     return PG_URL
 
 
-def _pg_schema_url(base: str) -> tuple[str, str]:
+@pytest.fixture
+def pg_url(pg_base: str) -> Iterator[str]:
+    """A migrated PostgreSQL schema of this test's own, dropped afterwards."""
     schema = "t_" + secrets.token_hex(6)
-    engine = create_engine(base)
+    engine = create_engine(pg_base)
     with engine.begin() as c:
         c.execute(text(f"create schema {schema}"))
-    engine.dispose()
-    return schema, f"{base}?options=-csearch_path%3D{schema}"
-
-
-def _drop_schema(base: str, schema: str) -> None:
-    engine = create_engine(base)
-    with engine.begin() as c:
-        c.execute(text(f"drop schema if exists {schema} cascade"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hotline.db'}"
-        upgrade(url)
-        yield url
-        return
-    base = request.getfixturevalue("pg_base")
-    schema, url = _pg_schema_url(base)
     try:
+        url = f"{pg_base}?options=-csearch_path%3D{schema}"
         upgrade(url)
         yield url
     finally:
-        _drop_schema(base, schema)
+        with engine.begin() as c:
+            c.execute(text(f"drop schema if exists {schema} cascade"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hotline.db'}"
+        upgrade(url)
+        return url
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from console.container import Hotline
 from console.events import call_wrapped
 from console.i18n import DomainError, table
-from console.models import Call, Disposition, Queue
+from console.models import Call, Disposition, Queue, User
 from console.services import calls as call_svc
 from console.services import customers
 from console.services.agents import NOT_READY_REASONS
@@ -149,8 +149,6 @@ def wrap_up(call_id: str) -> Any:
 def create_customer() -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
-        from console.models import User
-
         user = s.get(User, current_user.id)
         payload = _json()
         c = customers.create_customer(s, user, payload, hotline.settings.country_code)
@@ -175,8 +173,6 @@ def create_customer() -> Any:
 def customer(customer_id: int) -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
-        from console.models import User
-
         user = s.get(User, current_user.id)
         if request.method == "PUT":
             c = customers.update_customer(s, user, customer_id, _json(), hotline.settings.country_code)

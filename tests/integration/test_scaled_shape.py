@@ -15,11 +15,10 @@ from sqlalchemy import select
 
 from console.bus import RedisLiveState
 from console.container import build
-from console.db import upgrade
 from console.demo import seed
 from console.models import Agent, Call, User
 from console.web import create_app
-from tests.conftest import PG_URL, REDIS_URL, _drop_schema, _pg_schema_url, free_port, make_settings
+from tests.conftest import REDIS_URL, free_port, make_settings
 from tests.integration.harness import AgentClient, Sipp, serve
 from tests.integration.test_call_flow import wait_until
 
@@ -55,10 +54,8 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def scaled(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[object, WorkerProcess, int, str]]:
-    request.getfixturevalue("pg_base")
-    schema, url = _pg_schema_url(PG_URL)
-    upgrade(url)
+def scaled(tmp_path: Path, pg_url: str) -> Iterator[tuple[object, WorkerProcess, int, str]]:
+    url = pg_url
     prefix = "t" + uuid.uuid4().hex[:10]
     sip_port, phone_port = free_port(), free_port()
     settings = make_settings(tmp_path, url, redis_url=REDIS_URL, redis_prefix=prefix, sip_port=sip_port, worker_id="w-scaled")
@@ -89,7 +86,6 @@ def scaled(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[obj
         worker.stop()
         RedisLiveState(REDIS_URL, prefix=prefix).clear()
         hl.close()
-        _drop_schema(PG_URL, schema)
 
 
 def test_web_and_telephony_in_separate_processes_share_redis_and_recover_from_a_crash(
