@@ -29,7 +29,7 @@ from console.models import Customer, CustomerPhone
 from console.services.users import create_user
 from console.settings import Settings
 from tests.integration.harness import SCENARIOS, AgentClient
-from tests.conftest import free_port
+from tests.conftest import free_media_port, free_port
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,7 +71,7 @@ def place(workdir: Path, target: str, callers: list[str], hold_ms: int) -> subpr
     n = len(callers)
     cmd = [
         "sipp", "-sf", str(scenario), "-inf", str(inf), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port()), "-m", str(n), "-l", str(n), "-r", "1000", "-s", "10086",
+        "-mp", str(free_media_port()), "-m", str(n), "-l", str(n), "-r", "1000", "-s", "10086",
         "-nostdin", "-timeout", "20s", "-d", str(hold_ms), "-trace_msg", target,
     ]
     return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

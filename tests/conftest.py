@@ -33,6 +33,26 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     raise RuntimeError("no free port")
 
 
+def free_media_port() -> int:
+    """An even port p with p..p+3 free for UDP on 127.0.0.1: SIPp binds its RTP echo on
+    p (audio) and p+2 (video) and exits at once if either is taken."""
+    for _ in range(50):
+        base = free_port(socket.SOCK_DGRAM) & ~1
+        socks = []
+        try:
+            for off in range(4):
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(u)
+                u.bind(("127.0.0.1", base + off))
+        except OSError:
+            continue
+        finally:
+            for u in socks:
+                u.close()
+        return base
+    raise RuntimeError("no free media ports")
+
+
 @pytest.fixture(scope="session")
 def pg_base() -> str:
     engine = create_engine(PG_URL)

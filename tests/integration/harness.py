@@ -16,7 +16,7 @@ import requests
 import socketio
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port
+from tests.conftest import free_media_port, free_port
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -43,24 +43,36 @@ class Sipp:
         transport: str = "u1",
         duration_ms: int | None = None,
     ) -> tuple[subprocess.Popen[bytes], int]:
-        port = port or free_port()
+        pick_port = port is None
         keys = {"caller": "13800138000", **(keys or {})}
         hold_ms = keys.pop("hold_ms", None)
         if scenario == "caller.xml" and hold_ms:
             scenario = "caller_hangup.xml"  # hangs up by itself after -d ms
-        cmd = [
-            "sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port),
-            "-mp", str(free_port()), "-m", str(calls), "-l", str(calls), "-r", str(rate),
-            "-s", service, "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s",
-            "-timeout_error", "-trace_err", "-trace_screen",
-        ]
-        if hold_ms or duration_ms:
-            cmd += ["-d", str(hold_ms or duration_ms)]
-        for k, v in keys.items():
-            cmd += ["-key", k, v]
-        if target:
-            cmd.append(target)
-        proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(5):
+            port = free_port() if pick_port else port
+            cmd = [
+                "sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port),
+                "-mp", str(free_media_port()), "-m", str(calls), "-l", str(calls), "-r", str(rate),
+                "-s", service, "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s",
+                "-timeout_error", "-trace_err", "-trace_screen",
+            ]
+            if hold_ms or duration_ms:
+                cmd += ["-d", str(hold_ms or duration_ms)]
+            for k, v in keys.items():
+                cmd += ["-key", k, v]
+            if target:
+                cmd.append(target)
+            proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # SIPp binds its ports first and exits at once when one was taken since we
+            # picked it (another process won the race): pick again rather than fail the test.
+            try:
+                proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                break
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            if "Unable to bind" not in err:
+                break
+        assert port is not None
         self.procs.append(proc)
         return proc, port
 
