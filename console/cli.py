@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import argparse
 import logging
 import signal
@@ -81,10 +83,13 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
     _prepare(settings)
     hl = build(settings)
     if demo:
-        from console.demo import seed
+        from console.demo import seed, seed_workforce
+        from console.services.workforce import local_day
 
         with hl.sessions.begin() as s:
             seed(s)
+        with hl.sessions.begin() as s:
+            seed_workforce(s, settings.timezone, local_day(dt.datetime.now(dt.UTC), settings.timezone))
     hl.agents.load_agents()
     stop = threading.Event()
     if not web and settings.redis_url:

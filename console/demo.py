@@ -1,12 +1,15 @@
-"""Demo data: queues, agents, a supervisor, an admin, customers, dispositions."""
+"""Demo data: queues, agents, a supervisor, an admin, customers, dispositions, and a published roster."""
 
 from __future__ import annotations
+
+import datetime as dt
+import math
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import Disposition, Queue, User
-from console.services import customers
+from console.models import Disposition, Queue, RosterPlan, User
+from console.services import customers, forecasts, rosters, workforce
 from console.services.users import create_user
 
 DISPOSITIONS = [
@@ -55,4 +58,43 @@ def seed(session: Session) -> bool:
     create_user(session, "agent2", "agent2", "agent", "Agent Kim", "en", skills=["support"], extension="8002")
     for data in CUSTOMERS:
         customers.create_customer(session, None, data)
+    # The rulebooks' shift patterns and workforce rules, with a small demo site.
+    workforce.seed_templates(session)
+    cfg = workforce.settings_row(session, create=True)
+    cfg.seats = 10
+    # Open 08:00-22:00 (coverage gaps are checked inside these hours); whoever works the
+    # early shift cleans the office before it, in turn.
+    cfg.open_from, cfg.open_to = dt.time(8), dt.time(22)
+    cfg.cleaning_template = "E"
     return True
+
+
+def _calls(hour: float, weekday: int, skill: str) -> float:
+    """A typical service-line day: a morning and an afternoon peak, quieter weekends."""
+    peak = math.exp(-((hour - 10.5) ** 2) / 4) + 0.8 * math.exp(-((hour - 15.0) ** 2) / 5)
+    scale = (3.0 if skill == "support" else 1.2) * (0.6 if weekday >= 5 else 1.0)
+    return round(scale * (0.3 + peak), 2)
+
+
+def seed_workforce(session: Session, tz: str, today: dt.date) -> int | None:
+    """Forecast three weeks from this Monday for every queue, then solve and publish two weeks from today.
+
+    Returns the published roster's id (None when a roster exists already).
+    """
+    if session.scalar(select(RosterPlan.id).limit(1)) is not None:
+        return None
+    monday = today - dt.timedelta(days=today.weekday())
+    for queue in session.scalars(select(Queue).order_by(Queue.id)):
+        lines = ["start,calls,aht_s"]
+        for d in range(21):
+            day = monday + dt.timedelta(days=d)
+            for half in range(16, 44):  # 08:00 to 22:00
+                hour = half / 2
+                lines.append(f"{day.isoformat()}T{half // 2:02d}:{30 * (half % 2):02d},{_calls(hour, day.weekday(), queue.skill)},200")
+        forecasts.import_csv(session, queue.id, "\n".join(lines) + "\n", tz)
+    # The roster starts today: nobody has missed a shift of it yet when the demo opens.
+    plan = rosters.create(session, {"start": today.isoformat(), "weeks": 2, "time_limit_s": 10, "name": "Demo"}, None)
+    rosters.solve_now(session, plan, tz)
+    if plan.status == "solved" and not plan.violations:
+        rosters.publish(session, plan, tz, None)
+    return plan.id

@@ -79,6 +79,26 @@ class call_wrapped(Event):  # noqa: N801
     disposition: str
 
 
+@dataclass(frozen=True)
+class schedule_changed(Event):  # noqa: N801
+    """Something in an agent's own schedule changed: a roster published, a swap or leave."""
+
+    name: ClassVar[str] = "schedule_changed"
+    agent_id: int
+    # published | swap-requested | swap-accepted | swap-declined | swap-approved |
+    # swap-refused | swap-cancelled | leave-approved | leave-refused
+    kind: str
+    day: str | None = None  # local day concerned (ISO), when there is one
+    roster_id: int | None = None
+
+
+@dataclass(frozen=True)
+class weekly_summary_reminded(Event):  # noqa: N801
+    name: ClassVar[str] = "weekly_summary_reminded"
+    agent_id: int
+    due: str  # ISO 8601 deadline
+
+
 # Requests from the web layer to whichever telephony worker holds the call.
 @dataclass(frozen=True)
 class call_answer_requested(Event):  # noqa: N801
@@ -111,6 +131,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_answered,
         call_ended,
         call_wrapped,
+        schedule_changed,
+        weekly_summary_reminded,
         call_answer_requested,
         call_reject_requested,
         call_hangup_requested,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -82,6 +84,12 @@ class Agent(Base):
     extension: Mapped[str] = mapped_column(String(32), default="")
     sip_contact: Mapped[str] = mapped_column(String(256), default="")
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Contract terms the roster honours: a personal weekly limit (None = the centre's rule)
+    # and flags such as "no-late" / "no-weekend" (see roster.model).
+    max_hours_week: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contract_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Spans the agent cannot work: [{"from": ISO date-time, "to": ISO date-time}], UTC.
+    unavailable: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     user: Mapped[User] = relationship(back_populates="agent")
 
 
@@ -198,6 +206,8 @@ class AgentStateLog(Base):
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(32), default="")
     call_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Adherence and the attendance ledger read an agent's states over a period.
+    __table_args__ = (Index("ix_agent_state_log_agent_at", "agent_id", "at"),)
 
 
 class AuditLog(Base):
@@ -237,3 +247,207 @@ class StaffingSettings(Base):
     shrinkage: Mapped[float] = mapped_column(Float, default=0.3)
     max_occupancy: Mapped[float | None] = mapped_column(Float, nullable=True)
     patience_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# ---- workforce: templates, rules, rosters, requests, attendance, handover ------------------
+
+
+class ShiftTemplateRow(Base):
+    """A shift pattern the solver may use; an end at or before the start crosses midnight."""
+
+    __tablename__ = "shift_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    start: Mapped[dt.time] = mapped_column(Time())
+    end: Mapped[dt.time] = mapped_column(Time())
+    break_min: Mapped[int] = mapped_column(default=0)
+    break_paid: Mapped[bool] = mapped_column(default=False)
+    on_site: Mapped[bool] = mapped_column(default=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    late: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class WorkforceSettings(Base):
+    """The centre's workforce rules (one row, id 1); every number is a configurable default."""
+
+    __tablename__ = "workforce_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seats: Mapped[int] = mapped_column(default=20)
+    max_hours_week: Mapped[float] = mapped_column(Float, default=40.0)
+    min_rest_h: Mapped[float] = mapped_column(Float, default=11.0)
+    max_consecutive_days: Mapped[int] = mapped_column(default=6)
+    min_rest_days_per_month: Mapped[int] = mapped_column(default=3)
+    max_late_shifts_per_week: Mapped[int | None] = mapped_column(nullable=True)
+    holiday_reinforcement: Mapped[float] = mapped_column(Float, default=1.5)
+    # Office cleaning rota: done by someone working this template that day (None = no rota).
+    cleaning_template: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Opening hours for the sealed-coverage check; both None = open 7x24.
+    open_from: Mapped[dt.time | None] = mapped_column(Time(), nullable=True)
+    open_to: Mapped[dt.time | None] = mapped_column(Time(), nullable=True)
+    max_swaps_month: Mapped[int] = mapped_column(default=4)
+    # Overrides of roster.attendance.AttendancePolicy fields.
+    attendance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Consequence of the 1st, 2nd, ... miss in a period (handover, weekly summary, complaint).
+    escalation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    weekly_summary_min_chars: Mapped[int] = mapped_column(default=200)
+    weekly_summary_due_weekday: Mapped[int] = mapped_column(default=5)  # Saturday
+    weekly_summary_due_time: Mapped[dt.time] = mapped_column(Time(), default=dt.time(17, 0))
+
+
+class RosterPlan(Base):
+    """A roster for `days` local days from `start`: drafted, solved, edited, then published."""
+
+    __tablename__ = "rosters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[dt.date] = mapped_column(Date())
+    days: Mapped[int] = mapped_column()
+    # draft | solving | solved | failed | published | superseded
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    name: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[int | None] = mapped_column(nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    published_by: Mapped[int | None] = mapped_column(nullable=True)
+    time_limit_s: Mapped[int] = mapped_column(default=60)
+    # Live solver progress and the final figures (objective, bounds, gap, explanations).
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hard-rule violations of the current assignments (re-validated after every edit).
+    violations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RosterShift(Base):
+    """One agent's shift on one local day of a roster (no row = rest day)."""
+
+    __tablename__ = "roster_shifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date())
+    template_code: Mapped[str] = mapped_column(String(16))
+    queue_skill: Mapped[str] = mapped_column(String(64), default="")
+    edited: Mapped[bool] = mapped_column(default=False)
+    # The workstation (1..seats) of an on-site shift; None for shifts from home.
+    seat: Mapped[int | None] = mapped_column(nullable=True)
+    # When the template's break starts on this shift (placed against demand), UTC.
+    break_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (UniqueConstraint("roster_id", "agent_id", "day"),)
+
+
+class RosterDuty(Base):
+    """An extra duty on a roster day (e.g. office cleaning before the early shift)."""
+
+    __tablename__ = "roster_duties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id"), index=True)
+    duty: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date())
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    __table_args__ = (UniqueConstraint("roster_id", "duty", "day"),)
+
+
+class LeaveRequest(Base):
+    """Leave for local days first_day..last_day; approved leave blocks rostering."""
+
+    __tablename__ = "leave_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    first_day: Mapped[dt.date] = mapped_column(Date())
+    last_day: Mapped[dt.date] = mapped_column(Date())
+    kind: Mapped[str] = mapped_column(String(16), default="annual")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|refused|cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SwapRequest(Base):
+    """A shift swap on a published roster: the partner takes the requester's shift on `day`
+    and, when `partner_day` is set, the requester takes the partner's shift on that day."""
+
+    __tablename__ = "swap_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date())
+    partner_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    partner_day: Mapped[dt.date | None] = mapped_column(Date(), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # pending (partner to answer) | accepted (scheduler to decide) | approved | refused | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    partner_answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    violations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class ClockEvent(Base):
+    """Clock-in / clock-out from the agent console (append-only)."""
+
+    __tablename__ = "clock_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # in | out
+    source: Mapped[str] = mapped_column(String(16), default="console")
+
+
+class HandoverEntry(Base):
+    """Open items the outgoing agent hands to the next shift, and who took them over."""
+
+    __tablename__ = "handover_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    shift_day: Mapped[dt.date] = mapped_column(Date())
+    template_code: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # One handover per agent per shift (an agent works at most one shift a local day).
+    __table_args__ = (UniqueConstraint("author_id", "shift_day"),)
+
+
+class WeeklySummary(Base):
+    """An agent's weekly work summary (RULEBOOK §2: at least 200 characters by Saturday 17:00)."""
+
+    __tablename__ = "weekly_summaries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    week_start: Mapped[dt.date] = mapped_column(Date())
+    went_well: Mapped[str] = mapped_column(Text, default="")
+    to_improve: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    late: Mapped[bool] = mapped_column(default=False)
+    __table_args__ = (UniqueConstraint("agent_id", "week_start"),)
+
+
+class WeeklyReminder(Base):
+    """A weekly-summary reminder sent: once per agent and week, whichever scheduler sends it."""
+
+    __tablename__ = "weekly_reminders"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    week_start: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Miss(Base):
+    """One counted miss (handover not filed, weekly summary missing, complaint) for escalation."""
+
+    __tablename__ = "misses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # handover | weekly-summary | complaint
+    period: Mapped[str] = mapped_column(String(7))  # calendar month, YYYY-MM
+    ref: Mapped[str] = mapped_column(String(64))  # what was missed (shift day, week, call id)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("agent_id", "kind", "ref"),)

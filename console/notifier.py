@@ -16,6 +16,8 @@ from console.events import (
     call_offer_withdrawn,
     call_offered,
     call_wrapped,
+    schedule_changed,
+    weekly_summary_reminded,
 )
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ def rooms_for(event: Event) -> list[str]:
         if event.agent_id is not None:
             rooms.insert(0, agent_room(event.agent_id))
         return rooms
-    if isinstance(event, call_offered | call_offer_withdrawn | call_wrapped):
+    if isinstance(event, call_offered | call_offer_withdrawn | call_wrapped | schedule_changed | weekly_summary_reminded):
         return [agent_room(event.agent_id)]
     if isinstance(event, call_arrived):
         return [SUPERVISORS]

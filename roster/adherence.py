@@ -34,12 +34,29 @@ class ScheduledShift:
     start: dt.datetime
     end: dt.datetime
     template_code: str
+    # The planned break [break_start, break_end), if any: not working time, so neither
+    # scheduled minutes nor a logout.
+    break_start: dt.datetime | None = None
+    break_end: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         _aware(self.start, "shift start")
         _aware(self.end, "shift end")
         if self.end <= self.start:
             raise ValueError(f"shift {self.template_code} of {self.agent_id} ends before it starts")
+        if (self.break_start is None) != (self.break_end is None):
+            raise ValueError("a break needs both its start and its end")
+        if self.break_start is not None and self.break_end is not None:
+            _aware(self.break_start, "break start")
+            _aware(self.break_end, "break end")
+            if not self.start <= self.break_start < self.break_end <= self.end:
+                raise ValueError(f"the break of {self.template_code} must lie inside the shift")
+
+    def off_minutes(self, lo: dt.datetime, hi: dt.datetime) -> dt.timedelta:
+        """How much of [lo, hi) falls in the planned break."""
+        if self.break_start is None or self.break_end is None:
+            return dt.timedelta()
+        return max(dt.timedelta(), min(hi, self.break_end) - max(lo, self.break_start))
 
     def day(self, tz: str) -> dt.date:
         """The local calendar day (in `tz`) on which the shift starts."""
@@ -156,14 +173,15 @@ def _shift_adherence(
         lo, hi = max(start, s), min(end, e)
         if is_in:
             if lo < hi:
-                logged += hi - lo
+                logged += hi - lo - shift.off_minutes(lo, hi)
                 first_in = lo if first_in is None else first_in
                 last_in = hi
-        elif i > 0 and s < start < e and hi - lo > threshold:
+        elif i > 0 and s < start < e and (hi - lo) - shift.off_minutes(lo, hi) > threshold:
             # A logout is a drop from logged in to offline inside the shift; an early
             # leave (offline until the shift ends) is one too when it lasts long enough.
+            # Being offline during the planned break is not one.
             logouts += 1
-    scheduled = _minutes(e - s)
+    scheduled = _minutes(e - s - shift.off_minutes(s, e))
     logged_min = _minutes(logged)
     return ShiftAdherence(
         shift=shift,
@@ -209,3 +227,57 @@ def current_adherence(
         # Being logged in while not rostered is out of adherence too (unplanned overtime).
         out[agent_id] = CurrentAdherence(agent_id, shift, state, logged_in == (shift is not None))
     return out
+
+
+def clock_entries(
+    events: Iterable[tuple[str, dt.datetime, str]], max_open: dt.timedelta | None = None
+) -> list[StateEntry]:
+    """Clock-in/out events (agent, at, "in"|"out") as a login stream for `adherence`.
+
+    A clock-in counts as "available" until the clock-out; with `max_open`, a clock-in left
+    open longer than that (a forgotten clock-out) ends after `max_open`.
+    """
+    out: list[StateEntry] = []
+    by_agent: dict[str, list[tuple[dt.datetime, str]]] = {}
+    for agent_id, at, kind in events:
+        _aware(at, "clock time")
+        if kind not in ("in", "out"):
+            raise ValueError(f"unknown clock event {kind!r}")
+        by_agent.setdefault(agent_id, []).append((at, kind))
+    for agent_id, evs in sorted(by_agent.items()):
+        evs.sort(key=lambda x: x[0])
+        for i, (at, kind) in enumerate(evs):
+            out.append(StateEntry(agent_id, at, "available" if kind == "in" else OFFLINE))
+            if kind == "in" and max_open is not None:
+                nxt = evs[i + 1][0] if i + 1 < len(evs) else None
+                if nxt is None or nxt - at > max_open:
+                    out.append(StateEntry(agent_id, at + max_open, OFFLINE))
+    return out
+
+
+def attendance_adherence(
+    shifts: Iterable[ScheduledShift],
+    clock: Iterable[StateEntry],
+    desk: Iterable[StateEntry],
+    logout_threshold: dt.timedelta = DEFAULT_LOGOUT_THRESHOLD,
+) -> list[ShiftAdherence]:
+    """Adherence where presence comes from the time clock and the desk from the state log.
+
+    Late start, early leave and absence follow clock-in/out (the attendance record);
+    logged-in minutes, adherence % and logouts follow the agent-state log (the service desk).
+    """
+    ordered = sorted(shifts, key=lambda x: (x.agent_id, x.start))
+    present = adherence(ordered, clock, logout_threshold)
+    at_desk = adherence(ordered, desk, logout_threshold)
+    return [
+        ShiftAdherence(
+            shift=p.shift,
+            scheduled_min=d.scheduled_min,
+            logged_in_min=d.logged_in_min,
+            adherence_pct=d.adherence_pct,
+            late_start_min=p.late_start_min,
+            early_leave_min=p.early_leave_min,
+            logouts=d.logouts,
+        )
+        for p, d in zip(present, at_desk, strict=True)
+    ]

@@ -124,6 +124,13 @@ def _history_items(
         yield arrived, handle
 
 
+def _calendar(country: str, first: date, last: date) -> holidays_lib.HolidayBase:
+    try:
+        return holidays_lib.country_holidays(country, years=range(first.year, last.year + 1))
+    except NotImplementedError as err:
+        raise ValueError(f"no public-holiday calendar for country {country!r}") from err
+
+
 def _holiday_set(
     holidays: set[date] | None, country: str | None, first: date, last: date
 ) -> set[date]:
@@ -131,11 +138,19 @@ def _holiday_set(
         return set(holidays)
     if country is None:
         return set()
-    try:
-        found = holidays_lib.country_holidays(country, years=range(first.year, last.year + 1))
-    except NotImplementedError as err:
-        raise ValueError(f"no public-holiday calendar for country {country!r}") from err
-    return set(found.keys())
+    return set(_calendar(country, first, last).keys())
+
+
+def _workday_set(
+    workdays: set[date] | None, country: str | None, first: date, last: date
+) -> set[date]:
+    # Make-up working days (调休上班): weekend days worked in exchange for a holiday bridge.
+    if workdays is not None:
+        return set(workdays)
+    if country is None:
+        return set()
+    found = getattr(_calendar(country, first, last), "weekend_workdays", set())
+    return {d for d in found if first <= d <= last}
 
 
 def _linear_fit(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -160,8 +175,14 @@ def build_forecast(
     country: str | None = "CN",
     holiday_weekday: int = SUNDAY,
     holiday_factor: float = 1.0,
+    workdays: set[date] | None = None,
 ) -> list[ForecastRow]:
-    """Forecast `weeks` weeks from `start` with a weekday x interval profile and linear trend."""
+    """Forecast `weeks` weeks from `start` with a weekday x interval profile and linear trend.
+
+    Public holidays are forecast like `holiday_weekday` (times `holiday_factor`); make-up
+    working days on a weekend (`workdays`, by default the country's) like an average Monday
+    to Friday. Both are left out of the profile fit.
+    """
     step = _interval(interval_min)
     zone = _zone(tz)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
@@ -198,13 +219,14 @@ def build_forecast(
     first, last = min(days_seen), max(days_seen)
     end = start + timedelta(days=7 * weeks)
     off = _holiday_set(holidays, country, first, end)
+    work = _workday_set(workdays, country, first, end) - off
 
     # Every day from the first to the last call is observed, quiet days included (a day with
     # no calls is information); holidays are left out of the fit entirely.
     observed: list[tuple[date, list[tuple[datetime, int, int]]]] = []
     d = first
     while d <= last:
-        if d not in off:
+        if d not in off and d not in work:
             observed.append((d, day_slots(d, zone, step)))
         d += timedelta(days=1)
     if not observed:
@@ -260,12 +282,15 @@ def build_forecast(
 
     aht = _aht_profile(observed, handled, handle_sum, step)
 
+    # A make-up working day looks like an ordinary weekday: the Monday-Friday mean (index 7).
+    share.append([sum(share[w][i] for w in range(5)) / 5 for i in range(slots_per_day)])
+    aht.append([sum(aht[w][i] for w in range(5)) / 5 for i in range(slots_per_day)])
     rows: list[ForecastRow] = []
     d = start
     while d < end:
         lv = max(0.0, intercept + slope * week_of(d))
         holiday = d in off
-        wd = holiday_weekday if holiday else d.weekday()
+        wd = holiday_weekday if holiday else (7 if d in work else d.weekday())
         factor = holiday_factor if holiday else 1.0
         for t, m, _ in day_slots(d, zone, step):
             i = m // step

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -55,6 +55,22 @@ class Agent:
     # Approved leave, by local calendar day: no shift may *start* on such a day.
     leave: frozenset[dt.date] = frozenset()
     flags: frozenset[str] = frozenset()
+    # Shifts already worked (published) on the days just before the horizon, as
+    # (local day, template code): rest, consecutive days and the first week's hours
+    # carry over from them into the new roster.
+    worked_before: tuple[tuple[dt.date, str], ...] = ()
+
+    def before(self, start: dt.date) -> dict[dt.date, str]:
+        """The shifts worked before `start` (later entries win), by local day."""
+        return {d: c for d, c in self.worked_before if d < start}
+
+    def run_before(self, start: dt.date) -> int:
+        """Consecutive working days that end the day before `start`."""
+        days = self.before(start)
+        run = 0
+        while start - dt.timedelta(days=run + 1) in days:
+            run += 1
+        return run
 
 
 @dataclass(frozen=True)
@@ -171,3 +187,21 @@ class Roster:
     def shift(self, agent_id: str, day: dt.date) -> str | None:
         """The template code the agent works on `day`, or None."""
         return self.assignments.get(agent_id, {}).get(day)
+
+
+def rostered_shifts(
+    roster: Roster,
+    agents: Iterable[Agent],
+    templates: Mapping[str, ShiftTemplate],
+    site: Site,
+    horizon: Horizon,
+) -> Iterator[tuple[str, dt.date, ShiftTemplate, Interval]]:
+    """Every shift the roster gives agents of this site: (agent id, local day, template, span)."""
+    for a in agents:
+        if a.site != site.id:
+            continue
+        for day in horizon.dates():
+            code = roster.shift(a.id, day)
+            t = templates.get(code) if code else None
+            if t is not None:
+                yield a.id, day, t, t.span(day, site.tz)

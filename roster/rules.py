@@ -20,6 +20,7 @@ from roster.model import (
     Rules,
     ShiftTemplate,
     Site,
+    rostered_shifts,
     zone,
 )
 
@@ -94,8 +95,10 @@ def required_rest_days(year: int, month: int, horizon: Horizon, rules: Rules) ->
     covered = sum(1 for d in horizon.dates() if (d.year, d.month) == (year, month))
     if covered >= month_len:
         return rules.min_rest_days_per_month
-    # Rounding up protects the agent: a 4-week roster inside a 31-day month still needs 3.
-    return min(covered, math.ceil(rules.min_rest_days_per_month * covered / month_len))
+    # Rounded to the nearest day (halves up): a 4-week roster inside a 31-day month still needs
+    # 3 (2.7), a week needs 1 (0.7), but the single day of a month that a roster starting on
+    # its 30th touches needs none (0.1): that month's rest days lie outside the horizon.
+    return min(covered, math.floor(rules.min_rest_days_per_month * covered / month_len + 0.5))
 
 
 def months_of(horizon: Horizon) -> list[tuple[int, int]]:
@@ -160,13 +163,18 @@ def agent_violations(
         if queue is not None and (queue not in agent.skills or not t.serves(queue)):
             out.append(violation("skill", agent.id, day, code=code, why=f"queue {queue}"))
 
+    # Shifts worked just before the horizon count for rest, runs and the first week's hours.
+    prior = {d: templates[c] for d, c in agent.before(horizon.start).items() if c in templates}
     limit_h = min(agent.max_hours_week, rules.max_hours_week)
     week_minutes: dict[dt.date, int] = {}
     week_late: dict[dt.date, int] = {}
-    for day, t in sorted(worked.items()):
+    for day, t in sorted({**prior, **worked}.items()):
         wk = week_of(day, rules.week_start)
         before = week_minutes.get(wk, 0)
         week_minutes[wk] = before + t.paid_minutes(day, site.tz)
+        if day not in worked:
+            week_late[wk] = week_late.get(wk, 0) + int(t.late)
+            continue
         # Report once per week, on the shift that pushes it over the limit.
         if before <= limit_h * 60 < week_minutes[wk]:
             out.append(
@@ -195,7 +203,7 @@ def agent_violations(
                 )
 
     # Shifts are shorter than a day, so only the next two days can come within the rest time.
-    for day, t in worked.items():
+    for day, t in {**prior, **worked}.items():
         for k in (1, 2):
             nxt = day + dt.timedelta(days=k)
             if nxt in worked:
@@ -205,10 +213,11 @@ def agent_violations(
                         violation("min-rest", agent.id, nxt, rest=rest, limit=rules.min_rest_h)
                     )
 
-    run = 0
-    for day in horizon.dates():
+    run = agent.run_before(horizon.start)
+    for i, day in enumerate(horizon.dates()):
         run = run + 1 if day in worked else 0
-        if run == rules.max_consecutive_days + 1:
+        # Once per run: where it passes the limit, or on day one if it came in past it.
+        if run == rules.max_consecutive_days + 1 or (i == 0 and run > rules.max_consecutive_days):
             out.append(
                 violation(
                     "max-consecutive-days",
@@ -246,17 +255,10 @@ def seat_violations(
 ) -> list[Violation]:
     """Instants when more agents are on site than the site has seats (exact event sweep)."""
     events: list[tuple[dt.datetime, int, str]] = []
-    for a in agents:
-        if a.site != site.id:
-            continue
-        for day in horizon.dates():
-            code = roster.shift(a.id, day)
-            t = templates.get(code) if code else None
-            if t is None or not t.on_site:
-                continue
-            s = t.span(day, site.tz)
-            events.append((s.start, 1, a.id))
-            events.append((s.end, -1, a.id))
+    for agent_id, _, t, s in rostered_shifts(roster, agents, templates, site, horizon):
+        if t.on_site:
+            events.append((s.start, 1, agent_id))
+            events.append((s.end, -1, agent_id))
     # Ends sort before starts at the same instant: a relief may take the seat just freed.
     events.sort(key=lambda e: (e[0], e[1]))
     out: list[Violation] = []

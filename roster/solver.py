@@ -79,6 +79,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "合格坐席当天已排其他班次或队列",
     ),
     "no-shift": ("no shift template covers this interval", "没有班次模板覆盖该时段"),
+    "all-working": (
+        "every agent with skill {skill} already works this interval",
+        "所有具备技能 {skill} 的坐席都已在该时段上班",
+    ),
     "none": (
         "an agent could still be added (trade-off or time limit)",
         "仍可增加坐席(权衡或时间限制所致)",
@@ -186,12 +190,19 @@ class RosterSolver:
         self.greedy_hint = greedy_hint
         self.use_lp = lp_bound
         self._stop = threading.Event()
+        self._cp: cp_model.CpSolver | None = None
+        self._cp_lock = threading.Lock()
         self.lp_counts: dict[tuple[int, int, int], float] = {}
         self._prepare()
 
     def cancel(self) -> None:
-        """Ask a running solve to stop at its next solution (thread-safe)."""
-        self._stop.set()
+        """Stop a running solve now; it returns the best roster found so far (thread-safe)."""
+        with self._cp_lock:
+            self._stop.set()
+            if self._cp is not None:
+                # Interrupts the search wherever it is, also while it is proving a bound and
+                # finds no new solution that the callback could stop at.
+                self._cp.stop_search()
 
     # ---- precomputation -------------------------------------------------------------------
 
@@ -260,6 +271,27 @@ class RosterSolver:
             m: required_rest_days(m[0], m[1], self.horizon, self.rules)
             for m in months_of(self.horizon)
         }
+        # What each agent worked just before the horizon: the run of working days it ends,
+        # the first week's hours and late shifts so far, and shifts the rest rule then forbids.
+        self.prior_run = [a.run_before(self.horizon.start) for a in self.agents]
+        self.week_prior: Counter[tuple[int, dt.date]] = Counter()
+        self.week_prior_late: Counter[tuple[int, dt.date]] = Counter()
+        rest_block: set[tuple[int, int, int]] = set()
+        for a, agent in enumerate(self.agents):
+            for pday, code in agent.before(self.horizon.start).items():
+                ptpl = self.tmap.get(code)
+                if ptpl is None:
+                    continue
+                wk = week_of(pday, self.rules.week_start)
+                if wk in self.week_days:
+                    self.week_prior[(a, wk)] += ptpl.paid_minutes(pday, tz)
+                    self.week_prior_late[(a, wk)] += int(ptpl.late)
+                pspan = ptpl.span(pday, tz)
+                for d in range(min(2, nd)):
+                    if 1 <= (self.days[d] - pday).days <= 2:
+                        for t in range(nt):
+                            if rest_hours(pspan, self.span[(d, t)]) < self.rules.min_rest_h:
+                                rest_block.add((a, d, t))
         # Allowed (agent, day, template, skill) combinations.
         self.keys: list[Key] = []
         self.block: dict[tuple[int, int, int], tuple[str, str]] = {}
@@ -267,6 +299,8 @@ class RosterSolver:
             for d, day in enumerate(self.days):
                 for t, tpl in enumerate(self.templates):
                     b = template_block(agent, tpl, day, self.site)
+                    if b is None and (a, d, t) in rest_block:
+                        b = ("min-rest", "after the previous roster")
                     if b is not None:
                         self.block[(a, d, t)] = b
                         continue
@@ -303,30 +337,38 @@ class RosterSolver:
             if len(ks) > 1:
                 m.AddAtMostOne(x[k] for k in ks)
         for a in range(na):
-            for days in self.week_days.values():
+            for wk, days in self.week_days.items():
                 hours = [(self.paid[(d, k[2])], x[k]) for d in days for k in by_ad.get((a, d), [])]
+                cap = max(0, self.limit_min[a] - self.week_prior[(a, wk)])
                 # At most one shift a day: skip rows that even the longest shifts cannot break.
                 worst = sum(
                     max((self.paid[(d, k[2])] for k in by_ad.get((a, d), [])), default=0)
                     for d in days
                 )
-                if worst > self.limit_min[a]:
-                    m.Add(sum(c * v for c, v in hours) <= self.limit_min[a])
+                if worst > cap:
+                    m.Add(sum(c * v for c, v in hours) <= cap)
                 if rules.max_late_shifts_per_week is not None:
+                    late_cap = max(0, rules.max_late_shifts_per_week - self.week_prior_late[(a, wk)])
                     late = [
                         x[k]
                         for d in days
                         for k in by_ad.get((a, d), [])
                         if self.templates[k[2]].late
                     ]
-                    if len(late) > rules.max_late_shifts_per_week:
-                        m.Add(sum(late) <= rules.max_late_shifts_per_week)
+                    if len(late) > late_cap:
+                        m.Add(sum(late) <= late_cap)
             for (d, gap, t), bad in self.forbidden.items():
                 first = [x[q] for q in by_adt.get((a, d, t), [])]
                 then = [x[q] for u in bad for q in by_adt.get((a, d + gap, u), [])]
                 if first and then:
                     m.Add(sum(first) + sum(then) <= 1)
             span = rules.max_consecutive_days + 1
+            if self.prior_run[a]:
+                # A run carried in from the previous roster needs a rest day soon enough.
+                head = max(1, span - self.prior_run[a])
+                window = [v for d in range(min(head, nd)) for v in works(a, d)]
+                if len(window) > head - 1:
+                    m.Add(sum(window) <= head - 1)
             for d0 in range(nd - span + 1):
                 window = [v for d in range(d0, d0 + span) for v in works(a, d)]
                 if len(window) > rules.max_consecutive_days:
@@ -398,7 +440,7 @@ class RosterSolver:
 
     def _signature(self, a: int) -> tuple[object, ...]:
         ag = self.agents[a]
-        return (ag.skills, self.limit_min[a], ag.leave, ag.unavailable, ag.flags)
+        return (ag.skills, self.limit_min[a], ag.leave, ag.unavailable, ag.flags, ag.worked_before)
 
     def _groups(self) -> list[list[int]]:
         groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
@@ -494,10 +536,10 @@ class RosterSolver:
             keys_adt[(a, d, t)].append(s)
         chosen: set[Key] = set()
         shift_of: dict[tuple[int, int], int] = {}
-        week_min: Counter[tuple[int, dt.date]] = Counter()
-        week_late: Counter[tuple[int, dt.date]] = Counter()
+        week_min: Counter[tuple[int, dt.date]] = Counter(self.week_prior)
+        week_late: Counter[tuple[int, dt.date]] = Counter(self.week_prior_late)
         month_work: Counter[tuple[int, tuple[int, int]]] = Counter()
-        run = [0] * na
+        run = list(self.prior_run)
         late_total = [0] * na
         avail_day = {(a, d) for a, d, _, _ in self.keys}
         left: dict[tuple[int, int], int] = {}
@@ -720,8 +762,19 @@ class RosterSolver:
         remaining = max(1.0, time_limit_s - (time.perf_counter() - t0))
         solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = self.workers
+        # The host process owns Ctrl+C: CP-SAT's own SIGINT handler would outlive the solve and
+        # turn the console's clean shutdown into a kill (cancel() stops a solve instead).
+        solver.parameters.catch_sigint_signal = False
         cb = _Callback(t0, progress, self._stop)
-        code = solver.Solve(self.model, cb)
+        with self._cp_lock:
+            if self._stop.is_set():  # cancelled while the model was built: take the hint
+                solver.parameters.max_time_in_seconds = 1.0
+            self._cp = solver
+        try:
+            code = solver.Solve(self.model, cb)
+        finally:
+            with self._cp_lock:
+                self._cp = None
         status = solver.StatusName(code).lower()
         wall = time.perf_counter() - t0
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -852,8 +905,8 @@ class RosterSolver:
         for cell, dts in self.seat_cells.items():
             for dt_ in dts:
                 cells_of[dt_].append(cell)
-        week_min: Counter[tuple[int, dt.date]] = Counter()
-        week_late: Counter[tuple[int, dt.date]] = Counter()
+        week_min: Counter[tuple[int, dt.date]] = Counter(self.week_prior)
+        week_late: Counter[tuple[int, dt.date]] = Counter(self.week_prior_late)
         for (a, d), t in shift.items():
             wk = week_of(self.days[d], self.rules.week_start)
             week_min[(a, wk)] += self.paid[(d, t)]
@@ -893,7 +946,8 @@ class RosterSolver:
                 reason = (
                     max(hard, key=lambda r: hard[r])
                     if hard
-                    else (blocked.most_common(1)[0][0] if blocked else "skill")
+                    # No candidate left out: the team is simply too small for the peak.
+                    else (blocked.most_common(1)[0][0] if blocked else "all-working")
                 )
             en, zh = REASONS.get(reason, (reason, reason))
             local = at.astimezone(z).strftime("%Y-%m-%d %H:%M")
@@ -958,6 +1012,8 @@ class RosterSolver:
         before = 0
         while (a, d - before - 1) in shift:
             before += 1
+        if before == d:  # the run reaches the first day: add the one carried in
+            before += self.prior_run[a]
         after = 0
         while (a, d + after + 1) in shift:
             after += 1

@@ -25,3 +25,23 @@ def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None
     with hotline.sessions() as s:
         assert users.user_for_token(s, old) is None
         assert users.user_for_token(s, fresh) is not None
+
+
+def test_handover_and_weekly_jobs_are_registered_with_their_intervals(hotline: Hotline) -> None:
+    sched = jobs.start_scheduler(hotline)
+    try:
+        intervals = {
+            job_id: sched.get_job(job_id).trigger.interval
+            for job_id in ("sweep_handover_misses", "remind_weekly_summaries", "sweep_weekly_misses")
+        }
+    finally:
+        sched.shutdown(wait=False)
+    assert intervals == {
+        "sweep_handover_misses": jobs.HANDOVER_SWEEP_EVERY,
+        "remind_weekly_summaries": jobs.WEEKLY_EVERY,
+        "sweep_weekly_misses": jobs.WEEKLY_EVERY,
+    }
+    # Nothing is published: the sweeps find nothing to count and nobody to remind.
+    assert jobs.sweep_handover_misses() == 0
+    assert jobs.remind_weekly_summaries() == []
+    assert jobs.sweep_weekly_misses() == 0

@@ -20,11 +20,11 @@ from console.container import Hotline, build
 from console.models import Agent, Disposition, User
 from console.services import calls as call_svc
 from console.web import create_app
+from console.web.api_docs import spec
 from tests.conftest import make_settings
 from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "console" / "openapi.json"
-SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+SPEC: dict[str, Any] = spec()
 SPEC_URI = "urn:hotline:openapi"
 HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH"}
 

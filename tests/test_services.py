@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from console.container import Hotline
 from console.i18n import DomainError
-from console.models import Call, CallEvent, Customer
+from console.models import Base, Call, CallEvent, Customer
 from console.services import calls as call_svc
 from console.services import customers
 
@@ -15,7 +17,17 @@ def test_migrations_create_every_table(hotline: Hotline) -> None:
     assert {
         "users", "agents", "queues", "customers", "customer_phones", "calls", "call_tags",
         "call_events", "agent_state_log", "audit_log", "dispositions", "login_sessions",
+        "shift_templates", "workforce_settings", "rosters", "roster_shifts", "roster_duties",
+        "leave_requests", "swap_requests", "clock_events", "handover_entries",
+        "weekly_summaries", "misses",
     } <= tables
+
+
+def test_migrations_match_the_models(hotline: Hotline) -> None:
+    # Every model change must come with its migration: the migrated schema equals the models.
+    with hotline.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
 
 
 def test_call_lifecycle_records_times_and_reason(hotline: Hotline) -> None:

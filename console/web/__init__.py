@@ -9,6 +9,7 @@ from flask import Flask, jsonify, request
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import IntegrityError
 
 from console.container import Hotline, build
 from console.i18n import DomainError, pick_language
@@ -52,12 +53,19 @@ def create_app(settings: Settings | None = None, hotline: Hotline | None = None)
     )
     app.extensions["hotline.socketio"] = socketio
 
-    from console.web import api_docs, auth, calls, console_views, schedule, sockets
+    from console.web import api_docs, attendance, auth, calls, console_views, schedule, sockets
 
     auth.init_app(app, login)
     console_views.init_app(app)
     calls.init_app(app)
     schedule.init_app(app)
+    from console.web import handover
+
+    handover.init_app(app)
+    from console.web import rosters
+
+    rosters.init_app(app)
+    attendance.init_app(app)
     api_docs.init_app(app)
     sockets.init_app(app, socketio)
 
@@ -67,6 +75,12 @@ def create_app(settings: Settings | None = None, hotline: Hotline | None = None)
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError) -> Any:
         return jsonify(err.as_dict(language())), err.status
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(err: IntegrityError) -> Any:
+        # Two requests raced for the same unique thing (a double submit): the first won and
+        # this one changed nothing.
+        return jsonify(DomainError("duplicate", "").as_dict(language())), 409
 
     @app.errorhandler(CSRFError)
     def _csrf_error(err: CSRFError) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,33 @@ from flask import Blueprint, Flask, Response
 
 bp = Blueprint("api_docs", __name__)
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+# One fragment per area (paths and component schemas), merged into the main document.
+PARTS_DIR = SPEC_PATH.parent / "openapi"
+
+
+@functools.cache
+def spec() -> dict[str, Any]:
+    """The whole document: openapi.json plus every fragment in openapi/ (read once)."""
+    doc: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    for part in sorted(PARTS_DIR.glob("*.json")):
+        frag = json.loads(part.read_text(encoding="utf-8"))
+        for key, value in frag.get("paths", {}).items():
+            if key in doc["paths"]:
+                raise ValueError(f"{part.name}: path {key} is documented twice")
+            doc["paths"][key] = value
+        for section, items in frag.get("components", {}).items():
+            target = doc["components"].setdefault(section, {})
+            for name, value in items.items():
+                if name in target:
+                    raise ValueError(f"{part.name}: components.{section}.{name} is defined twice")
+                target[name] = value
+    return doc
 
 
 @functools.cache
 def spec_bytes() -> bytes:
-    """The document as shipped in the package (read once)."""
-    return SPEC_PATH.read_bytes()
+    """The merged document as served (built once)."""
+    return json.dumps(spec(), ensure_ascii=False).encode("utf-8")
 
 
 def init_app(app: Flask) -> None:

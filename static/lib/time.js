@@ -25,8 +25,8 @@ function formatter(kind) {
   if (!fmtCache.has(key)) {
     const opts =
       kind === "time"
-        ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }
-        : { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false };
+        ? { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }
+        : { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
     fmtCache.set(key, new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...opts, timeZone: zone }));
   }
   return fmtCache.get(key);

@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 import requests
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from console.db import make_engine
+from console.models import RosterPlan, RosterShift
 from tests.conftest import free_port
 from tests.integration.harness import AgentClient
 from tests.integration.test_call_flow import wait_until
@@ -48,6 +53,15 @@ def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly(tmp_path: P
             raise
     assert proc.returncode == 0, log.read_text(errors="replace")[-2000:]
     assert (tmp_path / "var" / "hotline.db").exists()
+    # The demo also forecasts two weeks, solves and publishes a roster for them.
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'hotline.db'}")
+    try:
+        with Session(engine) as s:
+            plan = s.scalar(select(RosterPlan))
+            assert plan is not None and plan.status == "published" and plan.days == 14
+            assert s.scalar(select(func.count()).select_from(RosterShift).where(RosterShift.roster_id == plan.id))
+    finally:
+        engine.dispose()
 
 
 def _up(base: str) -> bool:

@@ -206,3 +206,20 @@ def test_adherence_and_attendance_import_only_the_standard_library() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 mods.add(node.module.split(".")[0])
         assert mods <= allowed, name
+
+
+def test_offline_during_the_planned_break_is_neither_a_logout_nor_missing_time() -> None:
+    span = EARLY.span(DAY, TZ)
+    lunch = ScheduledShift("a", span.start, span.end, "E", at(DAY, 12), at(DAY, 13, 30))
+    entries = log("a", (at(DAY, 8), "available"), (at(DAY, 12), "offline"), (at(DAY, 13, 30), "available"), (at(DAY, 17, 30), "offline"))
+    (r,) = adherence([lunch], entries)
+    assert r.logouts == 0 and r.scheduled_min == 480 and r.logged_in_min == 480 and r.adherence_pct == 100
+    # Back 20 minutes after the break ends: that part is a logout, and missing time.
+    late_back = log("a", (at(DAY, 8), "available"), (at(DAY, 12), "offline"), (at(DAY, 13, 50), "available"), (at(DAY, 17, 30), "offline"))
+    (r,) = adherence([lunch], late_back)
+    assert r.logouts == 1 and r.logged_in_min == 460
+    # Staying on the desk through the break earns no extra minutes.
+    (r,) = adherence([lunch], log("a", (at(DAY, 8), "available"), (at(DAY, 17, 30), "offline")))
+    assert r.logged_in_min == 480 and r.adherence_pct == 100
+    with pytest.raises(ValueError):
+        ScheduledShift("a", span.start, span.end, "E", at(DAY, 7), at(DAY, 8))

@@ -322,3 +322,16 @@ def test_adjust_scales_only_the_window_and_returns_new_rows() -> None:
         adjust(rows, datetime(2025, 3, 3), t0, 2)
     with pytest.raises(ValueError, match="window is empty"):
         adjust(rows, t0, t0, 2)
+
+
+def test_a_make_up_working_saturday_is_forecast_like_a_weekday_not_a_weekend() -> None:
+    # China 2026: Saturday 14 February is worked (调休) for the Spring Festival bridge.
+    start = date(2026, 2, 9)
+    history = synthetic_history(start, 4, SHANGHAI, [20.0] * 4)
+    rows = by_day(build_forecast(history, start, 1, SHANGHAI), SHANGHAI)
+    weekday_mean = sum(slot_weight(w, m) for w in range(5) for m in range(0, 1440, 30)) * 20 / 5
+    assert sum(r.calls for r in rows[date(2026, 2, 14)]) == pytest.approx(weekday_mean)
+    # Without the calendar it is an ordinary Saturday.
+    plain = by_day(build_forecast(history, start, 1, SHANGHAI, country=None), SHANGHAI)
+    saturday = sum(slot_weight(5, m) for m in range(0, 1440, 30)) * 20
+    assert sum(r.calls for r in plain[date(2026, 2, 14)]) == pytest.approx(saturday)

@@ -16,7 +16,7 @@ from roster.model import (
     Site,
     zone,
 )
-from roster.rules import validate
+from roster.rules import required_rest_days, validate
 
 TZ = "Asia/Shanghai"
 MON = dt.date(2026, 3, 2)  # a Monday
@@ -90,9 +90,17 @@ def test_two_rest_days_in_a_month_break_the_three_rest_days_rule() -> None:
 
 
 def test_a_partly_covered_month_needs_prorated_rest_days() -> None:
-    # 7 of 31 March days need ceil(3 * 7 / 31) = 1 rest day.
+    # 7 of 31 March days need round(3 * 7 / 31) = 1 rest day.
     assert check({"a": row("CCCCCC.")}) == []
     assert check({"a": row("CCCCCCC")}, rules=Rules(max_consecutive_days=7)) == ["rest-days-month"]
+
+
+def test_one_day_of_a_month_in_the_horizon_needs_no_rest_day() -> None:
+    # A week from Monday 30 November touches November for one day: round(3 * 1 / 30) = 0.
+    start = dt.date(2026, 11, 30)
+    assert required_rest_days(2026, 11, Horizon(start, 7), Rules()) == 0
+    assert required_rest_days(2026, 12, Horizon(start, 7), Rules()) == 1
+    assert check({"a": row("CCCCC..", start)}, horizon=Horizon(start, 7)) == []
 
 
 def test_more_agents_on_site_than_seats_breaks_the_seat_limit() -> None:
@@ -188,3 +196,32 @@ def test_the_roster_package_imports_no_framework() -> None:
     banned = {"flask", "flask_socketio", "sqlalchemy", "pjsua2", "console", "telephony"}
     for path in root.rglob("*.py"):
         assert not imports_of(path) & banned, path.name
+
+
+def _before(*pairs: tuple[int, str]) -> tuple[tuple[dt.date, str], ...]:
+    # (days before MON, template code)
+    return tuple((MON - dt.timedelta(days=k), code) for k, code in pairs)
+
+
+def test_a_late_shift_on_the_previous_roster_still_needs_its_rest() -> None:
+    agent = Agent("a", worked_before=_before((1, "L")))  # Sunday 16:00 to Monday 01:00
+    assert check({"a": row("E......")}, agents=[agent]) == ["min-rest"]
+    assert check({"a": row("A......")}, agents=[agent]) == ["min-rest"]  # 09:00 is 8 h later
+    assert check({"a": row(".E.....")}, agents=[agent]) == []
+
+
+def test_a_run_from_the_previous_roster_counts_toward_consecutive_days() -> None:
+    six = Agent("a", worked_before=_before(*((k, "A") for k in range(1, 7))))
+    assert check({"a": row("A......")}, agents=[six]) == ["max-consecutive-days"]
+    assert check({"a": row(".AAAAA.")}, agents=[six]) == []
+    broken = Agent("a", worked_before=_before(*((k, "A") for k in range(2, 8))))  # Sunday off
+    assert check({"a": row("AAAAA..")}, agents=[broken]) == []
+
+
+def test_the_first_week_counts_hours_already_worked_before_the_horizon() -> None:
+    wednesday = MON + dt.timedelta(days=2)
+    horizon = Horizon(wednesday, 5)
+    worked = Agent("a", worked_before=((MON, "A"), (MON + dt.timedelta(days=1), "A")))
+    assert check({"a": row("AAA..", wednesday)}, agents=[worked], horizon=horizon) == []
+    found = check({"a": row("AAAA.", wednesday)}, agents=[worked], horizon=horizon)
+    assert found == ["max-hours-week"]

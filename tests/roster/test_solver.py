@@ -1,6 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 from roster.model import (
     UTC,
@@ -16,6 +21,7 @@ from roster.rules import validate
 from roster.solver import Progress, RosterSolver
 
 TZ = "Asia/Shanghai"
+ROOT = Path(__file__).resolve().parents[2]
 MON = dt.date(2026, 3, 2)
 WEEK = Horizon(MON, 7)
 EARLY = ShiftTemplate("E", dt.time(8), dt.time(17, 30), break_min=90)
@@ -110,6 +116,34 @@ def test_nobody_on_leave_and_no_skill_explains_the_gap() -> None:
     assert [e.reason for e in res.explanations] == ["leave"]
 
 
+def test_a_peak_above_the_whole_team_is_blamed_on_team_size_not_skills() -> None:
+    agents = [Agent("a0"), Agent("a1")]
+    req = hourly([MON], range(9, 10), 3)
+    _, res = solve(agents, [A], req)
+    assert res.understaffed == 1
+    assert [e.reason for e in res.explanations] == ["all-working"]
+    assert "already works" in res.explanations[0].message_en
+
+
+def test_the_new_roster_respects_what_agents_worked_on_the_previous_one() -> None:
+    sunday = MON - dt.timedelta(days=1)
+    # a0 closed on Sunday (late until 01:00): no early shift on Monday.
+    # a1 comes in with six days in a row: Monday must be a rest day.
+    # a2 is fresh. Monday 09:00-17:00 needs two agents: one short until a0's late shift starts.
+    agents = [
+        Agent("a0", worked_before=((sunday, "L"),)),
+        Agent("a1", worked_before=tuple((sunday - dt.timedelta(days=k), "E") for k in range(6))),
+        Agent("a2"),
+    ]
+    req = hourly([MON], range(9, 17), 2)
+    _, res = solve(agents, [EARLY, LATE], req)
+    assert res.roster.shift("a0", MON) != "E" and res.roster.shift("a1", MON) is None
+    assert res.roster.shift("a2", MON) == "E"
+    assert res.understaffed == 7  # 09:00-16:00; a0's late shift covers 16:00-17:00
+    assert validate(res.roster, agents, [EARLY, LATE], Rules(), Site(10, TZ), WEEK) == []
+    assert {e.reason for e in res.explanations} <= {"min-rest", "max-consecutive-days"}
+
+
 def test_weekly_hours_limit_understaffing_is_explained() -> None:
     agents = [Agent("a0")]
     req = hourly(WEEK.dates(), range(9, 17), 1)
@@ -159,3 +193,47 @@ def test_the_plain_model_without_hint_or_symmetry_breaking_is_also_valid() -> No
     _, res = solve(agents, [EARLY, LATE], req, greedy_hint=False, symmetry_breaking=False)
     assert res.understaffed == 0
     assert validate(res.roster, agents, [EARLY, LATE], Rules(), Site(10, TZ), WEEK) == []
+
+
+def test_ctrl_c_after_a_solve_still_reaches_the_host_process() -> None:
+    # CP-SAT installs a SIGINT handler of its own unless told not to; the console must still
+    # shut down cleanly on Ctrl+C after solving a roster (hotline demo solves one at start).
+    script = (
+        "import os, signal, sys\n"
+        "from tests.roster.test_solver import A, Agent, WEEK, hourly, solve\n"
+        "solve([Agent('a0')], [A], hourly(WEEK.dates()[:1], range(9, 17), 1))\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    signal.pause() if hasattr(signal, 'pause') else None\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(0)\n"
+        "sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_cancel_stops_a_long_solve_at_once_and_keeps_the_best_roster() -> None:
+    from bench.roster import TEMPLATES as BENCH_TEMPLATES
+    from bench.roster import instance
+
+    agents, site, horizon, req, rules = instance(50, 4, 7)
+    # Without the hint and symmetry breaking this model is far from proven optimal in 60 s.
+    solver = RosterSolver(agents, BENCH_TEMPLATES, rules, site, horizon, req, greedy_hint=False, symmetry_breaking=False)
+    first = threading.Event()
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        box["result"] = solver.solve(time_limit_s=60, progress=lambda p: first.set())
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert first.wait(30), "no first roster within 30 s"
+    cancelled_at = time.monotonic()
+    solver.cancel()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert time.monotonic() - cancelled_at < 10
+    res = box["result"]
+    assert res.roster is not None and res.status == "feasible"  # type: ignore[attr-defined]
+    assert validate(res.roster, agents, BENCH_TEMPLATES, rules, site, horizon) == []  # type: ignore[attr-defined]

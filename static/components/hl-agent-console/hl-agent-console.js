@@ -5,7 +5,7 @@ import { getJSON, postJSON, putJSON } from "../../lib/api.js";
 import { h, isTyping } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import * as ring from "../../lib/ring.js";
-import { loadMe } from "../../lib/session.js";
+import { showLine, start } from "../../lib/page.js";
 import { LiveLink } from "../../lib/socket.js";
 import { ServerClock, toDate } from "../../lib/time.js";
 import "../hl-state-bar/hl-state-bar.js";
@@ -14,7 +14,7 @@ import "../hl-wrap-up/hl-wrap-up.js";
 import "../hl-recent-calls/hl-recent-calls.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
 
-const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped"];
+const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed"];
 const BUSY = new Set(["ringing", "on_call", "wrap_up"]);
 
 // A benchmark (B1: offer → painted card) reads these.
@@ -48,13 +48,8 @@ export class HlAgentConsole extends HTMLElement {
   async connectedCallback() {
     if (this.#els) return;
     this.replaceChildren(h("p", { class: "hl-muted hl-loading" }, "…"));
-    let me;
-    try {
-      me = await loadMe();
-    } catch (err) {
-      this.replaceChildren(h("p", { class: "hl-error", role: "alert", "data-test": "error" }, err.message));
-      return;
-    }
+    const me = await start(this);
+    if (!me) return;
     this.state.me = me;
     this.state.reasons = me.reasons || [];
     this.state.dispositions = me.dispositions || [];
@@ -181,6 +176,10 @@ export class HlAgentConsole extends HTMLElement {
       case "call_wrapped":
         if (s.call?.id === data.call_id) this.#set({ call: null, wrapError: null, customerForm: {} });
         this.#loadRecent();
+        break;
+      case "schedule_changed":
+        // A published roster, a swap or leave: say so; the details are on "My schedule".
+        if (this.#myAgent(data)) this.#notify(t("schedule.changed." + data.kind, { day: data.day || "" }));
         break;
     }
   }
@@ -380,8 +379,7 @@ export class HlAgentConsole extends HTMLElement {
 
     els.notice.textContent = s.notice?.text || "";
     els.notice.hidden = !s.notice;
-    els.error.textContent = s.error || "";
-    els.error.hidden = !s.error;
+    showLine(els.error, s.error);
     els.recent.data = { ...s.recent, dispositionLabels: labels };
   }
 }

@@ -3,7 +3,7 @@
 import { getJSON } from "../../lib/api.js";
 import { h } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
-import { loadMe } from "../../lib/session.js";
+import { showLine, start } from "../../lib/page.js";
 import { dateTime, duration, wallToIso } from "../../lib/time.js";
 
 const PAGE = 50;
@@ -16,13 +16,8 @@ export class HlCallLog extends HTMLElement {
 
   async connectedCallback() {
     if (this.#els) return;
-    let me;
-    try {
-      me = await loadMe();
-    } catch (err) {
-      this.replaceChildren(h("p", { class: "hl-error", role: "alert", "data-test": "error" }, err.message));
-      return;
-    }
+    const me = await start(this);
+    if (!me) return;
     this.state.dispositions = me.dispositions || [];
     const params = new URLSearchParams(location.search);
     for (const k of FILTERS) if (params.get(k)) this.state.filters[k] = params.get(k);
@@ -123,8 +118,7 @@ export class HlCallLog extends HTMLElement {
     const s = this.state;
     const labels = Object.fromEntries(s.dispositions.map((d) => [d.code, d.label]));
     els.export.href = "/api/v1/calls.csv?" + this.#query();
-    els.error.textContent = s.error || "";
-    els.error.hidden = !s.error;
+    showLine(els.error, s.error);
     els.table.setAttribute("aria-busy", String(s.loading));
     els.summary.textContent = s.loading
       ? t("common.loading")

@@ -1,6 +1,7 @@
 // Create or edit a customer file. Keeps what the agent typed across parent updates: the
 // form is rebuilt only when it is given a different customer (or a different new number).
 // Signals `hl-save-customer` {id, payload}; the parent saves and hands back error/saved.
+import { showLine } from "../../lib/page.js";
 import { h, signal } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { fieldLabel } from "../hl-customer-view/hl-customer-view.js";
@@ -91,8 +92,7 @@ export class HlCustomerForm extends HTMLElement {
     const els = this.#els;
     if (!els) return;
     const { error, saving, saved } = this.#data || {};
-    els.error.textContent = error || "";
-    els.error.hidden = !error;
+    showLine(els.error, error);
     els.save.disabled = !!saving;
     els.saved.textContent = saved ? t("customer.saved") : "";
   }

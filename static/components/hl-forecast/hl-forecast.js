@@ -4,7 +4,7 @@
 import { api, getJSON, postJSON, putJSON } from "../../lib/api.js";
 import { h } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
-import { loadMe } from "../../lib/session.js";
+import { showLine, start } from "../../lib/page.js";
 import { dateTime, wallToIso } from "../../lib/time.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -32,12 +32,7 @@ export class HlForecast extends HTMLElement {
 
   async connectedCallback() {
     if (this.#els) return;
-    try {
-      await loadMe();
-    } catch (err) {
-      this.replaceChildren(h("p", { class: "hl-error", role: "alert", "data-test": "error" }, err.message));
-      return;
-    }
+    if (!(await start(this))) return;
     this.state.queues = JSON.parse(this.dataset.queues || "[]");
     this.state.queue = this.state.queues[0]?.id ?? null;
     this.state.week = this.dataset.week || "";
@@ -181,10 +176,8 @@ export class HlForecast extends HTMLElement {
     const els = this.#els;
     if (!els) return;
     const s = this.state;
-    els.error.textContent = s.error || "";
-    els.error.hidden = !s.error;
-    els.notice.textContent = s.notice || "";
-    els.notice.hidden = !s.notice;
+    showLine(els.error, s.error);
+    showLine(els.notice, s.notice);
     els.model.textContent = s.model ? t("forecast.model." + s.model) : "";
     els.table.setAttribute("aria-busy", String(s.loading));
     const rows = s.rows.map((r) => {

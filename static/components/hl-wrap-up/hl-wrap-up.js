@@ -1,6 +1,7 @@
 // After-call work: disposition (required), tags, notes, and the customer file. What the
 // agent types survives parent updates; the form is rebuilt only for another call.
 // Signals `hl-wrap-up` {call_id, disposition, tags, notes} and `hl-save-customer`.
+import { showLine } from "../../lib/page.js";
 import { h, signal } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { duration, ServerClock } from "../../lib/time.js";
@@ -106,8 +107,7 @@ export class HlWrapUp extends HTMLElement {
     const d = this.#data;
     const els = this.#els;
     if (!d?.call || !els) return;
-    els.error.textContent = d.error || "";
-    els.error.hidden = !d.error;
+    showLine(els.error, d.error);
     els.submit.disabled = !!d.busy;
     const customer = d.call.pop?.customers?.[0] || null;
     els.customer.data = { customer, number: d.call.pop?.number || d.call.caller_number, registration: d.call.pop?.queue?.fields, ...(d.customerForm || {}) };

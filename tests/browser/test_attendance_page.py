@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
+
+from console.models import Agent, ClockEvent, RosterPlan, RosterShift, User
+from console.services import workforce
+from tests.browser.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def _publish_a_shift_running_now(live: LiveServer) -> int:
+    tz = ZoneInfo(live.hotline.settings.timezone)
+    now = dt.datetime.now(tz)
+    # A template around the current wall time, so the shift is running whatever the hour.
+    start = (now - dt.timedelta(hours=1)).replace(minute=0)
+    end = start + dt.timedelta(hours=4)
+    day = start.date()
+    with live.hotline.sessions.begin() as s:
+        workforce.save_template(s, {"code": "T", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
+        agent_id = s.scalar(select(Agent.id).join(User).where(User.username == "agent1"))
+        assert agent_id is not None
+        plan = RosterPlan(start=day, days=1, status="published", published_at=dt.datetime.now(dt.UTC))
+        s.add(plan)
+        s.flush()
+        s.add(RosterShift(roster_id=plan.id, agent_id=agent_id, day=day, template_code="T"))
+    return int(agent_id)
+
+
+def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
+    live_server: LiveServer, login: Callable[[str], Page], browser: Browser
+) -> None:
+    agent_id = _publish_a_shift_running_now(live_server)
+    page = login("agent1")
+    expect(page).to_have_url(re.compile(r"/agent$"))
+    expect(page.get_by_test_id("clock-state")).to_have_text("未打卡上班")
+    expect(page.get_by_test_id("clock-shift")).to_contain_text("当前班次:T")
+    expect(page.get_by_test_id("clock-score")).to_contain_text("本月考勤分:10 / 10")
+
+    # Keyboard only: focus the button and press Enter.
+    button = page.get_by_test_id("clock-button")
+    expect(button).to_have_text("上班打卡")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("clock-notice")).to_contain_text("上班打卡。")
+    expect(page.get_by_test_id("clock-state")).to_contain_text("已于")
+    expect(button).to_have_text("下班打卡")
+    expect(button).to_be_focused()
+    with live_server.hotline.sessions() as s:
+        kinds = list(s.scalars(select(ClockEvent.kind).where(ClockEvent.agent_id == agent_id)))
+    assert kinds == ["in"]
+
+    planner_ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
+    planner_ctx.set_default_timeout(5000)
+    try:
+        planner = planner_ctx.new_page()
+        errors: list[str] = []
+        planner.on("pageerror", lambda err: errors.append(str(err)))
+        planner.goto("/login")
+        planner.fill("#username", "planner")
+        planner.fill("#password", "planner")
+        planner.click("#login")
+        planner.get_by_test_id("nav-attendance").click()
+        expect(planner).to_have_url(re.compile(r"/schedule/attendance$"))
+        row = planner.locator(f'[data-test="now-row"][data-agent="{agent_id}"]')
+        expect(row.get_by_test_id("name")).to_have_text("坐席 Lin")
+        expect(row.get_by_test_id("clocked")).to_contain_text("起已打卡")
+        # Clocked in and rostered, but not logged in to the service desk yet.
+        expect(row.get_by_test_id("adherence")).to_have_text("已打卡但未登录坐席")
+        expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,1 人未遵从")
+        ledger = planner.locator(f'[data-test="ledger-row"][data-agent="{agent_id}"]')
+        expect(ledger.get_by_test_id("score")).to_have_text("10")
+        expect(ledger.get_by_test_id("level")).to_have_text("正常")
+
+        # The agent logs in to the desk; a refresh shows her in adherence.
+        page.get_by_test_id("btn-available").click()
+        expect(page.get_by_test_id("state-label")).to_have_text("空闲")
+        planner.get_by_test_id("refresh-now").click()
+        expect(row.get_by_test_id("adherence")).to_have_text("遵从")
+        expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,0 人未遵从")
+        assert not errors, errors
+    finally:
+        planner_ctx.close()
+    with live_server.hotline.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ClockEvent)) == 1
