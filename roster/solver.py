@@ -173,12 +173,16 @@ class RosterSolver:
         symmetry_breaking: bool = True,
         greedy_hint: bool = True,
         lp_bound: bool = True,
+        retired: Sequence[ShiftTemplate] = (),
     ) -> None:
         if not 1 <= horizon.days <= 42:
             raise ValueError("horizon must be 1 to 42 days")
         self.agents = [a for a in agents if a.site == site.id]
         self.templates = list(templates)
         self.tmap = {t.code: t for t in self.templates}
+        # Templates no longer assigned that shifts worked before the horizon may still name:
+        # their rest, runs and hours carry over like any other.
+        self.worked_tmap = {**{t.code: t for t in retired}, **self.tmap}
         self.rules = rules
         self.site = site
         self.horizon = horizon
@@ -279,7 +283,7 @@ class RosterSolver:
         rest_block: set[tuple[int, int, int]] = set()
         for a, agent in enumerate(self.agents):
             for pday, code in agent.before(self.horizon.start).items():
-                ptpl = self.tmap.get(code)
+                ptpl = self.worked_tmap.get(code)
                 if ptpl is None:
                     continue
                 wk = week_of(pday, self.rules.week_start)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from console.container import Hotline
 from console.events import Event, schedule_changed
 from console.models import Agent, Queue, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
-from console.services import workforce
+from console.services import rosters, workforce
 from tests.test_openapi import assert_valid
 from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
 
@@ -408,6 +408,23 @@ def test_a_new_roster_is_checked_against_the_published_one_before_it(web: tuple[
     assert [v["rule"] for v in r.get_json()["violations"]] == ["min-rest"]
     r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "B"}, headers=h)
     assert r.get_json()["violations"] == []  # 12:00 is 11 h after 01:00
+    # The late shift is retired: agent1's Sunday shift still ended at 01:00, for the checks
+    # and for the solver, which may no longer assign L itself.
+    late = next(x for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "L")
+    assert c.put(f"/api/v1/shift-templates/{late['id']}", json={"active": False}, headers=h).status_code == 200
+    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "E"}, headers=h)
+    assert [v["rule"] for v in r.get_json()["violations"]] == ["min-rest"]
+    with hotline.sessions() as s:
+        qid = s.scalar(select(Queue.id).where(Queue.name == "support"))
+    assert c.post(f"/api/v1/queues/{qid}/forecast/import", json={"csv": _forecast_csv(monday)}, headers=h).status_code == 200
+    with hotline.sessions() as s:
+        plan = s.get(RosterPlan, rid)
+        assert plan is not None
+        p = rosters.problem(s, plan, TZ)
+    assert "L" not in p.templates and "L" in p.retired
+    res = rosters._solver(p).solve(time_limit_s=10)
+    assert res.roster.shift(str(a1), monday) not in ("E", "A")  # both start within 11 h of 01:00
+    assert "L" not in {code for days in res.roster.assignments.values() for code in days.values()}
 
 
 def test_agents_contract_terms_are_checked_and_honoured_by_the_rules(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811

@@ -97,9 +97,14 @@ def _local(at: dt.datetime | None, tz: str) -> str:
 # ---- loading the streams -----------------------------------------------------------------
 
 
-def _latest_before(session: Session, model: Any, lo: dt.datetime, agent_ids: set[int] | None) -> list[Any]:
-    """Per agent, the last row of `model` strictly before `lo` (what was true at `lo`)."""
+def _latest_before(
+    session: Session, model: Any, lo: dt.datetime, agent_ids: set[int] | None, since: dt.datetime | None = None
+) -> list[Any]:
+    """Per agent, the last row of `model` strictly before `lo` (what was true at `lo`),
+    looking back to `since` when given."""
     sub = select(model.agent_id, func.max(model.at).label("at")).where(model.at < lo)
+    if since is not None:
+        sub = sub.where(model.at >= since)
     if agent_ids is not None:
         sub = sub.where(model.agent_id.in_(agent_ids))
     sub = sub.group_by(model.agent_id).subquery()
@@ -332,12 +337,20 @@ def realtime(session: Session, tz: str, now: dt.datetime, live_states: Mapping[i
         now,
     )
     by_agent = {p.agent_id: p for p in running}
+    # Everyone's last clock event in one query (ordered by time then id: the last one wins);
+    # a clock-in older than MAX_OPEN_CLOCK is no longer open, so nothing older is read.
+    last_clock = {
+        c.agent_id: c
+        for c in _latest_before(
+            session, ClockEvent, now + dt.timedelta(microseconds=1), None, since=now - MAX_OPEN_CLOCK
+        )
+    }
     rows: list[dict[str, Any]] = []
     for agent, user in workforce.roster_agents(session):
         shift = by_agent.get(agent.id)
         state = live_states.get(agent.id, adh.OFFLINE)
         state = state if state in adh.STATES else adh.OFFLINE
-        status = clock_status(session, agent.id, now)
+        status = _status_of(last_clock.get(agent.id), now)
         cur = engine.get(_agent_key(agent.id))
         desk_ok = cur.in_adherence if cur is not None else state == adh.OFFLINE
         logged_in = state != adh.OFFLINE

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -56,13 +56,15 @@ class Problem:
     horizon: rm.Horizon
     site: rm.Site
     rules: rm.Rules
-    templates: dict[str, rm.ShiftTemplate]
+    templates: dict[str, rm.ShiftTemplate]  # the active ones: what a solve may assign
     agents: list[rm.Agent]
     requirement: rm.Requirement
     duties: dict[str, str]
     open_from: dt.time | None
     open_to: dt.time | None
     names: dict[str, str]
+    # Retired templates, which shifts before the roster may still name (carry-over).
+    retired: dict[str, rm.ShiftTemplate] = field(default_factory=dict)
 
 
 def get_plan(session: Session, roster_id: int) -> RosterPlan:
@@ -163,6 +165,7 @@ def problem(session: Session, plan: RosterPlan, tz: str) -> Problem:
         open_from=cfg.open_from,
         open_to=cfg.open_to,
         names=names,
+        retired={c: t for c, t in tmap.items() if c not in active},
     )
 
 
@@ -255,7 +258,10 @@ _lock = threading.Lock()
 
 
 def _solver(p: Problem) -> RosterSolver:
-    return RosterSolver(p.agents, list(p.templates.values()), p.rules, p.site, p.horizon, p.requirement, duties=p.duties)
+    return RosterSolver(
+        p.agents, list(p.templates.values()), p.rules, p.site, p.horizon, p.requirement,
+        duties=p.duties, retired=list(p.retired.values()),
+    )
 
 
 def is_running(roster_id: int) -> bool:

@@ -144,6 +144,21 @@ def test_the_new_roster_respects_what_agents_worked_on_the_previous_one() -> Non
     assert {e.reason for e in res.explanations} <= {"min-rest", "max-consecutive-days"}
 
 
+def test_a_retired_template_worked_before_still_counts_for_rest() -> None:
+    sunday = MON - dt.timedelta(days=1)
+    # a0 closed on Sunday with the late shift, which has since been retired: the solver may
+    # not assign it any more, yet its 01:00 end still forbids Monday's early shift.
+    agents = [Agent("a0", worked_before=((sunday, "L"),)), Agent("a1")]
+    req = hourly([MON], range(9, 17), 2)
+    _, res = solve(agents, [EARLY], req, retired=[LATE])
+    assert res.roster.shift("a0", MON) is None and res.roster.shift("a1", MON) == "E"
+    assert "L" not in {c for days in res.roster.assignments.values() for c in days.values()}
+    assert {e.reason for e in res.explanations} == {"min-rest"}
+    # Without the retired template the solver could not see the late shift at all.
+    _, blind = solve(agents, [EARLY], req)
+    assert blind.roster.shift("a0", MON) == "E"
+
+
 def test_weekly_hours_limit_understaffing_is_explained() -> None:
     agents = [Agent("a0")]
     req = hourly(WEEK.dates(), range(9, 17), 1)
