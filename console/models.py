@@ -294,6 +294,13 @@ class WorkforceSettings(Base):
     weekly_summary_min_chars: Mapped[int] = mapped_column(default=200)
     weekly_summary_due_weekday: Mapped[int] = mapped_column(default=5)  # Saturday
     weekly_summary_due_time: Mapped[dt.time] = mapped_column(Time(), default=dt.time(17, 0))
+    weekly_summary_remind_h: Mapped[int] = mapped_column(default=2)  # reminder this long before
+    # A shift that ends without a handover entry is a miss this long after its end.
+    handover_grace_min: Mapped[int] = mapped_column(default=30)
+    handover_file_window_h: Mapped[int] = mapped_column(default=12)  # entry still accepted
+    handover_takeover_early_min: Mapped[int] = mapped_column(default=60)  # before one's shift
+    # No break in this many minutes after the start or before the end of a shift.
+    break_edge_min: Mapped[int] = mapped_column(default=120)
 
 
 class RosterPlan(Base):

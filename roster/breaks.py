@@ -16,13 +16,15 @@ from collections.abc import Mapping, Sequence
 from roster.model import Agent, Horizon, Requirement, Roster, ShiftTemplate, Site, rostered_shifts
 
 BreakKey = tuple[str, dt.date]  # (agent id, local start day of the shift)
-# No break in the first or the last two hours of a shift, when the shift allows it.
+# By default no break in the first or the last two hours of a shift, when the shift allows it.
 EDGE = dt.timedelta(hours=2)
 
 
-def _slots(start: dt.datetime, end: dt.datetime, length: dt.timedelta, step: dt.timedelta) -> list[dt.datetime]:
-    """Candidate break starts: on the grid, away from both ends when the shift is long enough."""
-    first, last = start + EDGE, end - EDGE - length
+def _slots(
+    start: dt.datetime, end: dt.datetime, length: dt.timedelta, step: dt.timedelta, edge: dt.timedelta
+) -> list[dt.datetime]:
+    """Candidate break starts: on the grid, `edge` away from both ends when the shift is long enough."""
+    first, last = start + edge, end - edge - length
     if last < first:  # a short shift: anywhere inside it
         first, last = start, end - length
     if last < first:
@@ -45,6 +47,7 @@ def place_breaks(
     site: Site,
     horizon: Horizon,
     requirement: Requirement,
+    edge: dt.timedelta = EDGE,
 ) -> dict[BreakKey, dt.datetime]:
     """Break start (aware UTC) for every rostered shift with a break, staggered against demand."""
     step = dt.timedelta(minutes=requirement.interval_min)
@@ -74,7 +77,7 @@ def place_breaks(
 
     for start, end, agent_id, day, skill, length in shifts:
         best: tuple[float, dt.datetime] | None = None
-        for at in _slots(start, end, length, step):
+        for at in _slots(start, end, length, step, edge):
             spare = min(
                 staffed[(c, skill)] - away[(c, skill)] - requirement.needed.get(c, {}).get(skill, 0)
                 for c in cells(at, length)

@@ -148,6 +148,34 @@ def test_handover_miss_sweep_counts_a_late_shift_across_midnight_once(hotline: H
         assert s.scalars(select(Miss.agent_id)).all() == [a1]
 
 
+def test_handover_timings_are_the_configured_ones(hotline: Hotline) -> None:
+    publish(hotline, [("agent1", MONDAY, "E"), ("agent2", MONDAY, "L")])
+    a1, a2 = agent_id(hotline, "agent1"), agent_id(hotline, "agent2")
+    with hotline.sessions.begin() as s:
+        workforce.update_settings(
+            s, {"handover_grace_min": 90, "handover_file_window_h": 2, "handover_takeover_early_min": 15, "weekly_summary_remind_h": 5}
+        )
+    with hotline.sessions.begin() as s:
+        # The early shift ends at 17:30: with 90 minutes' grace nothing is missed at 18:30, at 19:00 it is.
+        assert handover.sweep_handover_misses(s, utc(MONDAY, 18, 30), TZ) == []
+        assert [m.agent_id for m in handover.sweep_handover_misses(s, utc(MONDAY, 19), TZ)] == [a1]
+    with hotline.sessions() as s:
+        # Filing is open 2 h after the end; the late shift (16:00) may be taken over from 15:45.
+        assert handover.shift_to_hand_over(s, a1, utc(MONDAY, 19, 29), TZ) is not None
+        assert handover.shift_to_hand_over(s, a1, utc(MONDAY, 19, 31), TZ) is None
+        assert not handover.on_duty(s, a2, utc(MONDAY, 15, 44), TZ)
+        assert handover.on_duty(s, a2, utc(MONDAY, 15, 46), TZ)
+        saturday = MONDAY + dt.timedelta(days=5)
+        assert not handover.weekly_status(s, a1, utc(saturday, 11, 59), TZ)["due_soon"]
+        assert handover.weekly_status(s, a1, utc(saturday, 12), TZ)["due_soon"]
+    # Bad values are refused and change nothing.
+    with hotline.sessions.begin() as s, pytest.raises(DomainError):
+        workforce.update_settings(s, {"handover_grace_min": 10, "handover_file_window_h": 0})
+    with hotline.sessions() as s:
+        row = workforce.settings_row(s)
+        assert (row.handover_grace_min, row.handover_file_window_h) == (90, 2)
+
+
 def test_filing_a_late_shift_after_midnight_belongs_to_the_day_it_started(hotline: Hotline) -> None:
     tuesday = MONDAY + dt.timedelta(days=1)
     publish(hotline, [("agent1", MONDAY, "L")])

@@ -20,13 +20,10 @@ from console.services import workforce
 from console.services.workforce import PublishedShift
 from roster import model as rm
 
-# Defaults a centre may tune by passing other values (the settings row has no fields for them).
-FILE_WINDOW = dt.timedelta(hours=12)  # an ended shift's handover can still be filed this long
-HANDOVER_GRACE = dt.timedelta(minutes=30)  # after the shift end, before a missing entry is a miss
+# Limits of the handover log. The grace time, filing window, early takeover and the weekly
+# reminder lead are workforce settings (grace, file_window, takeover_early, remind_before).
 HANDOVER_LOOKBACK = dt.timedelta(days=3)  # the sweep catches up after downtime this far back
 INCOMING_WINDOW = dt.timedelta(hours=36)  # unacknowledged entries an incoming agent is shown
-REMIND_BEFORE = dt.timedelta(hours=2)  # weekly summary reminder, before the deadline
-ON_DUTY_EARLY = dt.timedelta(hours=1)  # an incoming agent may take over this long before her shift
 MAX_ITEMS = 50
 MAX_ITEM_CHARS = 500
 MAX_REF_CHARS = 64
@@ -88,16 +85,35 @@ def entries_dicts(session: Session, entries: list[HandoverEntry]) -> list[dict[s
     return [entry_dict(e, names) for e in entries]
 
 
+def grace(session: Session) -> dt.timedelta:
+    """After a shift's end, how long until a missing handover entry counts as a miss."""
+    return dt.timedelta(minutes=workforce.settings_row(session).handover_grace_min)
+
+
+def file_window(session: Session) -> dt.timedelta:
+    """How long after a shift's end its handover entry can still be filed."""
+    return dt.timedelta(hours=workforce.settings_row(session).handover_file_window_h)
+
+
+def takeover_early(session: Session) -> dt.timedelta:
+    """How long before her shift an incoming agent may take over entries."""
+    return dt.timedelta(minutes=workforce.settings_row(session).handover_takeover_early_min)
+
+
+def remind_before(session: Session) -> dt.timedelta:
+    """How long before the weekly-summary deadline the reminder goes out."""
+    return dt.timedelta(hours=workforce.settings_row(session).weekly_summary_remind_h)
+
+
 # ---- the handover log --------------------------------------------------------------------
 
 
 def shift_to_hand_over(session: Session, agent_id: int, now: dt.datetime, tz: str) -> PublishedShift | None:
     """The agent's shift a handover entry belongs to now: the running one, else the one that ended last
-    (within FILE_WINDOW)."""
+    (within the filing window)."""
     now = _utc(now)
-    candidates = [
-        s for s in workforce.shifts_around(session, now, tz, agent_id) if s.start <= now <= s.end + FILE_WINDOW
-    ]
+    window = file_window(session)
+    candidates = [s for s in workforce.shifts_around(session, now, tz, agent_id) if s.start <= now <= s.end + window]
     if not candidates:
         return None
     running = [s for s in candidates if s.end >= now]
@@ -196,9 +212,10 @@ def taken_over(session: Session, agent_id: int, now: dt.datetime) -> list[Handov
 
 
 def on_duty(session: Session, agent_id: int, now: dt.datetime, tz: str) -> bool:
-    """True when the agent's published shift is running, or starts within ON_DUTY_EARLY."""
+    """True when the agent's published shift is running, or starts within the early-takeover time."""
     now = _utc(now)
-    return any(s.start - ON_DUTY_EARLY <= now < s.end for s in workforce.shifts_around(session, now, tz, agent_id))
+    early = takeover_early(session)
+    return any(s.start - early <= now < s.end for s in workforce.shifts_around(session, now, tz, agent_id))
 
 
 def acknowledge(session: Session, entry_id: int, agent_id: int, now: dt.datetime, tz: str) -> HandoverEntry:
@@ -244,6 +261,7 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
         (a, r)
         for a, r in session.execute(select(Miss.agent_id, Miss.ref).where(Miss.kind == "handover", Miss.ref >= first))
     }
+    after = grace(session)
     out = []
     for s in reversed(shifts):
         entry = by_key.get((s.agent_id, s.day))
@@ -255,7 +273,7 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
             status = "upcoming"
         elif s.end > now:
             status = "running"
-        elif (s.agent_id, s.day.isoformat()) in misses or s.end + HANDOVER_GRACE <= now:
+        elif (s.agent_id, s.day.isoformat()) in misses or s.end + after <= now:
             status = "missing"
         else:
             status = "due"
@@ -287,16 +305,18 @@ def _add_miss(session: Session, agent_id: int, kind: str, day: dt.date, ref: str
 
 
 def sweep_handover_misses(
-    session: Session, now: dt.datetime, tz: str, grace: dt.timedelta = HANDOVER_GRACE
+    session: Session, now: dt.datetime, tz: str
 ) -> list[Miss]:
-    """Count a miss for every published shift that ended more than `grace` ago without a handover
-    entry by its agent (idempotent: each shift is counted once, ref = its local day)."""
+    """Count a miss for every published shift that ended more than the grace time ago without a
+    handover entry by its agent (idempotent: each shift is counted once, ref = its local day)."""
     now = _utc(now)
-    first = workforce.local_day(now - HANDOVER_LOOKBACK, tz) - dt.timedelta(days=1)
+    after = grace(session)
+    back = HANDOVER_LOOKBACK + after  # however long the grace time, the catch-up window follows it
+    first = workforce.local_day(now - back, tz) - dt.timedelta(days=1)
     shifts = [
         s
         for s in workforce.published_shifts(session, first, workforce.local_day(now, tz), tz)
-        if s.end + grace <= now and s.end >= now - HANDOVER_LOOKBACK
+        if s.end + after <= now and s.end >= now - back
     ]
     if not shifts:
         return []
@@ -538,7 +558,7 @@ def weekly_status(session: Session, agent_id: int, now: dt.datetime, tz: str) ->
         "week_start": week.isoformat(),
         "due": _iso(due),
         "min_chars": workforce.settings_row(session).weekly_summary_min_chars,
-        "due_soon": mine is None and due - REMIND_BEFORE <= now < due,
+        "due_soon": mine is None and due - remind_before(session) <= now < due,
         "overdue": mine is None and now >= due,
         "summary": summary_dict(mine) if mine else None,
         "last_week_missing": last is None and _worked(session, agent_id, last_week, tz),
@@ -557,12 +577,12 @@ def _worked(session: Session, agent_id: int, week_start: dt.date, tz: str) -> bo
 
 def agents_to_remind(session: Session, now: dt.datetime, tz: str) -> list[int]:
     """Agents on this week's roster without a summary and not reminded yet, once `now` is in
-    the reminder window (REMIND_BEFORE the deadline, until it). Each is recorded as reminded,
+    the reminder window (the reminder lead before the deadline, until it). Each is recorded as reminded,
     so a late or repeated run, or a second scheduler, does not remind twice."""
     now = _utc(now)
     week = week_start_of(workforce.local_day(now, tz))
     due = deadline(session, week, tz)
-    if not due - REMIND_BEFORE <= now < due:
+    if not due - remind_before(session) <= now < due:
         return []
     filed = {s.agent_id for s in summaries(session, week)}
     done = set(session.scalars(select(WeeklyReminder.agent_id).where(WeeklyReminder.week_start == week)))

@@ -237,7 +237,8 @@ def _seats_and_breaks(session: Session, plan: RosterPlan, roster: rm.Roster, p: 
     """Give every on-site shift a workstation (keeping the seats people already had) and place
     every break where the queue can best spare the agent."""
     rows = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
-    breaks = place_breaks(roster, p.agents, tmap, p.site, p.horizon, p.requirement)
+    edge = dt.timedelta(minutes=workforce.settings_row(session).break_edge_min)
+    breaks = place_breaks(roster, p.agents, tmap, p.site, p.horizon, p.requirement, edge)
     for r in rows:
         r.break_start = breaks.get((str(r.agent_id), r.day))
     previous = {(str(r.agent_id), r.day): r.seat for r in rows if r.seat is not None}

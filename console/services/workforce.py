@@ -53,6 +53,11 @@ SETTING_KINDS: dict[str, str] = {
     "weekly_summary_min_chars": "int0",
     "weekly_summary_due_weekday": "weekday",
     "weekly_summary_due_time": "time",
+    "weekly_summary_remind_h": "int+",
+    "handover_grace_min": "int0",
+    "handover_file_window_h": "int+",
+    "handover_takeover_early_min": "int0",
+    "break_edge_min": "int0",
 }
 
 
@@ -82,6 +87,11 @@ def settings_row(session: Session, *, create: bool = False) -> WorkforceSettings
             weekly_summary_min_chars=200,
             weekly_summary_due_weekday=5,
             weekly_summary_due_time=dt.time(17, 0),
+            weekly_summary_remind_h=2,
+            handover_grace_min=30,
+            handover_file_window_h=12,
+            handover_takeover_early_min=60,
+            break_edge_min=120,
         )
         if create:
             session.add(row)

@@ -172,7 +172,8 @@ def log() -> Any:
         raise DomainError("invalid-input", f"days: 1–{MAX_LOG_DAYS}")
     with hl().sessions() as s:
         rows = handover.handover_log(s, utcnow(), _tz(), days)
-    return jsonify({"days": days, "grace_min": int(handover.HANDOVER_GRACE.total_seconds() // 60), "shifts": rows})
+        grace_min = int(handover.grace(s).total_seconds() // 60)
+    return jsonify({"days": days, "grace_min": grace_min, "shifts": rows})
 
 
 @bp.route("/api/v1/misses", methods=["GET", "POST"])

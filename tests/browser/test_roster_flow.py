@@ -82,12 +82,15 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     # The attendance rulebook and the escalation ladder are configuration too.
     page.get_by_test_id("policy-late_points").fill("1")
     page.get_by_test_id("policy-escalation").fill("口头警告\n书面警告\n罚款")
+    expect(page.get_by_test_id("policy-handover_grace_min")).to_have_value("30")
+    page.get_by_test_id("policy-handover_grace_min").fill("45")
     page.get_by_test_id("btn-save-policy").click()
     expect(page.get_by_test_id("notice")).to_have_text("已保存。")
     with live.hotline.sessions() as s:
         cfg = workforce.settings_row(s)
         assert workforce.attendance_policy(cfg).late_points == 1.0
         assert cfg.escalation == ["口头警告", "书面警告", "罚款"]
+        assert cfg.handover_grace_min == 45 and cfg.weekly_summary_remind_h == 2
     page.get_by_test_id("new-weeks").fill("1")
     page.get_by_test_id("new-limit").fill("10")
     page.get_by_test_id("btn-create").click()

@@ -55,3 +55,12 @@ def test_a_short_shift_takes_its_break_inside_it_and_a_shift_without_break_none(
     breaks = place_breaks(r, agents, TEMPLATES, SITE, DAY, need({}))
     assert set(breaks) == {("a0", MON)}
     assert local(9) <= breaks[("a0", MON)] <= local(11, 30)
+
+
+def test_the_window_away_from_the_shift_ends_is_configurable() -> None:
+    r, agents = roster("E")
+    # Quietest at 09:00: outside the default window (2 h from the 08:00 start), inside a 30-minute one.
+    req = need({h: 1 for h in range(8, 18) if h != 9})
+    assert place_breaks(r, agents, TEMPLATES, SITE, DAY, req) != {("a0", MON): local(9)}
+    narrow = place_breaks(r, agents, TEMPLATES, SITE, DAY, req, dt.timedelta(minutes=30))
+    assert narrow == {("a0", MON): local(9)}

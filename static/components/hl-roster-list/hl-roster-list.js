@@ -15,7 +15,10 @@ const RULES = [
   ["seats", "number"], ["max_hours_week", "number"], ["min_rest_h", "number"], ["max_consecutive_days", "number"],
   ["min_rest_days_per_month", "number"], ["max_late_shifts_per_week", "number"], ["holiday_reinforcement", "number"],
   ["cleaning_template", "text"], ["open_from", "time"], ["open_to", "time"], ["max_swaps_month", "number"],
+  ["break_edge_min", "number"],
 ];
+// Handover and weekly-summary timings (whole minutes or hours), saved with the policy.
+const TIMINGS = ["weekly_summary_remind_h", "handover_grace_min", "handover_file_window_h", "handover_takeover_early_min"];
 
 export class HlRosterList extends HTMLElement {
   #els = null;
@@ -212,6 +215,7 @@ export class HlRosterList extends HTMLElement {
           h("select", { name: "weekly_summary_due_weekday" }, [0, 1, 2, 3, 4, 5, 6].map((d) =>
             h("option", { value: d, selected: d === rules.weekly_summary_due_weekday }, t("policy.weekday." + d)))),
           h("input", { name: "weekly_summary_due_time", type: "time", value: rules.weekly_summary_due_time }))),
+      ...TIMINGS.map((k) => num(k, rules[k], t("policy." + k))),
       h("label", { class: "hl-wide" }, t("policy.escalation"),
         h("textarea", { name: "escalation", rows: 5, cols: 40, "data-test": "policy-escalation" }, rules.escalation.join("\n"))),
       h("div", { class: "hl-form-actions" }, h("button", { type: "submit", class: "hl-btn", "data-test": "btn-save-policy" }, t("roster.save"))));
@@ -226,6 +230,7 @@ export class HlRosterList extends HTMLElement {
       weekly_summary_min_chars: Number(f.weekly_summary_min_chars.value),
       weekly_summary_due_weekday: Number(f.weekly_summary_due_weekday.value),
       weekly_summary_due_time: f.weekly_summary_due_time.value,
+      ...Object.fromEntries(TIMINGS.filter((k) => f[k].value.trim() !== "").map((k) => [k, Number(f[k].value)])),
       escalation: f.escalation.value.split("\n").map((x) => x.trim()).filter(Boolean),
     };
     return this.#run(() => api("/api/v1/workforce-settings", { method: "PUT", body }), t("roster.saved"), false);
@@ -237,7 +242,7 @@ export class HlRosterList extends HTMLElement {
       const raw = this.#els.rules.elements[name].value.trim();
       body[name] = raw === "" ? null : type === "number" ? Number(raw) : raw;
     }
-    for (const required of ["seats", "max_hours_week", "min_rest_h", "max_consecutive_days", "min_rest_days_per_month", "holiday_reinforcement", "max_swaps_month"]) {
+    for (const required of ["seats", "max_hours_week", "min_rest_h", "max_consecutive_days", "min_rest_days_per_month", "holiday_reinforcement", "max_swaps_month", "break_edge_min"]) {
       if (body[required] === null) delete body[required];
     }
     return this.#run(() => api("/api/v1/workforce-settings", { method: "PUT", body }), t("roster.saved"), false);
