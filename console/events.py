@@ -121,6 +121,14 @@ class call_hangup_requested(Event):  # noqa: N801
     agent_id: int
 
 
+@dataclass(frozen=True)
+class roster_cancel_requested(Event):  # noqa: N801
+    """A scheduler pressed Stop: whichever web process runs the roster's solve stops it."""
+
+    name: ClassVar[str] = "roster_cancel_requested"
+    roster_id: int
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -136,6 +144,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_answer_requested,
         call_reject_requested,
         call_hangup_requested,
+        roster_cancel_requested,
     )
 }
 

@@ -4,6 +4,7 @@ the agent's schedule and iCalendar, leave and swap requests re-validated on appr
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask_socketio import SocketIO
 from sqlalchemy import func, select
 
 from console.container import Hotline
-from console.events import Event, schedule_changed
+from console.events import Event, roster_cancel_requested, schedule_changed
 from console.models import Agent, Queue, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
 from console.services import rosters, workforce
 from tests.test_openapi import assert_valid
@@ -557,3 +558,55 @@ def test_shifts_of_an_agent_who_left_are_flagged_until_reassigned(web: tuple[Fla
     assert r.status_code == 200 and r.get_json()["violations"] == []
     with hotline.sessions.begin() as s:
         s.scalar(select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == a2)).active = True  # type: ignore[union-attr]
+
+
+def test_a_solve_in_another_web_process_is_left_alone_until_its_heartbeat_stops(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+    app, _ = web
+    c, h = _planner(app)
+    rid = c.post("/api/v1/rosters", json={"start": _next_monday().isoformat(), "weeks": 1}, headers=h).get_json()["id"]
+    # Another web process is solving it: status solving, with a fresh heartbeat in its name.
+    beat = {"elapsed_s": 3.0, "solutions": 1, "time_limit_s": 60, "owner": "web-2:41:0f0f0f0f"}
+    with hotline.sessions.begin() as s:
+        plan = s.get(RosterPlan, rid)
+        assert plan is not None
+        plan.status, plan.progress = "solving", beat | {"beat": time.time()}
+    with hotline.sessions.begin() as s:
+        assert rosters.recover_interrupted(s) == 0  # a web process starting up leaves it alone
+    data = c.get(f"/api/v1/rosters/{rid}").get_json()
+    assert data["status"] == "solving" and data["running"]
+    assert c.post(f"/api/v1/rosters/{rid}/solve", headers=h).status_code == 409
+    # Stop goes over the bus to whichever process holds the solve.
+    seen: list[Event] = []
+    hotline.bus.subscribe(seen.append)
+    assert c.post(f"/api/v1/rosters/{rid}/cancel", headers=h).get_json() == {"cancelled": True}
+    deadline = time.monotonic() + 5
+    while roster_cancel_requested(roster_id=rid) not in seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert roster_cancel_requested(roster_id=rid) in seen
+    # Its heartbeat stopped (the process died): the next read fails it, and it may be solved again.
+    with hotline.sessions.begin() as s:
+        plan = s.get(RosterPlan, rid)
+        assert plan is not None
+        plan.progress = beat | {"beat": time.time() - rosters.STALE_S - 1}
+    data = c.get(f"/api/v1/rosters/{rid}").get_json()
+    assert data["status"] == "failed" and not data["running"] and "interrupted" in data["error"]
+    assert c.post(f"/api/v1/rosters/{rid}/cancel", headers=h).get_json() == {"cancelled": False}
+
+
+def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+    class Solve:
+        stopped = threading.Event()
+
+        def cancel(self) -> None:
+            self.stopped.set()
+
+    solve = Solve()
+    with rosters._lock:
+        rosters._running[987654] = solve  # type: ignore[assignment]
+    try:
+        # What another process's Stop publishes; this process's web app is subscribed.
+        hotline.bus.publish(roster_cancel_requested(roster_id=987654))
+        assert solve.stopped.wait(5)
+    finally:
+        with rosters._lock:
+            rosters._running.pop(987654, None)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+import socket
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.events import Event, roster_cancel_requested
 from console.i18n import DomainError
 from console.models import (
     Agent,
@@ -256,6 +260,11 @@ def _seats_and_breaks(session: Session, plan: RosterPlan, roster: rm.Roster, p: 
 
 _running: dict[int, RosterSolver] = {}
 _lock = threading.Lock()
+# Which process solves a roster, and when it last said so: with several web processes a solve
+# runs in one of them, and another may only declare it dead once its heartbeat has stopped.
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HEARTBEAT_S = 2.0
+STALE_S = 30.0
 
 
 def _solver(p: Problem) -> RosterSolver:
@@ -266,8 +275,28 @@ def _solver(p: Problem) -> RosterSolver:
 
 
 def is_running(roster_id: int) -> bool:
+    """True when this process is solving the roster."""
     with _lock:
         return roster_id in _running
+
+
+def is_solving(plan: RosterPlan, now: float | None = None) -> bool:
+    """True while some process is solving the roster: here, or elsewhere with a live heartbeat."""
+    if plan.status != "solving":
+        return False
+    if is_running(plan.id):
+        return True
+    beat = (plan.progress or {}).get("beat")
+    return isinstance(beat, int | float) and (now or time.time()) - beat <= STALE_S
+
+
+def expire_if_dead(plan: RosterPlan, now: float | None = None) -> bool:
+    """A roster left 'solving' by a process that stopped becomes 'failed', to be solved again."""
+    if plan.status != "solving" or is_solving(plan, now):
+        return False
+    plan.status = "failed"
+    plan.error = "interrupted: the process solving it stopped"
+    return True
 
 
 def start_solve(
@@ -293,7 +322,7 @@ def start_solve(
             _running[roster_id] = solver
         plan.status = "solving"
         plan.error = ""
-        plan.progress = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit}
+        plan.progress = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit, "owner": OWNER, "beat": time.time()}
         plan.updated_at = utcnow()
     thread = threading.Thread(
         target=_solve, args=(sessions, tz, roster_id, solver, p, limit, on_done), name=f"roster-{roster_id}", daemon=True
@@ -303,13 +332,30 @@ def start_solve(
 
 
 def cancel(roster_id: int) -> bool:
-    """Stop a running solve at its next solution; the best roster so far is kept."""
+    """Stop a solve running in this process now; the best roster so far is kept."""
     with _lock:
         solver = _running.get(roster_id)
     if solver is None:
         return False
     solver.cancel()
     return True
+
+
+def request_cancel(session: Session, bus: Any, roster_id: int) -> bool:
+    """Stop the roster's solve wherever it runs: here at once, in another process via the bus.
+    False when nothing is solving it."""
+    if cancel(roster_id):
+        return True
+    if not is_solving(get_plan(session, roster_id)):
+        return False
+    bus.publish(roster_cancel_requested(roster_id=roster_id))
+    return True
+
+
+def on_bus(event: Event) -> None:
+    """Bus handler of every web process: a Stop pressed elsewhere reaches the solve here."""
+    if isinstance(event, roster_cancel_requested):
+        cancel(event.roster_id)
 
 
 def _finite(x: float | None) -> float | None:
@@ -325,39 +371,62 @@ def _solve(
     limit: int,
     on_done: Callable[[int], None] | None,
 ) -> None:
-    last_write = 0.0
+    # The solver's callback only notes the latest figures; one writer thread stores them at
+    # most every PROGRESS_EVERY_S, and at least every HEARTBEAT_S as the solve's heartbeat.
+    latest: dict[str, Any] = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit}
+    done = threading.Event()
 
     def progress(pr: Progress) -> None:
-        nonlocal last_write
-        now = time.monotonic()
-        if now - last_write < PROGRESS_EVERY_S:
-            return
-        last_write = now
+        nonlocal latest
         gap = 100.0 * (pr.objective - pr.best_bound) / pr.objective if pr.objective > 0 else 0.0
-        with sessions.begin() as s:
-            plan = s.get(RosterPlan, roster_id)
-            if plan is not None:
-                plan.progress = {
-                    "elapsed_s": round(pr.elapsed_s, 2),
-                    "objective": pr.objective,
-                    "best_bound": pr.best_bound,
-                    "gap_pct": round(max(gap, 0.0), 2),
-                    "solutions": pr.solutions,
-                    "time_limit_s": limit,
-                }
+        latest = {
+            "elapsed_s": round(pr.elapsed_s, 2),
+            "objective": pr.objective,
+            "best_bound": pr.best_bound,
+            "gap_pct": round(max(gap, 0.0), 2),
+            "solutions": pr.solutions,
+            "time_limit_s": limit,
+        }
 
+    def beat() -> None:
+        written: dict[str, Any] | None = None
+        last = time.monotonic()
+        while not done.wait(PROGRESS_EVERY_S):
+            figures = latest
+            if figures is written and time.monotonic() - last < HEARTBEAT_S:
+                continue
+            try:
+                with sessions.begin() as s:
+                    plan = s.get(RosterPlan, roster_id)
+                    if plan is None or plan.status != "solving":
+                        return
+                    plan.progress = {**figures, "owner": OWNER, "beat": time.time()}
+            except Exception:  # a missed beat is retried on the next tick
+                log.exception("roster %s: progress write failed", roster_id)
+                continue
+            written, last = figures, time.monotonic()
+
+    beater = threading.Thread(target=beat, name=f"roster-{roster_id}-beat", daemon=True)
+    beater.start()
     try:
         result = solver.solve(time_limit_s=limit, progress=progress)
+        done.set()
+        beater.join()
         with sessions.begin() as s:
-            store_result(s, get_plan(s, roster_id), result, p, tz)
+            plan = get_plan(s, roster_id)
+            plan.progress = {**latest, "owner": OWNER, "beat": time.time()}  # the final figures
+            store_result(s, plan, result, p, tz)
     except Exception as err:  # the page must learn that the solve died, not spin forever
         log.exception("roster %s: solve failed", roster_id)
+        done.set()
+        beater.join()
         with sessions.begin() as s:
             plan = s.get(RosterPlan, roster_id)
             if plan is not None:
                 plan.status = "failed"
                 plan.error = f"{type(err).__name__}: {err}"
     finally:
+        done.set()
         with _lock:
             _running.pop(roster_id, None)
         if on_done is not None:
@@ -424,14 +493,10 @@ def _store_roster(session: Session, plan: RosterPlan, roster: rm.Roster) -> None
 
 
 def recover_interrupted(session: Session) -> int:
-    """Rosters left 'solving' by a stopped process become 'failed' so they can be solved again."""
-    n = 0
-    for plan in session.scalars(select(RosterPlan).where(RosterPlan.status == "solving")):
-        if not is_running(plan.id):
-            plan.status = "failed"
-            plan.error = "interrupted: the process solving it stopped"
-            n += 1
-    return n
+    """Rosters left 'solving' by a stopped process become 'failed' so they can be solved again;
+    a solve another live process is running is left alone."""
+    plans = session.scalars(select(RosterPlan).where(RosterPlan.status == "solving"))
+    return sum(expire_if_dead(plan) for plan in plans)
 
 
 # ---- manual edits and publishing ------------------------------------------------------------
@@ -583,7 +648,7 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         "result": plan.result or {},
         "violation_list": plan.violations or [],
         "error": plan.error,
-        "running": is_running(plan.id),
+        "running": is_solving(plan),
     }
 
 

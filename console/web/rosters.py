@@ -32,8 +32,10 @@ def tz() -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    with app.extensions["hotline"].sessions.begin() as s:
+    hotline = app.extensions["hotline"]
+    with hotline.sessions.begin() as s:
         rosters.recover_interrupted(s)
+    hotline.bus.subscribe(rosters.on_bus)  # Stop pressed on another web process
 
 
 def _json() -> dict[str, Any]:
@@ -168,7 +170,9 @@ def roster_list() -> Any:
 @roles(*PLAN_ROLES)
 def roster_detail(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(rosters.plan_detail(s, rosters.get_plan(s, roster_id), tz()))
+        plan = rosters.get_plan(s, roster_id)
+        rosters.expire_if_dead(plan)  # its solving process stopped: the page may solve again
+        return jsonify(rosters.plan_detail(s, plan, tz()))
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/solve", methods=["POST"])
@@ -182,7 +186,8 @@ def roster_solve(roster_id: int) -> Any:
 @bp.route("/api/v1/rosters/<int:roster_id>/cancel", methods=["POST"])
 @roles(*PLAN_ROLES)
 def roster_cancel(roster_id: int) -> Any:
-    return jsonify({"cancelled": rosters.cancel(roster_id)})
+    with hl().sessions() as s:
+        return jsonify({"cancelled": rosters.request_cancel(s, hl().bus, roster_id)})
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/shifts", methods=["PUT"])
