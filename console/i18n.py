@@ -254,7 +254,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "roster.gaps": {"en": "Coverage gaps (shifts do not join end to end)", "zh-CN": "覆盖缺口(班次未首尾衔接)"},
     "roster.no_gaps": {"en": "Coverage is sealed.", "zh-CN": "覆盖无缺口。"},
     "roster.chart": {"en": "Required (line) vs scheduled (bars) agents per interval", "zh-CN": "各时段需求(线)与排班(柱)人数"},
-    "roster.edit_hint": {"en": "Choose a shift; the roster is re-checked against every rule at once.", "zh-CN": "选择班次后立即按全部规则重新校验。"},
+    "roster.edit_hint": {
+        "en": "Choose a shift; the roster is re-checked against every rule at once. Keys: arrows move, a code letter picks, Delete clears, Ctrl+C / Ctrl+V copy a shift.",
+        "zh-CN": "选择班次后立即按全部规则重新校验。键盘:方向键移动,输入班次字母选择,Delete 清空,Ctrl+C / Ctrl+V 复制班次。",
+    },
+    "roster.copied": {"en": "Copied {code}: Ctrl+V pastes it into another cell.", "zh-CN": "已复制 {code}:在其他格子按 Ctrl+V 粘贴。"},
     "roster.duty.cleaning": {"en": "Cleaning", "zh-CN": "值日"},
     "roster.seat": {"en": "Seat {n}", "zh-CN": "座席 {n}"},
     "roster.agents": {"en": "Agents' contract terms", "zh-CN": "坐席排班条件"},

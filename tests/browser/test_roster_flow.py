@@ -7,11 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from console.models import Agent, Queue, RosterPlan, RosterShift, User
-from console.services import forecasts, requests, workforce
+from console.services import forecasts, requests, rosters, workforce
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -167,3 +167,56 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     assert not one.errors and not two.errors  # type: ignore[attr-defined]
     one.context.close()
     two.context.close()
+
+
+def test_the_roster_grid_is_edited_from_the_keyboard(live_server: LiveServer, login: Callable[[str], Page]) -> None:
+    live = live_server
+    today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    tue, wed = (monday + dt.timedelta(days=n) for n in (1, 2))
+    a1, a2 = _agent_id(live, "agent1"), _agent_id(live, "agent2")
+    with live.hotline.sessions.begin() as s:
+        planner = s.scalar(select(User.id).where(User.username == "planner"))
+        plan = rosters.create(s, {"start": monday.isoformat(), "weeks": 1}, planner)
+        roster_id = plan.id
+
+    def cell(agent_id: int, day: dt.date) -> Locator:
+        return page.locator(f'[data-test="cell"][data-agent="{agent_id}"][data-day="{day.isoformat()}"]')
+
+    def stored(agent_id: int, day: dt.date) -> str | None:
+        with live.hotline.sessions() as s:
+            return s.scalar(select(RosterShift.template_code).where(
+                RosterShift.roster_id == roster_id, RosterShift.agent_id == agent_id, RosterShift.day == day))
+
+    def hours(agent_id: int) -> Locator:  # the row's total, recomputed once the edit is stored
+        return page.locator(f'[data-test="grid-row"][data-agent="{agent_id}"] [data-test="hours"]')
+
+    page = login("planner")
+    page.goto(f"/schedule/rosters/{roster_id}")
+    cell(a1, monday).focus()
+    # Arrows move between cells instead of scrolling through the options.
+    page.keyboard.press("ArrowRight")
+    expect(cell(a1, tue)).to_be_focused()
+    expect(cell(a1, monday)).to_have_value("")
+    page.keyboard.press("ArrowDown")
+    expect(cell(a2, tue)).to_be_focused()
+    # A code letter picks the shift; the grid is rebuilt and the keyboard stays on the cell.
+    page.keyboard.press("B")
+    expect(hours(a2)).to_have_text("8.0")
+    expect(cell(a2, tue)).to_have_value("B")
+    expect(cell(a2, tue)).to_be_focused()
+    assert stored(a2, tue) == "B"
+    # Copy it to the next day, then clear that one with Delete.
+    page.keyboard.press("Control+c")
+    expect(page.get_by_test_id("notice")).to_contain_text("B")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+v")
+    expect(hours(a2)).to_have_text("16.0")
+    expect(cell(a2, wed)).to_have_value("B")
+    expect(cell(a2, wed)).to_be_focused()
+    assert stored(a2, wed) == "B"
+    page.keyboard.press("Delete")
+    expect(hours(a2)).to_have_text("8.0")
+    expect(cell(a2, wed)).to_have_value("")
+    expect(cell(a2, wed)).to_be_focused()
+    assert stored(a2, wed) is None and stored(a2, tue) == "B"

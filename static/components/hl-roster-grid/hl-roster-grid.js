@@ -15,10 +15,13 @@ function weekday(day) {
   return new Date(day + "T12:00:00Z").toLocaleDateString(lang(), { weekday: "short", timeZone: "UTC" });
 }
 
+const MOVES = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+
 export class HlRosterGrid extends HTMLElement {
   state = { plan: null, coverage: null, busy: false };
   #els = null;
   #timer = null;
+  #clip = null; // a shift code copied with Ctrl+C, pasted with Ctrl+V
 
   async connectedCallback() {
     if (this.#els) return;
@@ -70,7 +73,7 @@ export class HlRosterGrid extends HTMLElement {
     els.progress = h("p", { class: "hl-muted", role: "status", "data-test": "progress" });
     els.result = h("p", { "data-test": "result" });
     els.msg = messageLines();
-    els.grid = h("table", { class: "hl-table hl-roster", "data-test": "roster-grid" });
+    els.grid = h("table", { class: "hl-table hl-roster", "data-test": "roster-grid", onkeydown: (e) => this.#key(e) });
     els.violations = h("ul", { "data-test": "violations" });
     els.violationsOk = h("p", { class: "hl-ok", "data-test": "no-violations" }, t("roster.no_violations"));
     els.explanations = h("ul", { "data-test": "explanations" });
@@ -102,6 +105,36 @@ export class HlRosterGrid extends HTMLElement {
       this.#els.msg.fail(err.message);
     }
     await this.#load();
+  }
+
+  // Spreadsheet keys on the grid: arrows move between cells (not through the options), a code
+  // letter picks a shift, Delete clears the cell, Ctrl+C / Ctrl+V copy a shift to other cells.
+  #key(e) {
+    const cell = e.target.closest?.('select[data-test="cell"]');
+    if (!cell || e.altKey) return;
+    const mod = e.ctrlKey || e.metaKey;
+    const move = MOVES[e.key];
+    if (move && !mod && !e.shiftKey) {
+      e.preventDefault();
+      const row = cell.closest("tr");
+      const rows = [...this.#els.grid.querySelectorAll("tbody tr")];
+      const r = rows.indexOf(row) + move[0];
+      const c = [...row.querySelectorAll('select[data-test="cell"]')].indexOf(cell) + move[1];
+      const target = rows[r]?.querySelectorAll('select[data-test="cell"]')[c];
+      (target || cell).focus();
+      return;
+    }
+    if (cell.disabled) return;
+    if ((e.key === "Delete" || e.key === "Backspace") && !mod) {
+      e.preventDefault();
+      if (cell.value) this.#edit(Number(cell.dataset.agent), cell.dataset.day, "");
+    } else if (mod && e.key.toLowerCase() === "c") {
+      this.#clip = cell.value;
+      this.#els.msg.say(t("roster.copied", { code: cell.value || "–" }));
+    } else if (mod && e.key.toLowerCase() === "v" && this.#clip !== null) {
+      e.preventDefault();
+      if (cell.value !== this.#clip) this.#edit(Number(cell.dataset.agent), cell.dataset.day, this.#clip);
+    }
   }
 
   #update() {
@@ -159,7 +192,12 @@ export class HlRosterGrid extends HTMLElement {
           select, duty ? h("span", { title: t("roster.duty." + duty), "data-test": "duty" }, " ✦") : null);
       }),
       h("td", { class: "hl-num", "data-test": "hours" }, fmt(a.hours)))));
+    // The grid is rebuilt after every edit: keep the keyboard where it was.
+    const focused = this.#els.grid.contains(document.activeElement) ? document.activeElement.dataset : null;
     this.#els.grid.replaceChildren(head, body);
+    if (focused?.agent) {
+      this.#els.grid.querySelector(`select[data-test="cell"][data-agent="${focused.agent}"][data-day="${focused.day}"]`)?.focus();
+    }
   }
 
   #coverage(cov) {
