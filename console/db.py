@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -49,3 +49,17 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database schema to the given revision."""
     command.upgrade(alembic_config(url), revision)
+
+
+def lock_row(session: Session, model: Any, pk: int) -> bool:
+    """Serialise a check-then-write on one row (e.g. an agent's monthly swap count): the
+    reads after this see every earlier writer's commit, and the next writer waits for ours.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks: a no-op UPDATE
+    takes the database's write lock at once (waiting out the busy timeout), before the checks
+    read anything. False when there is no such row.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = update(model).where(model.id == pk).values(id=model.id).execution_options(synchronize_session=False)
+        return bool(session.execute(stmt).rowcount)
+    return session.scalar(select(model.id).where(model.id == pk).with_for_update()) is not None

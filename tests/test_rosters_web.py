@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from console.container import Hotline
 from console.events import Event, roster_cancel_requested, schedule_changed
-from console.models import Agent, Queue, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
-from console.services import rosters, workforce
+from console.models import Agent, ClockEvent, Queue, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
+from console.i18n import DomainError
+from console.services import attendance, requests, rosters, workforce
 from tests.test_openapi import assert_valid
 from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
 
@@ -610,3 +611,57 @@ def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(web: t
     finally:
         with rosters._lock:
             rosters._running.pop(987654, None)
+
+
+def test_quick_swap_requests_cannot_pass_the_monthly_limit_together(hotline: Hotline) -> None:
+    a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
+    today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
+    first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # next month: six days in one month
+    _publish(hotline, first, {a1: {k: "A" for k in range(6)}})
+    with hotline.sessions.begin() as s:
+        workforce.update_settings(s, {"max_swaps_month": 2})
+    start = threading.Barrier(6)
+    results: list[str] = []
+
+    def ask(k: int) -> None:
+        start.wait()
+        try:
+            with hotline.sessions.begin() as s:
+                requests.request_swap(s, a1, {"day": (first + dt.timedelta(days=k)).isoformat(), "partner_id": a2}, TZ)
+            results.append("ok")
+        except DomainError as err:
+            results.append(err.error_id)
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["ok", "ok"] + ["swap-limit"] * 4
+    with hotline.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SwapRequest)) == 2
+
+
+def test_two_quick_clock_ins_store_one(hotline: Hotline) -> None:
+    a1 = _agent_id(hotline, "agent1")
+    now = dt.datetime.now(dt.UTC)
+    start = threading.Barrier(4)
+    results: list[str] = []
+
+    def clock_in() -> None:
+        start.wait()
+        try:
+            with hotline.sessions.begin() as s:
+                attendance.clock(s, a1, "in", now, TZ)
+            results.append("ok")
+        except DomainError as err:
+            results.append(err.error_id)
+
+    threads = [threading.Thread(target=clock_in) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["already-clocked-in"] * 3 + ["ok"]
+    with hotline.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ClockEvent)) == 1

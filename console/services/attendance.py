@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from console.db import lock_row
 from console.i18n import DomainError
 from console.models import Agent, AgentStateLog, ClockEvent, SwapRequest, User
 from console.services import workforce
@@ -73,9 +74,8 @@ def clock(
     """Clock the agent in or out; refused (nothing stored) when it contradicts her status."""
     if kind not in CLOCK_KINDS:
         raise DomainError("invalid-input", 'kind must be "in" or "out"')
-    # Lock the agent row so that two quick clicks cannot both clock in (PostgreSQL).
-    agent = session.scalar(select(Agent).where(Agent.id == agent_id).with_for_update())
-    if agent is None:
+    # Lock the agent row so that two quick clicks cannot both clock in.
+    if not lock_row(session, Agent, agent_id):
         raise DomainError("agent-not-found", status=404)
     status = clock_status(session, agent_id, now)
     if kind == "in" and status.clocked_in:

@@ -14,6 +14,7 @@ import icalendar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from console.db import lock_row
 from console.i18n import DomainError
 from console.models import Agent, LeaveRequest, RosterDuty, RosterPlan, RosterShift, SwapRequest, User, utcnow
 from console.services import rosters, workforce
@@ -303,6 +304,8 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
             raise DomainError("swap-no-shift", partner_day.isoformat())
         if partner_day != day and _shift_on(session, agent_id, partner_day, tz) is not None:
             raise DomainError("swap-partner-busy", partner_day.isoformat())
+    # One request at a time per agent, so two quick requests cannot both pass the limit.
+    lock_row(session, Agent, agent_id)
     cfg = workforce.settings_row(session)
     used = swaps_in_month(session, agent_id, day.year, day.month, COUNTED_SWAP)
     if used >= cfg.max_swaps_month:
