@@ -466,14 +466,20 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
     return row
 
 
+def _withdraw(row: LeaveRequest | SwapRequest | None, owner: int | None, agent_id: int, open_: tuple[str, ...]) -> None:
+    """The agent withdraws her own request while it is still open (404 for anyone else's)."""
+    if row is None or owner != agent_id:
+        raise DomainError("not-found", status=404)
+    if row.status not in open_:
+        raise DomainError("request-decided", row.status, status=409)
+    row.status = "cancelled"
+
+
 def cancel_leave(session: Session, request_id: int, agent_id: int) -> LeaveRequest:
     """The agent withdraws her own leave request while it waits for a decision."""
     row = session.get(LeaveRequest, request_id)
-    if row is None or row.agent_id != agent_id:
-        raise DomainError("not-found", status=404)
-    if row.status != "pending":
-        raise DomainError("request-decided", row.status, status=409)
-    row.status = "cancelled"
+    _withdraw(row, row.agent_id if row else None, agent_id, ("pending",))
+    assert row is not None
     session.flush()
     return row
 
@@ -481,10 +487,7 @@ def cancel_leave(session: Session, request_id: int, agent_id: int) -> LeaveReque
 def cancel_swap(session: Session, request_id: int, agent_id: int) -> SwapRequest:
     """The requester withdraws her swap request before a scheduler decides it."""
     row = session.get(SwapRequest, request_id)
-    if row is None or row.requester_id != agent_id:
-        raise DomainError("not-found", status=404)
-    if row.status not in OPEN_SWAP:
-        raise DomainError("request-decided", row.status, status=409)
-    row.status = "cancelled"
+    _withdraw(row, row.requester_id if row else None, agent_id, OPEN_SWAP)
+    assert row is not None
     session.flush()
     return row
