@@ -113,6 +113,10 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
 
     def _stop(*_: object) -> None:
         stop.set()
+        if web:
+            # The web server blocks the main thread: leave it the way Ctrl+C does, so that
+            # SIGTERM (docker stop, systemd) also hangs up calls and closes their records.
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
     try:

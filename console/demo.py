@@ -69,6 +69,20 @@ def seed(session: Session) -> bool:
     return True
 
 
+# The rest of the demo team, so the published roster staffs the demo forecast like a real
+# small centre: (username = password, name, language, skills).
+TEAM = [
+    ("agent3", "坐席 Chen", "zh-CN", ["support"]),
+    ("agent4", "坐席 Zhou", "zh-CN", ["support"]),
+    ("agent5", "坐席 Sun", "zh-CN", ["support", "sales"]),
+    ("agent6", "坐席 Ma", "zh-CN", ["sales"]),
+    ("agent7", "坐席 He", "zh-CN", ["support"]),
+    ("agent8", "Agent Novak", "en", ["support", "sales"]),
+    ("agent9", "坐席 Guo", "zh-CN", ["support"]),
+    ("agent10", "坐席 Xu", "zh-CN", ["sales"]),
+]
+
+
 def _calls(hour: float, weekday: int, skill: str) -> float:
     """A typical service-line day: a morning and an afternoon peak, quieter weekends."""
     peak = math.exp(-((hour - 10.5) ** 2) / 4) + 0.8 * math.exp(-((hour - 15.0) ** 2) / 5)
@@ -77,12 +91,16 @@ def _calls(hour: float, weekday: int, skill: str) -> float:
 
 
 def seed_workforce(session: Session, tz: str, today: dt.date) -> int | None:
-    """Forecast three weeks from this Monday for every queue, then solve and publish two weeks from today.
+    """Add the rest of the demo team, forecast three weeks from this Monday for every queue,
+    then solve and publish two weeks from today.
 
     Returns the published roster's id (None when a roster exists already).
     """
     if session.scalar(select(RosterPlan.id).limit(1)) is not None:
         return None
+    for n, (username, name, language, skills) in enumerate(TEAM, start=3):
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(session, username, username, "agent", name, language, skills=skills, extension=f"80{n:02d}")
     monday = today - dt.timedelta(days=today.weekday())
     for queue in session.scalars(select(Queue).order_by(Queue.id)):
         lines = ["start,calls,aht_s"]

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.db import make_engine
-from console.models import RosterPlan, RosterShift
+from console.models import Agent, RosterPlan, RosterShift
 from tests.conftest import free_port
 from tests.integration.harness import AgentClient
 from tests.integration.test_call_flow import wait_until
 
 
-def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly(tmp_path: Path) -> None:
+def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     web_port, sip_port = free_port(), free_port()
     log = tmp_path / "demo.log"
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "var")}
@@ -45,7 +45,7 @@ def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly(tmp_path: P
         agent.wait_for("call_offer_withdrawn", lambda d: d["reason"] == "caller-hangup")
         agent.close()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # what docker stop and systemd send
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -60,6 +60,9 @@ def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly(tmp_path: P
             plan = s.scalar(select(RosterPlan))
             assert plan is not None and plan.status == "published" and plan.days == 14
             assert s.scalar(select(func.count()).select_from(RosterShift).where(RosterShift.roster_id == plan.id))
+            # With the whole demo team on it, the roster staffs most of the demo forecast.
+            assert s.scalar(select(func.count()).select_from(Agent)) == 10
+            assert plan.result["understaffed"] < 0.2 * plan.result["required"]
     finally:
         engine.dispose()
 
