@@ -592,6 +592,13 @@ def test_a_solve_in_another_web_process_is_left_alone_until_its_heartbeat_stops(
     data = c.get(f"/api/v1/rosters/{rid}").get_json()
     assert data["status"] == "failed" and not data["running"] and "interrupted" in data["error"]
     assert c.post(f"/api/v1/rosters/{rid}/cancel", headers=h).get_json() == {"cancelled": False}
+    # Solve pressed straight away (no read in between) also finds the dead solve and starts anew.
+    with hotline.sessions.begin() as s:
+        plan = s.get(RosterPlan, rid)
+        assert plan is not None
+        plan.status = "solving"
+    r = c.post(f"/api/v1/rosters/{rid}/solve", headers=h | {"Accept-Language": "en"})
+    assert r.status_code == 400 and r.get_json()["error"] == "roster-no-forecast"  # past the lease check
 
 
 def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811

@@ -305,6 +305,7 @@ def start_solve(
     """Mark the roster solving and solve it on a background thread within its time limit."""
     with sessions.begin() as s:
         plan = get_plan(s, roster_id)
+        expire_if_dead(plan)  # a solve whose process died may be started again at once
         if plan.status not in EDITABLE:
             raise DomainError("roster-not-editable", plan.status, status=409)
         p = problem(s, plan, tz)
