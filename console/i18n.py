@@ -371,6 +371,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- section: attendance (clock-in/out, adherence, ledger) --
     "nav.attendance": {"en": "Attendance", "zh-CN": "考勤"},
     "error.already-clocked-in": {"en": "You are already clocked in (since {detail}).", "zh-CN": "您已打卡上班(自 {detail} 起)。"},
+    "error.relief-not-arrived": {
+        "en": "Your relief has not clocked in yet: {detail}. Wait for the handover, or clock out anyway (your supervisor sees it).",
+        "zh-CN": "接班人尚未打卡:{detail}。请等待交接,或仍然下班打卡(主管可见)。",
+    },
+    "clock.out_anyway": {"en": "Clock out anyway", "zh-CN": "仍然下班打卡"},
+    "att.without_relief": {"en": "Left before the relief arrived", "zh-CN": "接班人未到即离岗"},
     "error.not-clocked-in": {"en": "You are not clocked in.", "zh-CN": "您尚未打卡上班。"},
     "clock.title": {"en": "Time clock", "zh-CN": "考勤打卡"},
     "clock.in": {"en": "Clock in", "zh-CN": "上班打卡"},

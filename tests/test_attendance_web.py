@@ -341,3 +341,63 @@ def test_a_forgotten_clock_out_does_not_make_the_next_shift_look_attended() -> N
         assert "lunch" in str(err)
     else:
         raise AssertionError("an unknown clock event was accepted")
+
+
+def _publish_may(hotline: Hotline, shifts: dict[int, dict[int, str]]) -> None:
+    """A published May 2026 roster: agent id -> day of month -> template code (queue support)."""
+    with hotline.sessions.begin() as s:
+        plan = RosterPlan(start=dt.date(2026, 5, 1), days=31, status="published", name="May",
+                          published_at=dt.datetime(2026, 4, 20, tzinfo=dt.UTC))
+        s.add(plan)
+        s.flush()
+        for agent_id, days in shifts.items():
+            for day, code in days.items():
+                s.add(RosterShift(roster_id=plan.id, agent_id=agent_id, day=dt.date(2026, 5, day), template_code=code, queue_skill="support"))
+
+
+def may(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 5, day, hour, minute, tzinfo=SH)
+
+
+def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(web: tuple[Flask, SocketIO], hotline: Hotline, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    app, _ = web
+    a1, a2 = _agent(hotline, "agent1"), _agent(hotline, "agent2")
+    # agent1 works the early shift (to 17:30), agent2 relieves her with the late one (16:00-01:00).
+    _publish_may(hotline, {a1: {4: "E", 5: "E"}, a2: {4: "L", 5: "L"}})
+    with hotline.sessions.begin() as s:
+        attendance.clock(s, a1, "in", may(4, 7, 55), TZ)
+    # 4 May 17:32: agent2 has not clocked in. Refused, naming her; nothing stored.
+    try:
+        with hotline.sessions.begin() as s:
+            attendance.clock(s, a1, "out", may(4, 17, 32), TZ)
+    except DomainError as err:
+        assert err.error_id == "relief-not-arrived" and err.status == 409 and err.detail == "Agent Kim"
+    else:
+        raise AssertionError("clocked out without her relief")
+    assert _clock_count(hotline, a1) == 1
+    # Through the agent console: the same refusal in her language, then "clock out anyway".
+    monkeypatch.setattr("console.web.attendance._now", lambda: may(4, 17, 33).astimezone(dt.UTC))
+    c = login(app.test_client(), "agent1")
+    h = {"X-CSRFToken": csrf(c, "/agent")}
+    r = c.post("/api/v1/agent/clock", json={"kind": "out"}, headers=h)
+    assert r.status_code == 409 and r.get_json()["error"] == "relief-not-arrived"
+    assert "Agent Kim" in r.get_json()["message"] and "接班人" in r.get_json()["message"]
+    assert _clock_count(hotline, a1) == 1
+    r = c.post("/api/v1/agent/clock", json={"kind": "out", "without_relief": True}, headers=h)
+    assert r.status_code == 200 and r.get_json()["source"] == "relief-missing"
+    assert _clock_count(hotline, a1) == 2
+    # 5 May: agent2 is there first; agent1 leaves without a word.
+    with hotline.sessions.begin() as s:
+        attendance.clock(s, a1, "in", may(5, 7, 58), TZ)
+        attendance.clock(s, a2, "in", may(5, 15, 58), TZ)
+    with hotline.sessions.begin() as s:
+        assert attendance.clock(s, a1, "out", may(5, 17, 31), TZ).source == "console"
+    # 01:05 on 6 May: nobody is rostered after the late shift, so agent2 just leaves.
+    with hotline.sessions.begin() as s:
+        assert attendance.clock(s, a2, "out", may(6, 1, 5), TZ).source == "console"
+    # The supervisor's history marks the shift she left before her relief arrived.
+    with hotline.sessions() as s:
+        out = attendance.history(s, dt.date(2026, 5, 4), dt.date(2026, 5, 5), TZ, may(6, 9).astimezone(dt.UTC))
+    assert_valid("AttendanceHistory", out)
+    rows = {(r["agent_id"], r["day"]): r["without_relief"] for r in out["shifts"]}
+    assert rows == {(a1, "2026-05-04"): True, (a1, "2026-05-05"): False, (a2, "2026-05-04"): False, (a2, "2026-05-05"): False}

@@ -68,10 +68,51 @@ def clock_status(session: Session, agent_id: int, now: dt.datetime) -> ClockStat
     return _status_of(_last_clock(session, agent_id, now), now)
 
 
+# Her shift is the one she clocks out of until this long after its end (she may stay on).
+RELIEF_AFTER = dt.timedelta(hours=2)
+
+
+def relief_missing(session: Session, agent_id: int, now: dt.datetime, tz: str) -> list[str]:
+    """Who should take over from the agent now and has not clocked in yet (RULEBOOK §1: nobody
+    leaves a post until the relief has arrived).
+
+    The relief are the colleagues rostered at this moment for her shift's queue. Empty when
+    one of them has clocked in, when nobody is rostered now (the centre closes), or when she
+    has no shift around now.
+    """
+    shifts = workforce.shifts_around(session, now, tz)
+    mine = [p for p in shifts if p.agent_id == agent_id and p.start <= now <= p.end + RELIEF_AFTER]
+    if not mine:
+        return []
+    queue = mine[-1].queue_skill
+    relief = {
+        p.agent_id
+        for p in shifts
+        if p.agent_id != agent_id and p.start <= now < p.end and (not queue or not p.queue_skill or p.queue_skill == queue)
+    }
+    if not relief:
+        return []
+    last = {c.agent_id: c for c in _latest_before(session, ClockEvent, now + dt.timedelta(microseconds=1), relief, since=now - MAX_OPEN_CLOCK)}
+    if any(_status_of(last.get(a), now).clocked_in for a in relief):
+        return []
+    names = _all_names(session, relief)
+    return sorted(names.get(a, str(a)) for a in relief)
+
+
 def clock(
-    session: Session, agent_id: int, kind: Any, now: dt.datetime, tz: str, source: str = "console"
+    session: Session,
+    agent_id: int,
+    kind: Any,
+    now: dt.datetime,
+    tz: str,
+    source: str = "console",
+    without_relief: bool = False,
 ) -> ClockEvent:
-    """Clock the agent in or out; refused (nothing stored) when it contradicts her status."""
+    """Clock the agent in or out; refused (nothing stored) when it contradicts her status.
+
+    Clocking out while her relief has not arrived is refused (409 relief-not-arrived, naming
+    them) unless she confirms with `without_relief`; such a clock-out is marked for the
+    supervisor (source "relief-missing")."""
     if kind not in CLOCK_KINDS:
         raise DomainError("invalid-input", 'kind must be "in" or "out"')
     # Lock the agent row so that two quick clicks cannot both clock in.
@@ -84,6 +125,12 @@ def clock(
         raise DomainError("not-clocked-in", status=409)
     if status.last is not None and status.last.at > now:
         raise DomainError("invalid-input", "a later clock event exists")
+    if kind == "out":
+        missing = relief_missing(session, agent_id, now, tz)
+        if missing and not without_relief:
+            raise DomainError("relief-not-arrived", "、".join(missing), status=409)
+        if missing:
+            source = "relief-missing"
     event = ClockEvent(agent_id=agent_id, at=now, kind=kind, source=source)
     session.add(event)
     session.flush()
@@ -172,6 +219,7 @@ class JudgedShift:
     clock_in: dt.datetime | None
     clock_out: dt.datetime | None
     on_leave: bool
+    without_relief: bool = False  # clocked out before the relief arrived, confirmed by her
 
 
 def _engine_shift(p: PublishedShift) -> adh.ScheduledShift:
@@ -240,6 +288,7 @@ def judge(
                 cin.at if cin else None,
                 cout.at if cout else None,
                 p.day in leave.get(p.agent_id, set()),
+                cout is not None and cout.source == "relief-missing",
             )
         )
     return out
@@ -280,6 +329,7 @@ def judged_dict(j: JudgedShift, name: str) -> dict[str, Any]:
         "adherence_pct": _r1(r.adherence_pct),
         "clock_in": j.clock_in.isoformat() if j.clock_in else None,
         "clock_out": j.clock_out.isoformat() if j.clock_out else None,
+        "without_relief": j.without_relief,
         "late_start_min": _r1(r.late_start_min),
         "early_leave_min": _r1(r.early_leave_min),
         "absent": r.absent,

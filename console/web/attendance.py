@@ -75,8 +75,8 @@ def clock() -> Any:
     agent_id = _agent_id()
     now = _now()
     with hl().sessions.begin() as s:
-        event = attendance.clock(s, agent_id, data.get("kind"), now, _tz())
-        out = {"kind": event.kind, "at": event.at.isoformat()}
+        event = attendance.clock(s, agent_id, data.get("kind"), now, _tz(), without_relief=data.get("without_relief") is True)
+        out = {"kind": event.kind, "at": event.at.isoformat(), "source": event.source}
     with hl().sessions() as s:
         out["status"] = attendance.agent_view(s, agent_id, _tz(), now, current_user.language)
     return jsonify(out)

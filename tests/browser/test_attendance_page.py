@@ -88,5 +88,25 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
         assert not errors, errors
     finally:
         planner_ctx.close()
+
+    # agent2 is rostered now too but has not clocked in: agent1 may not just leave her post.
+    with live_server.hotline.sessions.begin() as s:
+        plan_id = s.scalar(select(RosterPlan.id))
+        shift = s.scalar(select(RosterShift).where(RosterShift.agent_id == agent_id))
+        agent2 = s.scalar(select(Agent.id).join(User).where(User.username == "agent2"))
+        assert plan_id is not None and shift is not None and agent2 is not None
+        s.add(RosterShift(roster_id=plan_id, agent_id=agent2, day=shift.day, template_code="T"))
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("clock-error")).to_contain_text("接班人尚未打卡:Agent Kim")
+    anyway = page.get_by_test_id("clock-out-anyway")
+    expect(anyway).to_be_focused()
     with live_server.hotline.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(ClockEvent)) == 1
+        assert s.scalar(select(func.count()).select_from(ClockEvent).where(ClockEvent.agent_id == agent_id)) == 1
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("clock-notice")).to_contain_text("下班打卡")
+    expect(anyway).to_be_hidden()
+    expect(button).to_have_text("上班打卡")
+    with live_server.hotline.sessions() as s:
+        rows = list(s.execute(select(ClockEvent.kind, ClockEvent.source).where(ClockEvent.agent_id == agent_id).order_by(ClockEvent.id)))
+    assert [tuple(r) for r in rows] == [("in", "console"), ("out", "relief-missing")]

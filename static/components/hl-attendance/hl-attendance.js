@@ -150,7 +150,8 @@ export class HlAttendance extends HTMLElement {
       h("td", { class: "hl-num" }, num(s.logged_in_min)),
       h("td", { class: "hl-num" }, num(s.adherence_pct)),
       h("td", { class: "hl-num" }, s.clock_in ? dateTime(s.clock_in) : s.absent ? t("att.absent") : "–"),
-      h("td", { class: "hl-num" }, s.clock_out ? dateTime(s.clock_out) : "–"),
+      h("td", { class: "hl-num", "data-test": "clock-out" }, s.clock_out ? dateTime(s.clock_out) : "–",
+        s.without_relief ? h("span", { class: "hl-error", title: t("att.without_relief"), "data-test": "without-relief" }, " ⚠") : null),
       h("td", { class: "hl-num" }, num(s.late_start_min)),
       h("td", { class: "hl-num" }, num(s.early_leave_min)),
       h("td", { class: "hl-num" }, s.logouts)));

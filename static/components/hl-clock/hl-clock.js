@@ -23,7 +23,7 @@ function shiftText(s, key) {
 }
 
 export class HlClock extends HTMLElement {
-  state = { status: null, busy: false, error: null, notice: null };
+  state = { status: null, busy: false, error: null, notice: null, reliefMissing: false };
   #els = null;
 
   async connectedCallback() {
@@ -54,19 +54,22 @@ export class HlClock extends HTMLElement {
     }
   }
 
-  async #toggle() {
+  // Clocking out while the relief has not arrived asks first: the server names who is
+  // missing and the agent may confirm with "Clock out anyway" (the supervisor sees it).
+  async #toggle(withoutRelief = false) {
     const s = this.state;
     if (s.busy || !s.status) return;
     const kind = s.status.clocked_in ? "out" : "in";
-    this.#set({ busy: true, error: null, notice: null });
+    this.#set({ busy: true, error: null, notice: null, reliefMissing: false });
     try {
-      const res = await postJSON("/api/v1/agent/clock", { kind });
+      const body = withoutRelief ? { kind, without_relief: true } : { kind };
+      const res = await postJSON("/api/v1/agent/clock", body);
       this.#set({ busy: false, status: res.status, notice: t(kind === "in" ? "clock.done_in" : "clock.done_out", { time: hm(res.at) }) });
     } catch (err) {
-      this.#set({ busy: false, error: err.message });
+      this.#set({ busy: false, error: err.message, reliefMissing: err.id === "relief-not-arrived" });
       this.#load();
     }
-    this.#els.button.focus();
+    (this.state.reliefMissing ? this.#els.anyway : this.#els.button).focus();
   }
 
   #render() {
@@ -77,20 +80,23 @@ export class HlClock extends HTMLElement {
       button: h("button", { type: "button", class: "hl-btn hl-btn-primary", "data-test": "clock-button", onclick: () => this.#toggle() }),
       notice: h("span", { class: "hl-muted", role: "status", "data-test": "clock-notice" }),
       error: h("span", { class: "hl-error", role: "alert", "data-test": "clock-error" }),
+      anyway: h("button", { type: "button", class: "hl-btn", "data-test": "clock-out-anyway", hidden: true, onclick: () => this.#toggle(true) }, t("clock.out_anyway")),
     };
     this.#els = els;
     this.replaceChildren(
       h("section", { class: "hl-panel hl-clock", "aria-label": t("clock.title") },
-        els.button, els.state, els.shift, els.score, els.notice, els.error));
+        els.button, els.state, els.shift, els.score, els.notice, els.error, els.anyway));
     this.#update();
   }
 
   #update() {
     const els = this.#els;
     if (!els) return;
-    const { status, busy, error, notice } = this.state;
+    const { status, busy, error, notice, reliefMissing } = this.state;
     showLine(els.error, error);
     showLine(els.notice, notice);
+    els.anyway.hidden = !reliefMissing;
+    els.anyway.disabled = busy;
     els.button.disabled = busy || !status;
     els.button.setAttribute("aria-busy", String(busy));
     if (!status) {
