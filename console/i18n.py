@@ -388,6 +388,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "clock.shift_now": {"en": "Shift now: {code} {from}–{to}", "zh-CN": "当前班次:{code} {from}–{to}"},
     "clock.shift_today": {"en": "Today: {code} {from}–{to}", "zh-CN": "今日班次:{code} {from}–{to}"},
     "clock.shift_next": {"en": "Next shift: {code} {day} {from}–{to}", "zh-CN": "下一班次:{code} {day} {from}–{to}"},
+    "clock.break": {"en": "break {from}–{to}", "zh-CN": "休息 {from}–{to}"},
     "clock.no_shift": {"en": "No shift scheduled.", "zh-CN": "暂无排班。"},
     "clock.score": {"en": "Attendance score this month: {score} / {max}", "zh-CN": "本月考勤分:{score} / {max}"},
     "att.title": {"en": "Attendance and adherence", "zh-CN": "考勤与排班遵从"},

@@ -365,7 +365,15 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(web
     # agent1 works the early shift (to 17:30), agent2 relieves her with the late one (16:00-01:00).
     _publish_may(hotline, {a1: {4: "E", 5: "E"}, a2: {4: "L", 5: "L"}})
     with hotline.sessions.begin() as s:
+        mine = s.scalar(select(RosterShift).where(RosterShift.agent_id == a1, RosterShift.day == dt.date(2026, 5, 4)))
+        assert mine is not None
+        mine.seat, mine.break_start = 3, may(4, 12)
+    with hotline.sessions.begin() as s:
         attendance.clock(s, a1, "in", may(4, 7, 55), TZ)
+        # Her console shows where she sits and when her break is.
+        now = attendance.agent_view(s, a1, TZ, may(4, 9).astimezone(dt.UTC), "zh-CN")["current_shift"]
+        assert now["seat"] == 3 and now["break_start"] == may(4, 12).astimezone(dt.UTC).isoformat()
+        assert now["break_end"] == may(4, 13).astimezone(dt.UTC).isoformat()
     # 4 May 17:32: agent2 has not clocked in. Refused, naming her; nothing stored.
     try:
         with hotline.sessions.begin() as s:

@@ -314,6 +314,9 @@ def shift_dict(p: PublishedShift) -> dict[str, Any]:
         "start": p.start.isoformat(),
         "end": p.end.isoformat(),
         "on_site": p.on_site,
+        "seat": p.seat,
+        "break_start": p.break_start.isoformat() if p.break_start else None,
+        "break_end": (p.break_start + dt.timedelta(minutes=p.break_min)).isoformat() if p.break_start else None,
     }
 
 

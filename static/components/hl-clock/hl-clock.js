@@ -18,8 +18,12 @@ hl-clock .hl-clock-score[data-level="penalty"], hl-clock .hl-clock-score[data-le
 
 const hm = (iso) => clockTime(iso).slice(0, 5);
 
+// "Shift now: E 08:00–17:30 · seat 6 · break 10:00–11:00": where to sit and when to step away.
 function shiftText(s, key) {
-  return t(key, { code: s.template_code, day: s.day, from: hm(s.start), to: hm(s.end) });
+  const parts = [t(key, { code: s.template_code, day: s.day, from: hm(s.start), to: hm(s.end) })];
+  if (s.seat) parts.push(t("roster.seat", { n: s.seat }));
+  if (s.break_start) parts.push(t("clock.break", { from: hm(s.break_start), to: hm(s.break_end) }));
+  return parts.join(" · ");
 }
 
 export class HlClock extends HTMLElement {
