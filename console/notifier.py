@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 Emit = Callable[[str, dict[str, Any], str], None]
 
 SUPERVISORS = "supervisors"
+# Schedulers watch adherence live: they hear agents' state changes, not the calls (no
+# caller numbers). Supervisors hear the same changes in their own room.
+WORKFORCE = "workforce"
 
 
 def agent_room(agent_id: int) -> str:
@@ -36,6 +39,8 @@ def rooms_for(event: Event) -> list[str]:
         rooms = [SUPERVISORS]
         if event.agent_id is not None:
             rooms.insert(0, agent_room(event.agent_id))
+        if isinstance(event, agent_state_changed):
+            rooms.append(WORKFORCE)
         return rooms
     if isinstance(event, call_offered | call_offer_withdrawn | call_wrapped | schedule_changed | weekly_summary_reminded):
         return [agent_room(event.agent_id)]

@@ -207,3 +207,22 @@ def test_each_role_lands_on_its_own_page(web: tuple[Flask, SocketIO], hotline: H
         r = c.get("/")
         assert r.status_code == 302 and r.headers["Location"].endswith(page), username
         assert c.get(page).status_code == 200, username
+
+
+def test_schedulers_hear_desk_state_changes_live_but_not_the_calls(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+    from console.events import call_arrived
+
+    app, socketio = web
+    planner = socketio.test_client(app, flask_test_client=login(app.test_client(), "planner"))
+    sup = socketio.test_client(app, flask_test_client=login(app.test_client(), "super1"))
+    planner.get_received()
+    sup.get_received()
+    agent = socketio.test_client(app, flask_test_client=login(app.test_client(), "agent1"))
+    assert agent.emit("set_state", {"state": "available"}, callback=True)["ok"]
+    hotline.bus.publish(call_arrived(call_id="c-1", queue_id=None, caller_number="+8613800138000", worker_id="w"))
+    heard = [m["name"] for m in planner.get_received()]
+    assert heard == ["agent_state_changed"]  # for live adherence; no caller numbers
+    sup_heard = [m["name"] for m in sup.get_received()]
+    assert sup_heard.count("agent_state_changed") == 1 and "call_arrived" in sup_heard  # once each
+    for c in (planner, sup, agent):
+        c.disconnect()

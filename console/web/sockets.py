@@ -15,7 +15,7 @@ from flask_socketio import SocketIO, disconnect, join_room
 from console.container import Hotline
 from console.events import call_answer_requested, call_hangup_requested, call_reject_requested
 from console.i18n import DomainError
-from console.notifier import SUPERVISORS, agent_room
+from console.notifier import SUPERVISORS, WORKFORCE, agent_room
 from console.web.console_views import agent_snapshot
 
 
@@ -108,6 +108,8 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
             connections.opened(current_user.agent_id, _sid())
             join_room(agent_room(current_user.agent_id))
             socketio.emit("snapshot", agent_snapshot(hl(), current_user.agent_id), to=_sid())
+        if current_user.role == "scheduler":
+            join_room(WORKFORCE)  # live adherence; a supervisor hears the same in her room
         if current_user.role in ("supervisor", "admin"):
             join_room(SUPERVISORS)
             socketio.emit(

@@ -1,13 +1,15 @@
-// The attendance page for planners and supervisors: real-time adherence (refreshed every
-// 30 s), adherence per ended shift for a date range, and the monthly 10-point ledger with
+// The attendance page for planners and supervisors: real-time adherence (refreshed when an
+// agent's desk state changes, and every 30 s for the clock), adherence per ended shift for a date range, and the monthly 10-point ledger with
 // each agent's level and deductions. The element owns the state; the server does the maths.
 import { getJSON } from "../../lib/api.js";
 import { h } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { start } from "../../lib/page.js";
+import { LiveLink } from "../../lib/socket.js";
 import { clockTime, dateTime } from "../../lib/time.js";
 
 const REFRESH_MS = 30000;
+const LIVE_DEBOUNCE_MS = 300; // a burst of state changes is one refresh
 const STYLE = `
 hl-attendance section.hl-panel { margin-bottom: 12px; }
 hl-attendance .hl-att-bad { background: #fff5f5; }
@@ -26,6 +28,8 @@ export class HlAttendance extends HTMLElement {
   state = { now: null, history: null, ledger: null, errors: {} };
   #els = null;
   #timer = null;
+  #link = null;
+  #soon = null;
 
   async connectedCallback() {
     if (this.#els) return;
@@ -38,10 +42,18 @@ export class HlAttendance extends HTMLElement {
     this.#loadHistory();
     this.#loadLedger();
     this.#timer = setInterval(() => this.#loadNow(), REFRESH_MS);
+    this.#link = new LiveLink({
+      onEvent: () => {
+        clearTimeout(this.#soon);
+        this.#soon = setTimeout(() => this.#loadNow(), LIVE_DEBOUNCE_MS);
+      },
+    }).connect(["agent_state_changed"]);
   }
 
   disconnectedCallback() {
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
+    this.#link?.socket?.disconnect();
   }
 
   async #fetch(part, path) {
@@ -131,7 +143,7 @@ export class HlAttendance extends HTMLElement {
       h("td", { "data-test": "name" }, a.name),
       h("td", {}, a.shift ? `${a.shift.template_code} ${hm(a.shift.start)}–${hm(a.shift.end)}` : t("att.off_shift")),
       h("td", { "data-test": "clocked" }, a.clocked_in ? t("att.clocked_since", { time: hm(a.clocked_in_since) }) : t("att.not_clocked")),
-      h("td", {}, t("state." + a.state)),
+      h("td", { "data-test": "state" }, t("state." + a.state)),
       h("td", {}, h("span", { class: "hl-att-badge", "data-ok": String(a.in_adherence), "data-test": "adherence" }, t("att.reason." + a.reason)))));
     els.nowBody.replaceChildren(...(rows.length ? rows : [this.#empty(5)]));
   }
