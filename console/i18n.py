@@ -377,6 +377,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "clock.out_anyway": {"en": "Clock out anyway", "zh-CN": "仍然下班打卡"},
     "att.without_relief": {"en": "Left before the relief arrived", "zh-CN": "接班人未到即离岗"},
+    "att.export_csv": {"en": "Export CSV", "zh-CN": "导出 CSV"},
     "error.not-clocked-in": {"en": "You are not clocked in.", "zh-CN": "您尚未打卡上班。"},
     "clock.title": {"en": "Time clock", "zh-CN": "考勤打卡"},
     "clock.in": {"en": "Clock in", "zh-CN": "上班打卡"},

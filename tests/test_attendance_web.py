@@ -409,3 +409,31 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(web
     assert_valid("AttendanceHistory", out)
     rows = {(r["agent_id"], r["day"]): r["without_relief"] for r in out["shifts"]}
     assert rows == {(a1, "2026-05-04"): True, (a1, "2026-05-05"): False, (a2, "2026-05-04"): False, (a2, "2026-05-05"): False}
+
+
+def test_the_month_ledger_exports_as_csv_for_payroll(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+    import csv
+    import io
+
+    from console.models import AuditLog
+
+    app, _ = web
+    a1, a2 = _script_march(hotline)
+    planner = login(app.test_client(), "planner")
+    r = planner.get("/api/v1/attendance/ledger.csv?month=2026-03")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert "attendance-2026-03.csv" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    by = {int(row["agent_id"]): row for row in rows}
+    # The same figures as the JSON ledger, one row per agent, every deduction listed.
+    ledger = {x["agent_id"]: x for x in planner.get("/api/v1/attendance/ledger?month=2026-03").get_json()["ledgers"]}
+    for agent_id in (a1, a2):
+        assert float(by[agent_id]["score"]) == ledger[agent_id]["score"]
+        assert by[agent_id]["level"] == (ledger[agent_id]["level"] or "")
+        assert by[agent_id]["deductions"].count(";") == len(ledger[agent_id]["entries"]) - 1
+    assert "2026-03-03 late -0.5" in by[a1]["deductions"]
+    assert planner.get("/api/v1/attendance/ledger.csv?month=March").status_code == 400
+    agent = login(app.test_client(), "agent1")
+    assert agent.get("/api/v1/attendance/ledger.csv?month=2026-03").status_code == 403
+    with hotline.sessions() as s:  # HR data leaving the system is audited
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export", AuditLog.object_type == "attendance-ledger")) == 1

@@ -8,7 +8,9 @@ the pure `roster.adherence` / `roster.attendance`; this module loads rows and sh
 from __future__ import annotations
 
 import calendar
+import csv
 import datetime as dt
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -575,6 +577,26 @@ def ledger_dict(v: LedgerView, language: str) -> dict[str, Any]:
             for e in v.ledger.entries
         ],
     }
+
+
+LEDGER_CSV_COLUMNS = (
+    "agent_id", "name", "month", "score", "level", "shifts", "late", "absences", "logouts", "leave_days", "swaps",
+    "deductions",
+)
+
+
+def ledger_csv(views: list[LedgerView], language: str) -> str:
+    """The month's ledgers as CSV for payroll and HR: one row per agent, every deduction listed
+    (day, kind, points, reason in the reader's language)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(LEDGER_CSV_COLUMNS)
+    for v in views:
+        d = ledger_dict(v, language)
+        d["level"] = d["level"] or ""
+        d["deductions"] = "; ".join(f"{e['day']} {e['kind']} {e['points']:g} {e['detail']}" for e in d["entries"])
+        writer.writerow([d[c] for c in LEDGER_CSV_COLUMNS])
+    return buf.getvalue()
 
 
 def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:

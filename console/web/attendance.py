@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from console.container import Hotline
 from console.i18n import DomainError, table
-from console.services import attendance, workforce
+from console.services import attendance, customers, workforce
 from console.web.auth import roles
 
 bp = Blueprint("attendance", __name__)
@@ -112,6 +112,22 @@ def adherence_history() -> Any:
             raise DomainError("invalid-input", "agent_id: a number expected") from None
     with hl().sessions() as s:
         return jsonify(attendance.history(s, first, last, _tz(), _now(), agent_id))
+
+
+@bp.route("/api/v1/attendance/ledger.csv")
+@roles(*PLAN_ROLES)
+def ledger_csv() -> Any:
+    now = _now()
+    year, month = attendance.parse_month(request.args.get("month"), workforce.local_day(now, _tz()))
+    label = f"{year:04d}-{month:02d}"
+    with hl().sessions.begin() as s:
+        customers.audit(s, current_user.id, "export", "attendance-ledger", label)
+    with hl().sessions() as s:
+        _, views = attendance.ledgers(s, year, month, _tz(), now)
+        body = attendance.ledger_csv(views, current_user.language)
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename=attendance-{label}.csv"}
+    )
 
 
 @bp.route("/api/v1/attendance/ledger")

@@ -78,6 +78,11 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
         ledger = planner.locator(f'[data-test="ledger-row"][data-agent="{agent_id}"]')
         expect(ledger.get_by_test_id("score")).to_have_text("10")
         expect(ledger.get_by_test_id("level")).to_have_text("正常")
+        # The month's ledger downloads as CSV for payroll.
+        with planner.expect_download() as download:
+            planner.get_by_test_id("export-ledger").click()
+        csv_text = open(download.value.path(), encoding="utf-8").read()
+        assert csv_text.startswith("agent_id,name,month,score,level") and "坐席 Lin" in csv_text
 
         # The agent logs in to the desk: the planner's page shows her in adherence at once,
         # pushed live (the periodic refresh is 30 s away, the wait here at most 5 s).

@@ -97,6 +97,10 @@ export class HlAttendance extends HTMLElement {
         t("att.clock_in"), t("att.clock_out"), t("att.late_min"), t("att.early_min"), t("att.logouts")]), els.histBody);
     els.month = h("input", { type: "month", name: "month", value: this.dataset.month, "data-test": "month", required: true });
     els.rules = h("p", { class: "hl-muted", "data-test": "rules" });
+    // The month's ledger for payroll: the same month as the table, as CSV.
+    const ledgerCsv = () => `/api/v1/attendance/ledger.csv?${new URLSearchParams({ month: els.month.value })}`;
+    els.exportLedger = h("a", { class: "hl-btn", "data-test": "export-ledger", download: "", href: ledgerCsv() }, t("att.export_csv"));
+    els.month.addEventListener("input", () => { els.exportLedger.href = ledgerCsv(); });
     els.ledgerBody = h("tbody");
     els.ledgerTable = h("table", { class: "hl-table", "data-test": "ledger-table" },
       th([t("att.agent"), t("att.score"), t("att.level"), t("att.late_count"), t("att.absences"), t("att.logouts"),
@@ -112,7 +116,7 @@ export class HlAttendance extends HTMLElement {
         errorBox("now"), h("div", { class: "hl-table-wrap" }, els.nowTable)),
       h("section", { class: "hl-panel", "aria-labelledby": "att-ledger" },
         h("header", { class: "hl-panel-head" }, h("h2", { id: "att-ledger" }, t("att.ledger"))),
-        form(() => this.#loadLedger(), h("label", {}, t("att.month"), els.month)),
+        form(() => this.#loadLedger(), h("label", {}, t("att.month"), els.month), els.exportLedger),
         els.rules, errorBox("ledger"), h("div", { class: "hl-table-wrap" }, els.ledgerTable)),
       h("section", { class: "hl-panel", "aria-labelledby": "att-history" },
         h("header", { class: "hl-panel-head" }, h("h2", { id: "att-history" }, t("att.history"))),
