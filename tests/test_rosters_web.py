@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from console.container import Hotline
 from console.events import Event, roster_cancel_requested, schedule_changed
-from console.models import Agent, ClockEvent, Queue, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
+from console.models import Agent, ClockEvent, Queue, RosterDuty, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
 from console.i18n import DomainError
 from console.services import attendance, requests, rosters, workforce
 from tests.test_openapi import assert_valid
@@ -672,3 +672,34 @@ def test_two_quick_clock_ins_store_one(hotline: Hotline) -> None:
     assert sorted(results) == ["already-clocked-in"] * 3 + ["ok"]
     with hotline.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ClockEvent)) == 1
+
+
+def test_a_roster_exports_as_a_sheet_agents_by_days(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+    import csv
+    import io
+
+    app, _ = web
+    a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
+    monday = _next_monday()
+    rid = _publish(hotline, monday, {a1: {0: "E", 1: "L"}, a2: {0: "A"}})
+    with hotline.sessions.begin() as s:
+        first = s.scalar(select(RosterShift).where(RosterShift.roster_id == rid, RosterShift.agent_id == a1, RosterShift.day == monday))
+        assert first is not None
+        first.seat = 4
+        s.add(RosterDuty(roster_id=rid, duty="cleaning", day=monday, agent_id=a1))
+    c, _ = _planner(app)  # the planner reads Chinese
+    r = c.get(f"/api/v1/rosters/{rid}/roster.csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert f"roster-{monday.isoformat()}.csv" in r.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    days = [(monday + dt.timedelta(days=k)).isoformat() for k in range(7)]
+    assert rows[0] == ["坐席", "技能", *days, "工时"]
+    by = {row[0]: row for row in rows[1:] if row}
+    lin, kim = by["坐席 Lin"], by["Agent Kim"]
+    assert lin[2:5] == ["E #4 +cleaning", "L", ""] and kim[2:4] == ["A", ""]
+    assert float(lin[-1]) > 0 and float(kim[-1]) == 8.0  # A: 09:00-17:00 with a paid break
+    legend = {row[0]: row[2] for row in rows if len(row) == 3}
+    assert legend == {"E": "08:00–17:30", "L": "16:00–01:00", "A": "09:00–17:00"}
+    agent, _ = _agent(app, "agent1")
+    assert agent.get(f"/api/v1/rosters/{rid}/roster.csv").status_code == 403
+    assert c.get("/api/v1/rosters/999999/roster.csv").status_code == 404

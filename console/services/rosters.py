@@ -7,7 +7,9 @@ same validator the solver is tested against.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
 import math
 import os
@@ -651,6 +653,36 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         "error": plan.error,
         "running": is_solving(plan),
     }
+
+
+def roster_csv(session: Session, plan: RosterPlan, tz: str, language: str) -> str:
+    """The roster as a sheet to post or open in a spreadsheet: one row per agent, one column
+    per day ("E #6" = shift E at seat 6, "+cleaning" = the duty), paid hours, then a legend of
+    the shift times."""
+    zh = language.startswith("zh")
+    d = plan_detail(session, plan, tz)
+    duties: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for x in d["duties"]:
+        duties[(x["agent_id"], x["day"])].append(x["duty"])
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["坐席" if zh else "agent", "技能" if zh else "skills", *d["days_list"], "工时" if zh else "paid hours"])
+    for a in d["agents"]:
+        row = [a["name"], " ".join(a["skills"])]
+        for day in d["days_list"]:
+            cell = a["shifts"].get(day)
+            text = cell["code"] + (f" #{cell['seat']}" if cell and cell["seat"] else "") if cell else ""
+            if not cell and day in a["leave"]:
+                text = "假" if zh else "leave"
+            text += "".join(f" +{duty}" for duty in duties.get((a["id"], day), []))
+            row.append(text.strip())
+        row.append(f"{a['hours']:g}")
+        w.writerow(row)
+    w.writerow([])
+    for t in d["templates"]:
+        if any(t["code"] == c["code"] for a in d["agents"] for c in a["shifts"].values()):
+            w.writerow([t["code"], t["name"], f"{t['start']}–{t['end']}"])
+    return buf.getvalue()
 
 
 def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:

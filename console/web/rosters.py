@@ -210,6 +210,16 @@ def roster_publish(roster_id: int) -> Any:
     return jsonify(out)
 
 
+@bp.route("/api/v1/rosters/<int:roster_id>/roster.csv")
+@roles(*PLAN_ROLES)
+def roster_export(roster_id: int) -> Any:
+    with hl().sessions() as s:
+        plan = rosters.get_plan(s, roster_id)
+        body = rosters.roster_csv(s, plan, tz(), current_user.language)
+        name = f"roster-{plan.start.isoformat()}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 @bp.route("/api/v1/rosters/<int:roster_id>/coverage")
 @roles(*PLAN_ROLES)
 def roster_coverage(roster_id: int) -> Any:

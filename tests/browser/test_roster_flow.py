@@ -193,6 +193,7 @@ def test_the_roster_grid_is_edited_from_the_keyboard(live_server: LiveServer, lo
 
     page = login("planner")
     page.goto(f"/schedule/rosters/{roster_id}")
+    expect(page.get_by_test_id("export-roster")).to_have_attribute("href", f"/api/v1/rosters/{roster_id}/roster.csv")
     cell(a1, monday).focus()
     # Arrows move between cells instead of scrolling through the options.
     page.keyboard.press("ArrowRight")

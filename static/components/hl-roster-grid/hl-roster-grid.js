@@ -70,6 +70,7 @@ export class HlRosterGrid extends HTMLElement {
     els.solve = h("button", { type: "button", class: "hl-btn hl-btn-primary", "data-test": "btn-solve", onclick: () => this.#act(() => postJSON(`/api/v1/rosters/${this.#id}/solve`, {})) }, t("roster.solve"));
     els.cancel = h("button", { type: "button", class: "hl-btn", "data-test": "btn-cancel", onclick: () => this.#act(() => postJSON(`/api/v1/rosters/${this.#id}/cancel`, {})) }, t("roster.cancel"));
     els.publish = h("button", { type: "button", class: "hl-btn", "data-test": "btn-publish", onclick: () => this.#act(() => postJSON(`/api/v1/rosters/${this.#id}/publish`, {}), t("roster.published")) }, t("roster.publish"));
+    els.export = h("a", { class: "hl-btn", "data-test": "export-roster", download: "", href: `/api/v1/rosters/${this.#id}/roster.csv` }, t("att.export_csv"));
     els.progress = h("p", { class: "hl-muted", role: "status", "data-test": "progress" });
     els.result = h("p", { "data-test": "result" });
     els.msg = messageLines();
@@ -88,7 +89,7 @@ export class HlRosterGrid extends HTMLElement {
     this.replaceChildren(
       h("section", { class: "hl-panel" },
         h("header", { class: "hl-panel-head" }, els.title, els.status,
-          h("div", { class: "hl-form-actions" }, els.solve, els.cancel, els.publish)),
+          h("div", { class: "hl-form-actions" }, els.solve, els.cancel, els.publish, els.export)),
         els.msg.error, els.msg.notice, els.progress, els.result,
         h("p", { class: "hl-muted" }, t("roster.edit_hint")),
         h("div", { class: "hl-table-wrap" }, els.grid)),
