@@ -86,6 +86,7 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
 
         # The agent logs in to the desk: the planner's page shows her in adherence at once,
         # pushed live (the periodic refresh is 30 s away, the wait here at most 5 s).
+        expect(planner.locator("hl-attendance")).to_have_attribute("data-live", "connected")
         page.get_by_test_id("btn-available").click()
         expect(page.get_by_test_id("state-label")).to_have_text("空闲")
         expect(row.get_by_test_id("adherence")).to_have_text("遵从")

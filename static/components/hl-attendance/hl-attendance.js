@@ -47,6 +47,11 @@ export class HlAttendance extends HTMLElement {
         clearTimeout(this.#soon);
         this.#soon = setTimeout(() => this.#loadNow(), LIVE_DEBOUNCE_MS);
       },
+      // A reconnect may have missed changes: read the table again.
+      onStatus: (status) => {
+        if (status === "connected" && this.dataset.live === "disconnected") this.#loadNow();
+        this.dataset.live = status;
+      },
     }).connect(["agent_state_changed"]);
   }
 
