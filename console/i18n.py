@@ -138,6 +138,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "forecast.empty": {"en": "No forecast for this week. Generate one or import a CSV.", "zh-CN": "本周暂无预测。请生成或导入 CSV。"},
     "forecast.time": {"en": "Interval", "zh-CN": "时段"},
     "forecast.calls": {"en": "Calls", "zh-CN": "来电量"},
+    "forecast.actual": {"en": "Actual calls", "zh-CN": "实际来电"},
+    "forecast.accuracy": {
+        "en": "Forecast accuracy over {n} past intervals: forecast {forecast} calls, actual {actual}; WAPE {wape}%, bias {bias}%.",
+        "zh-CN": "已过去 {n} 个时段的预测准确度:预测 {forecast} 通,实际 {actual} 通;加权误差 {wape}%,偏差 {bias}%。",
+    },
     "forecast.aht": {"en": "AHT (s)", "zh-CN": "平均处理时长(秒)"},
     "forecast.erlangs": {"en": "Erlangs", "zh-CN": "话务量(爱尔兰)"},
     "forecast.agents": {"en": "Agents", "zh-CN": "所需坐席"},

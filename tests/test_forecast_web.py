@@ -175,3 +175,34 @@ def test_staffing_settings_are_validated_and_change_the_requirement(web: tuple[F
     assert first["agents"] == n and first["agents_with_shrinkage"] == with_shrinkage(n, 0.25)
     r = c.put(url, json={"patience_s": None}, headers=h)
     assert r.status_code == 200 and r.get_json()["patience_s"] is None and r.get_json()["target_sl"] == 0.9
+
+
+def test_past_intervals_show_the_calls_that_came_and_the_forecast_accuracy(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+    from console.services import forecasts
+
+    app, _ = web
+    qid = _queue_id(hotline)
+    c, token = _scheduler(app, hotline)
+    assert c.post(f"/api/v1/queues/{qid}/forecast/import", json={"csv": GOOD_CSV}, headers={"X-CSRFToken": token}).status_code == 200
+    nine = dt.datetime(2030, 1, 7, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai: forecast 12, then 20 at 09:30
+    arrivals = [nine + dt.timedelta(minutes=m) for m in (0, 5, 10, 29.99)] + [nine + dt.timedelta(minutes=m) for m in (30, 59)]
+    arrivals.append(nine + dt.timedelta(minutes=61))  # after both intervals: not counted
+    with hotline.sessions.begin() as s:
+        other = next(q for q in (1, 2) if q != qid)
+        s.add(Call(caller_number="+8613800000000", queue_id=other, arrived_at=nine + dt.timedelta(minutes=1), status="wrapped"))
+        for i, at in enumerate(arrivals):
+            s.add(Call(caller_number=f"+86138000000{i:02d}", queue_id=qid, arrived_at=at, status="wrapped"))
+    since, until = dt.datetime.fromisoformat(WEEK["since"]), dt.datetime.fromisoformat(WEEK["until"])
+    with hotline.sessions() as s:
+        done = forecasts.table(s, qid, since, until, now=nine + dt.timedelta(hours=2))
+        half = forecasts.table(s, qid, since, until, now=nine + dt.timedelta(minutes=45))
+    assert_valid("Forecast", done)
+    assert [r["actual_calls"] for r in done["rows"]] == [4, 2]
+    # WAPE = (|12 - 4| + |20 - 2|) / 6; bias = (32 - 6) / 6.
+    assert done["accuracy"] == {"intervals": 2, "forecast_calls": 32.0, "actual_calls": 6, "wape_pct": 433.3, "bias_pct": 433.3}
+    # The 09:30 interval is not over yet at 09:45: no actual, not in the accuracy.
+    assert [r["actual_calls"] for r in half["rows"]] == [4, None]
+    assert half["accuracy"]["intervals"] == 1 and half["accuracy"]["wape_pct"] == 200.0
+    # Through the API (the week is in the future here): no actuals yet.
+    body = c.get(f"/api/v1/queues/{qid}/forecast", query_string=WEEK).get_json()
+    assert body["accuracy"] is None and [r["actual_calls"] for r in body["rows"]] == [None, None]

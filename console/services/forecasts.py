@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from typing import Any
@@ -204,8 +205,48 @@ def _finite(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
 
-def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
-    """Forecast rows in [since, until) with the staffing requirement of each interval."""
+def _actuals(
+    session: Session, queue_id: int, starts: list[dt.datetime], step: dt.timedelta, now: dt.datetime
+) -> dict[dt.datetime, int]:
+    """Calls that arrived in each interval already over (start + step <= now)."""
+    past = [x for x in starts if x + step <= now]
+    if not past:
+        return {}
+    counts = dict.fromkeys(past, 0)
+    arrived = session.scalars(
+        select(Call.arrived_at).where(Call.queue_id == queue_id, Call.arrived_at >= past[0], Call.arrived_at < past[-1] + step)
+    )
+    for at in arrived:
+        i = bisect.bisect_right(past, at) - 1
+        if i >= 0 and at < past[i] + step:
+            counts[past[i]] += 1
+    return counts
+
+
+def accuracy(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How well the forecast met the calls that came, over the rows that have actuals: WAPE =
+    sum |forecast - actual| / sum actual (the usual contact-centre figure: it weighs busy
+    intervals more than quiet ones and survives intervals with no calls)."""
+    done = [r for r in rows if r["actual_calls"] is not None]
+    if not done:
+        return None
+    forecast = sum(r["calls"] for r in done)
+    actual = sum(r["actual_calls"] for r in done)
+    error = sum(abs(r["calls"] - r["actual_calls"]) for r in done)
+    return {
+        "intervals": len(done),
+        "forecast_calls": round(forecast, 2),
+        "actual_calls": actual,
+        "wape_pct": round(100 * error / actual, 1) if actual else None,
+        "bias_pct": round(100 * (forecast - actual) / actual, 1) if actual else None,
+    }
+
+
+def table(
+    session: Session, queue_id: int, since: dt.datetime, until: dt.datetime, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Forecast rows in [since, until) with the staffing requirement of each interval and, for
+    intervals already over, the calls that actually came."""
     cfg = settings_of(session, queue_id)
     stored = list(
         session.scalars(
@@ -223,10 +264,14 @@ def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetim
         sized = requirement(stored, inputs)
     except ValueError as err:
         raise DomainError("invalid-input", str(err)) from None
+    actual = _actuals(
+        session, queue_id, [row.start for row in stored], dt.timedelta(minutes=cfg.interval_min), now or dt.datetime.now(dt.UTC)
+    )
     rows = [
         {
             "start": r.start.isoformat(),
             "calls": r.calls,
+            "actual_calls": actual.get(row.start),
             "aht_s": r.aht_s,
             "edited": row.edited,
             "traffic_erlangs": r.traffic_erlangs,
@@ -246,4 +291,5 @@ def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetim
         "model": inputs.model,
         "settings": settings_dict(cfg),
         "rows": rows,
+        "accuracy": accuracy(rows),
     }

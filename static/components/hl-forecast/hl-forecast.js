@@ -27,7 +27,7 @@ function addDays(day, n) {
 const fmt = (x, digits = 1) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
 
 export class HlForecast extends HTMLElement {
-  state = { queues: [], queue: null, week: "", rows: [], model: "", settings: null, error: null, notice: null, loading: false };
+  state = { queues: [], queue: null, week: "", rows: [], model: "", settings: null, accuracy: null, error: null, notice: null, loading: false };
   #els = null;
 
   async connectedCallback() {
@@ -57,7 +57,7 @@ export class HlForecast extends HTMLElement {
     this.#set({ loading: true, error: null });
     try {
       const data = await getJSON(`${this.#base()}/forecast?${q}`);
-      this.#set({ loading: false, rows: data.rows, model: data.model, settings: data.settings });
+      this.#set({ loading: false, rows: data.rows, model: data.model, settings: data.settings, accuracy: data.accuracy });
       this.#fillSettings();
     } catch (err) {
       this.#set({ loading: false, error: err.message });
@@ -130,6 +130,7 @@ export class HlForecast extends HTMLElement {
     els.error = h("p", { class: "hl-error", role: "alert", "data-test": "error", hidden: true });
     els.notice = h("p", { class: "hl-muted", role: "status", "data-test": "notice", hidden: true });
     els.model = h("span", { class: "hl-muted", "data-test": "model" });
+    els.accuracy = h("p", { class: "hl-muted", "data-test": "accuracy", hidden: true });
     els.chart = document.createElementNS(SVG, "svg");
     els.chart.setAttribute("data-test", "chart");
     els.chart.setAttribute("role", "img");
@@ -139,7 +140,7 @@ export class HlForecast extends HTMLElement {
     els.tbody = h("tbody");
     els.table = h("table", { class: "hl-table", "data-test": "forecast-table" },
       h("thead", {}, h("tr", {},
-        [t("forecast.time"), t("forecast.calls"), t("forecast.aht"), t("forecast.erlangs"), t("forecast.agents"), t("forecast.agents_shrinkage"), t("forecast.sl"), t("forecast.asa")]
+        [t("forecast.time"), t("forecast.calls"), t("forecast.actual"), t("forecast.aht"), t("forecast.erlangs"), t("forecast.agents"), t("forecast.agents_shrinkage"), t("forecast.sl"), t("forecast.asa")]
           .map((x) => h("th", { scope: "col" }, x)))),
       els.tbody);
     const field = (name, label, attrs = {}) => h("label", {}, label, h("input", { name, type: "number", step: "any", min: 0, size: 6, "data-test": "setting-" + name, ...attrs }));
@@ -166,7 +167,7 @@ export class HlForecast extends HTMLElement {
     this.replaceChildren(
       h("section", { class: "hl-panel hl-forecast" },
         h("header", { class: "hl-panel-head" }, h("h1", {}, t("forecast.title")), els.model),
-        controls, els.error, els.notice, els.chart,
+        controls, els.error, els.notice, els.accuracy, els.chart,
         h("div", { class: "hl-table-wrap" }, els.table),
         h("h2", {}, t("forecast.settings")), els.settings));
     this.#update();
@@ -179,6 +180,14 @@ export class HlForecast extends HTMLElement {
     showLine(els.error, s.error);
     showLine(els.notice, s.notice);
     els.model.textContent = s.model ? t("forecast.model." + s.model) : "";
+    const a = s.accuracy;
+    els.accuracy.hidden = !a;
+    if (a) {
+      els.accuracy.textContent = t("forecast.accuracy", {
+        n: a.intervals, forecast: fmt(a.forecast_calls, 1), actual: a.actual_calls,
+        wape: a.wape_pct === null ? "–" : fmt(a.wape_pct, 1), bias: a.bias_pct === null ? "–" : fmt(a.bias_pct, 1),
+      });
+    }
     els.table.setAttribute("aria-busy", String(s.loading));
     const rows = s.rows.map((r) => {
       const onkeydown = (e) => { if (e.key === "Enter") { e.preventDefault(); this.#edit(r, e.target); } };
@@ -187,6 +196,7 @@ export class HlForecast extends HTMLElement {
       return h("tr", { "data-start": r.start, "data-test": "forecast-row", class: r.edited ? "hl-edited" : null },
         h("td", {}, h("time", { datetime: r.start }, dateTime(r.start)), r.edited ? h("span", { title: t("forecast.edited"), "data-test": "edited" }, " ✎") : null),
         cell("calls", r.calls),
+        h("td", { class: "hl-num", "data-test": "actual" }, r.actual_calls ?? "–"),
         cell("aht", r.aht_s),
         h("td", { class: "hl-num" }, fmt(r.traffic_erlangs, 2)),
         h("td", { class: "hl-num", "data-test": "agents" }, r.agents),
@@ -194,7 +204,7 @@ export class HlForecast extends HTMLElement {
         h("td", { class: "hl-num" }, fmt(r.service_level * 100)),
         h("td", { class: "hl-num" }, fmt(r.asa_s)));
     });
-    if (!rows.length && !s.loading) rows.push(h("tr", {}, h("td", { colspan: 8, class: "hl-muted", "data-test": "empty" }, t("forecast.empty"))));
+    if (!rows.length && !s.loading) rows.push(h("tr", {}, h("td", { colspan: 9, class: "hl-muted", "data-test": "empty" }, t("forecast.empty"))));
     els.tbody.replaceChildren(...rows);
     this.#chart();
   }
