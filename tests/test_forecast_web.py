@@ -194,8 +194,9 @@ def test_past_intervals_show_the_calls_that_came_and_the_forecast_accuracy(web: 
             s.add(Call(caller_number=f"+86138000000{i:02d}", queue_id=qid, arrived_at=at, status="wrapped"))
     since, until = dt.datetime.fromisoformat(WEEK["since"]), dt.datetime.fromisoformat(WEEK["until"])
     with hotline.sessions() as s:
-        done = forecasts.table(s, qid, since, until, now=nine + dt.timedelta(hours=2))
-        half = forecasts.table(s, qid, since, until, now=nine + dt.timedelta(minutes=45))
+        week = forecasts.table(s, qid, since, until)
+        done = forecasts.with_actuals(s, week, nine + dt.timedelta(hours=2))
+        half = forecasts.with_actuals(s, week, nine + dt.timedelta(minutes=45))
     assert_valid("Forecast", done)
     assert [r["actual_calls"] for r in done["rows"]] == [4, 2]
     # WAPE = (|12 - 4| + |20 - 2|) / 6; bias = (32 - 6) / 6.

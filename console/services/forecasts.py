@@ -205,22 +205,27 @@ def _finite(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
 
-def _actuals(
-    session: Session, queue_id: int, starts: list[dt.datetime], step: dt.timedelta, now: dt.datetime
-) -> dict[dt.datetime, int]:
-    """Calls that arrived in each interval already over (start + step <= now)."""
+def with_actuals(session: Session, table: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """A forecast `table` with, for each interval already over (start + interval <= now), the
+    calls that arrived in it (`actual_calls`, else None), and the forecast's `accuracy`.
+
+    Only the forecast page wants this; the roster's requirement reads `table` alone."""
+    step = dt.timedelta(minutes=table["settings"]["interval_min"])
+    starts = [dt.datetime.fromisoformat(r["start"]) for r in table["rows"]]
     past = [x for x in starts if x + step <= now]
-    if not past:
-        return {}
     counts = dict.fromkeys(past, 0)
-    arrived = session.scalars(
-        select(Call.arrived_at).where(Call.queue_id == queue_id, Call.arrived_at >= past[0], Call.arrived_at < past[-1] + step)
-    )
-    for at in arrived:
-        i = bisect.bisect_right(past, at) - 1
-        if i >= 0 and at < past[i] + step:
-            counts[past[i]] += 1
-    return counts
+    if past:
+        arrived = session.scalars(
+            select(Call.arrived_at).where(
+                Call.queue_id == table["queue_id"], Call.arrived_at >= past[0], Call.arrived_at < past[-1] + step
+            )
+        )
+        for at in arrived:
+            i = bisect.bisect_right(past, at) - 1
+            if i >= 0 and at < past[i] + step:
+                counts[past[i]] += 1
+    rows = [r | {"actual_calls": counts.get(x)} for r, x in zip(table["rows"], starts, strict=True)]
+    return table | {"rows": rows, "accuracy": accuracy(rows)}
 
 
 def accuracy(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -242,11 +247,8 @@ def accuracy(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def table(
-    session: Session, queue_id: int, since: dt.datetime, until: dt.datetime, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """Forecast rows in [since, until) with the staffing requirement of each interval and, for
-    intervals already over, the calls that actually came."""
+def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """Forecast rows in [since, until) with the staffing requirement of each interval."""
     cfg = settings_of(session, queue_id)
     stored = list(
         session.scalars(
@@ -264,14 +266,10 @@ def table(
         sized = requirement(stored, inputs)
     except ValueError as err:
         raise DomainError("invalid-input", str(err)) from None
-    actual = _actuals(
-        session, queue_id, [row.start for row in stored], dt.timedelta(minutes=cfg.interval_min), now or dt.datetime.now(dt.UTC)
-    )
     rows = [
         {
             "start": r.start.isoformat(),
             "calls": r.calls,
-            "actual_calls": actual.get(row.start),
             "aht_s": r.aht_s,
             "edited": row.edited,
             "traffic_erlangs": r.traffic_erlangs,
@@ -291,5 +289,4 @@ def table(
         "model": inputs.model,
         "settings": settings_dict(cfg),
         "rows": rows,
-        "accuracy": accuracy(rows),
     }

@@ -75,7 +75,7 @@ def get_forecast(queue_id: int) -> Any:
     if until <= since or until - since > dt.timedelta(days=62):
         raise DomainError("invalid-input", "until must be after since, at most 62 days")
     with hl().sessions() as s:
-        return jsonify(forecasts.table(s, queue_id, since, until))
+        return jsonify(forecasts.with_actuals(s, forecasts.table(s, queue_id, since, until), dt.datetime.now(dt.UTC)))
 
 
 @bp.route("/api/v1/queues/<int:queue_id>/forecast/generate", methods=["POST"])
