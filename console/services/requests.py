@@ -421,7 +421,7 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
             if queue:
                 queues.setdefault(dst, {})[day] = queue
         swapped = rm.Roster(assignments, queues, current.duties)
-        tmap = workforce.engine_templates(session)
+        tmap = p.every_template
         before = {(v.rule_id, v.agent_id, v.day) for v in validate(current, p.agents, tmap, p.rules, p.site, p.horizon)}
         after = validate(swapped, p.agents, tmap, p.rules, p.site, p.horizon)
         new = [v for v in after if v.agent_id in involved and (v.rule_id, v.agent_id, v.day) not in before]

@@ -72,6 +72,11 @@ class Problem:
     # Retired templates, which shifts before the roster may still name (carry-over).
     retired: dict[str, rm.ShiftTemplate] = field(default_factory=dict)
 
+    @property
+    def every_template(self) -> dict[str, rm.ShiftTemplate]:
+        """Active and retired: what stored shifts may name (validation, seats, coverage)."""
+        return {**self.retired, **self.templates}
+
 
 def get_plan(session: Session, roster_id: int) -> RosterPlan:
     plan = session.get(RosterPlan, roster_id)
@@ -157,8 +162,9 @@ def problem(session: Session, plan: RosterPlan, tz: str) -> Problem:
     for a, u in workforce.roster_agents(session):
         agents.append(workforce.engine_agent(a, frozenset(leave.get(a.id, set())), tuple(before.get(a.id, ()))))
         names[str(a.id)] = u.display_name or u.username
-    active = {t.code for t in workforce.templates(session, active_only=True)}
-    tmap = workforce.engine_templates(session)
+    stored = workforce.templates(session)
+    tmap = {t.code: workforce.engine_template(t) for t in stored}
+    active = {t.code for t in stored if t.active}
     duties = {CLEANING: cfg.cleaning_template} if cfg.cleaning_template else {}
     return Problem(
         horizon=horizon,
@@ -206,8 +212,7 @@ def violation_dicts(violations: list[Any], names: dict[str, str]) -> list[dict[s
 def revalidate(session: Session, plan: RosterPlan, tz: str) -> list[dict[str, Any]]:
     """Check the stored roster against every hard rule and keep the result on the plan."""
     p = problem(session, plan, tz)
-    # Retired templates still count for validation of shifts that name them.
-    tmap = workforce.engine_templates(session)
+    tmap = p.every_template  # retired templates still count for shifts that name them
     roster = stored_roster(session, plan)
     found = validate(roster, p.agents, tmap, p.rules, p.site, p.horizon)
     plan.violations = violation_dicts(found, p.names) + _inactive(session, roster, p)
@@ -689,7 +694,7 @@ def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
     """Required vs scheduled agents per interval (all queues), and sealed-coverage gaps."""
     p = problem(session, plan, tz)
     roster = stored_roster(session, plan)
-    tmap = workforce.engine_templates(session)
+    tmap = p.every_template
     step = dt.timedelta(minutes=p.requirement.interval_min)
     spans: list[tuple[dt.datetime, dt.datetime, str]] = []
     for agent_id, days in roster.assignments.items():
