@@ -70,6 +70,16 @@ def clock_status(session: Session, agent_id: int, now: dt.datetime) -> ClockStat
     return _status_of(_last_clock(session, agent_id, now), now)
 
 
+def clock_statuses(session: Session, now: dt.datetime, agent_ids: set[int] | None = None) -> dict[int, ClockStatus]:
+    """Clock status at `now` of every agent (or of `agent_ids`), in one query; a clock-in older
+    than MAX_OPEN_CLOCK is no longer open, so nothing older is read. Agents without a recent
+    clock event are absent: not clocked in."""
+    # Ordered by time then id: the last row of an agent wins.
+    rows = _latest_before(session, ClockEvent, now + dt.timedelta(microseconds=1), agent_ids, since=now - MAX_OPEN_CLOCK)
+    last = {c.agent_id: c for c in rows}
+    return {a: _status_of(c, now) for a, c in last.items()}
+
+
 # Her shift is the one she clocks out of until this long after its end (she may stay on).
 RELIEF_AFTER = dt.timedelta(hours=2)
 
@@ -94,8 +104,7 @@ def relief_missing(session: Session, agent_id: int, now: dt.datetime, tz: str) -
     }
     if not relief:
         return []
-    last = {c.agent_id: c for c in _latest_before(session, ClockEvent, now + dt.timedelta(microseconds=1), relief, since=now - MAX_OPEN_CLOCK)}
-    if any(_status_of(last.get(a), now).clocked_in for a in relief):
+    if any(st.clocked_in for st in clock_statuses(session, now, relief).values()):
         return []
     names = _all_names(session, relief)
     return sorted(names.get(a, str(a)) for a in relief)
@@ -392,20 +401,14 @@ def realtime(session: Session, tz: str, now: dt.datetime, live_states: Mapping[i
         now,
     )
     by_agent = {p.agent_id: p for p in running}
-    # Everyone's last clock event in one query (ordered by time then id: the last one wins);
-    # a clock-in older than MAX_OPEN_CLOCK is no longer open, so nothing older is read.
-    last_clock = {
-        c.agent_id: c
-        for c in _latest_before(
-            session, ClockEvent, now + dt.timedelta(microseconds=1), None, since=now - MAX_OPEN_CLOCK
-        )
-    }
+    statuses = clock_statuses(session, now)
+    off = ClockStatus(False, None, None)
     rows: list[dict[str, Any]] = []
     for agent, user in workforce.roster_agents(session):
         shift = by_agent.get(agent.id)
         state = live_states.get(agent.id, adh.OFFLINE)
         state = state if state in adh.STATES else adh.OFFLINE
-        status = _status_of(last_clock.get(agent.id), now)
+        status = statuses.get(agent.id, off)
         cur = engine.get(_agent_key(agent.id))
         desk_ok = cur.in_adherence if cur is not None else state == adh.OFFLINE
         logged_in = state != adh.OFFLINE
