@@ -417,24 +417,23 @@ def _solve(
     beater = threading.Thread(target=beat, name=f"roster-{roster_id}-beat", daemon=True)
     beater.start()
     try:
-        result = solver.solve(time_limit_s=limit, progress=progress)
-        done.set()
-        beater.join()
+        try:
+            result = solver.solve(time_limit_s=limit, progress=progress)
+        finally:  # the writer stops before the result or the failure is stored
+            done.set()
+            beater.join()
         with sessions.begin() as s:
             plan = get_plan(s, roster_id)
             plan.progress = {**latest, "owner": OWNER, "beat": time.time()}  # the final figures
             store_result(s, plan, result, p, tz)
     except Exception as err:  # the page must learn that the solve died, not spin forever
         log.exception("roster %s: solve failed", roster_id)
-        done.set()
-        beater.join()
         with sessions.begin() as s:
             plan = s.get(RosterPlan, roster_id)
             if plan is not None:
                 plan.status = "failed"
                 plan.error = f"{type(err).__name__}: {err}"
     finally:
-        done.set()
         with _lock:
             _running.pop(roster_id, None)
         if on_done is not None:
