@@ -675,9 +675,10 @@ def roster_csv(session: Session, plan: RosterPlan, tz: str, language: str) -> st
         row = [a["name"], " ".join(a["skills"])]
         for day in d["days_list"]:
             cell = a["shifts"].get(day)
-            text = cell["code"] + (f" #{cell['seat']}" if cell and cell["seat"] else "") if cell else ""
-            if not cell and day in a["leave"]:
-                text = "假" if zh else "leave"
+            if cell:
+                text = cell["code"] + (f" #{cell['seat']}" if cell["seat"] else "")
+            else:
+                text = ("假" if zh else "leave") if day in a["leave"] else ""
             text += "".join(f" +{duty}" for duty in duties.get((a["id"], day), []))
             row.append(text.strip())
         row.append(f"{a['hours']:g}")
