@@ -11,7 +11,7 @@ from flask_login import current_user
 from console.container import Hotline
 from console.i18n import DomainError, table
 from console.services import attendance, customers, workforce
-from console.web.auth import roles
+from console.web.auth import json_body, roles
 
 bp = Blueprint("attendance", __name__)
 PLAN_ROLES = ("scheduler", "supervisor", "admin")
@@ -69,9 +69,7 @@ def attendance_page() -> Any:
 @bp.route("/api/v1/agent/clock", methods=["POST"])
 @roles("agent")
 def clock() -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid-input", "JSON object expected")
+    data = json_body()
     agent_id = _agent_id()
     now = _now()
     with hl().sessions.begin() as s:

@@ -68,6 +68,14 @@ def _lang() -> str:
     return language()
 
 
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; anything else is a clear 400 (invalid-input)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("invalid-input", "JSON object expected")
+    return data
+
+
 def roles(*allowed: str) -> Callable[[F], F]:
     """Only logged-in users with one of these roles get through (401/403 otherwise)."""
 

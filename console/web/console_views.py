@@ -15,7 +15,7 @@ from console.models import Call, Disposition, Queue, User
 from console.services import calls as call_svc
 from console.services import customers
 from console.services.agents import NOT_READY_REASONS
-from console.web.auth import roles
+from console.web.auth import json_body, roles
 
 bp = Blueprint("console", __name__)
 
@@ -32,13 +32,6 @@ def _agent_id() -> int:
     if current_user.agent_id is None:
         raise DomainError("agent-not-found", status=404)
     return int(current_user.agent_id)
-
-
-def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid-input", "JSON object expected")
-    return data
 
 
 def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
@@ -124,7 +117,7 @@ def my_calls() -> Any:
 @bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])
 @roles("agent")
 def wrap_up(call_id: str) -> Any:
-    data = _json()
+    data = json_body()
     tags = data.get("tags") or []
     if isinstance(tags, str):
         tags = [t for t in tags.split(",")]
@@ -150,7 +143,7 @@ def create_customer() -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
         user = s.get(User, current_user.id)
-        payload = _json()
+        payload = json_body()
         c = customers.create_customer(s, user, payload, hotline.settings.country_code)
         call_id = payload.get("call_id")
         if call_id:
@@ -175,6 +168,6 @@ def customer(customer_id: int) -> Any:
     with hotline.sessions.begin() as s:
         user = s.get(User, current_user.id)
         if request.method == "PUT":
-            c = customers.update_customer(s, user, customer_id, _json(), hotline.settings.country_code)
+            c = customers.update_customer(s, user, customer_id, json_body(), hotline.settings.country_code)
             return jsonify(customers.customer_dict(s, c))
         return jsonify(customers.get_customer(s, user, customer_id))

@@ -12,7 +12,7 @@ from console.container import Hotline
 from console.i18n import DomainError, table
 from console.models import utcnow
 from console.services import handover, workforce
-from console.web.auth import roles
+from console.web.auth import json_body, roles
 
 bp = Blueprint("handover", __name__)
 LOG_ROLES = ("scheduler", "supervisor", "admin")
@@ -30,13 +30,6 @@ def init_app(app: Flask) -> None:
 
 def _tz() -> str:
     return hl().settings.timezone
-
-
-def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid-input", "JSON object expected")
-    return data
 
 
 def _agent_id() -> int:
@@ -99,7 +92,7 @@ def mine() -> Any:
 @bp.route("/api/v1/handover", methods=["POST"])
 @roles("agent")
 def file_entry() -> Any:
-    data = _json()
+    data = json_body()
     agent_id = _agent_id()
     with hl().sessions.begin() as s:
         entry = handover.file_entry(s, agent_id, data.get("items"), data.get("notes"), utcnow(), _tz())
@@ -130,7 +123,7 @@ def summaries() -> Any:
     if request.method == "POST":
         if current_user.role != "agent":
             raise DomainError("forbidden", status=403)
-        data = _json()
+        data = json_body()
         agent_id = _agent_id()
         with hl().sessions.begin() as s:
             summary = handover.submit_summary(
@@ -182,7 +175,7 @@ def misses() -> Any:
     if request.method == "POST":
         if current_user.role not in COMPLAINT_ROLES:
             raise DomainError("forbidden", status=403)
-        data = _json()
+        data = json_body()
         with hl().sessions.begin() as s:
             miss = handover.record_complaint(s, data.get("agent_id"), data.get("call_id"), utcnow(), _tz())
             report = handover.misses_report(s, miss.period, miss.agent_id)

@@ -15,7 +15,7 @@ from console.i18n import DomainError, table
 from console.models import Agent, RosterShift
 from console.services import requests as req_svc
 from console.services import rosters, workforce
-from console.web.auth import roles
+from console.web.auth import json_body, roles
 
 bp = Blueprint("rosters", __name__)
 PLAN_ROLES = ("scheduler", "supervisor", "admin")
@@ -36,13 +36,6 @@ def init_app(app: Flask) -> None:
     with hotline.sessions.begin() as s:
         rosters.recover_interrupted(s)
     hotline.bus.subscribe(rosters.on_bus)  # Stop pressed on another web process
-
-
-def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid-input", "JSON object expected")
-    return data
 
 
 def _page(template: str, **kw: Any) -> Any:
@@ -117,7 +110,7 @@ def shift_templates() -> Any:
         with hl().sessions() as s:
             return jsonify([workforce.template_dict(t) for t in workforce.templates(s)])
     with hl().sessions.begin() as s:
-        row = workforce.save_template(s, _json())
+        row = workforce.save_template(s, json_body())
         return jsonify(workforce.template_dict(row)), 201
 
 
@@ -125,7 +118,7 @@ def shift_templates() -> Any:
 @roles(*PLAN_ROLES)
 def shift_template(template_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(workforce.template_dict(workforce.save_template(s, _json(), template_id)))
+        return jsonify(workforce.template_dict(workforce.save_template(s, json_body(), template_id)))
 
 
 @bp.route("/api/v1/workforce-settings", methods=["GET", "PUT"])
@@ -135,7 +128,7 @@ def workforce_settings() -> Any:
         with hl().sessions.begin() as s:
             return jsonify(workforce.settings_dict(workforce.settings_row(s)))
     with hl().sessions.begin() as s:
-        return jsonify(workforce.settings_dict(workforce.update_settings(s, _json())))
+        return jsonify(workforce.settings_dict(workforce.update_settings(s, json_body())))
 
 
 @bp.route("/api/v1/roster-agents")
@@ -149,7 +142,7 @@ def roster_agents() -> Any:
 @roles(*PLAN_ROLES)
 def roster_agent(agent_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(workforce.agent_terms(*workforce.update_agent_terms(s, agent_id, _json())))
+        return jsonify(workforce.agent_terms(*workforce.update_agent_terms(s, agent_id, json_body())))
 
 
 # ---- rosters --------------------------------------------------------------------------------
@@ -162,7 +155,7 @@ def roster_list() -> Any:
         with hl().sessions() as s:
             return jsonify(rosters.list_plans(s))
     with hl().sessions.begin() as s:
-        plan = rosters.create(s, _json(), current_user.id)
+        plan = rosters.create(s, json_body(), current_user.id)
         return jsonify(rosters.plan_summary(plan)), 201
 
 
@@ -195,7 +188,7 @@ def roster_cancel(roster_id: int) -> Any:
 def roster_edit(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.get_plan(s, roster_id)
-        violations = rosters.edit_shift(s, plan, tz(), _json())
+        violations = rosters.edit_shift(s, plan, tz(), json_body())
         return jsonify({"violations": violations})
 
 
@@ -276,7 +269,7 @@ def leave_requests() -> Any:
     if current_user.role != "agent":
         raise DomainError("forbidden", status=403)
     with hl().sessions.begin() as s:
-        return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, _json()))), 201
+        return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, json_body()))), 201
 
 
 @bp.route("/api/v1/leave-requests/<int:request_id>/cancel", methods=["POST"])
@@ -291,7 +284,7 @@ def leave_cancel(request_id: int) -> Any:
 @roles(*DECIDE_ROLES)
 def leave_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
-        row, removed = req_svc.decide_leave(s, request_id, _json(), current_user.id, tz())
+        row, removed = req_svc.decide_leave(s, request_id, json_body(), current_user.id, tz())
         out = {**req_svc.leave_dict(s, row), "removed_shifts": removed}
     _tell(schedule_changed(agent_id=out["agent_id"], kind=f"leave-{out['status']}", day=out["first_day"]))
     return jsonify(out)
@@ -311,7 +304,7 @@ def swap_requests() -> Any:
         raise DomainError("forbidden", status=403)
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
-        out = req_svc.swap_dict(s, req_svc.request_swap(s, agent_id, _json(), tz()))
+        out = req_svc.swap_dict(s, req_svc.request_swap(s, agent_id, json_body(), tz()))
     _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-requested", day=out["day"]))
     return jsonify(out), 201
 
@@ -321,7 +314,7 @@ def swap_requests() -> Any:
 def swap_answer(request_id: int) -> Any:
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
-        out = req_svc.swap_dict(s, req_svc.answer_swap(s, request_id, agent_id, _json()))
+        out = req_svc.swap_dict(s, req_svc.answer_swap(s, request_id, agent_id, json_body()))
     _tell(schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"]))
     return jsonify(out)
 
@@ -340,7 +333,7 @@ def swap_cancel(request_id: int) -> Any:
 @roles(*DECIDE_ROLES)
 def swap_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
-        row = req_svc.decide_swap(s, request_id, _json(), current_user.id, tz())
+        row = req_svc.decide_swap(s, request_id, json_body(), current_user.id, tz())
         out = req_svc.swap_dict(s, row)
     if out["status"] == "accepted" and out["violations"]:
         # Not approved: the swapped roster would break a hard rule; nothing changed but the list.

@@ -14,7 +14,7 @@ from console.container import Hotline
 from console.i18n import DomainError, table
 from console.models import Queue
 from console.services import forecasts
-from console.web.auth import roles
+from console.web.auth import json_body, roles
 
 bp = Blueprint("schedule", __name__)
 PLAN_ROLES = ("scheduler", "supervisor", "admin")
@@ -27,13 +27,6 @@ def hl() -> Hotline:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-
-def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid-input", "JSON object expected")
-    return data
 
 
 def _instant(raw: str, name: str) -> dt.datetime:
@@ -81,7 +74,7 @@ def get_forecast(queue_id: int) -> Any:
 @bp.route("/api/v1/queues/<int:queue_id>/forecast/generate", methods=["POST"])
 @roles(*PLAN_ROLES)
 def generate_forecast(queue_id: int) -> Any:
-    data = _json()
+    data = json_body()
     try:
         start = dt.date.fromisoformat(str(data.get("start", "")))
     except ValueError:
@@ -98,7 +91,7 @@ def import_forecast(queue_id: int) -> Any:
     if request.mimetype == "text/csv":
         text = request.get_data(as_text=True)
     else:
-        text = _json().get("csv")
+        text = json_body().get("csv")
         if not isinstance(text, str):
             raise DomainError("invalid-input", "csv: text expected")
     tz = hl().settings.timezone
@@ -112,7 +105,7 @@ def import_forecast(queue_id: int) -> Any:
 @roles(*PLAN_ROLES)
 def edit_forecast(queue_id: int, start: str) -> Any:
     at = _instant(start, "start")
-    data = _json()
+    data = json_body()
     with hl().sessions.begin() as s:
         row = forecasts.edit(s, queue_id, at, data.get("calls"), data.get("aht_s"))
         out = {"start": row.start.isoformat(), "calls": row.calls, "aht_s": row.aht_s, "edited": row.edited}
@@ -125,6 +118,6 @@ def staffing_settings(queue_id: int) -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
             return jsonify(forecasts.settings_dict(forecasts.settings_of(s, queue_id)))
-    data = _json()
+    data = json_body()
     with hl().sessions.begin() as s:
         return jsonify(forecasts.settings_dict(forecasts.update_settings(s, queue_id, data)))
