@@ -112,16 +112,38 @@ def page(context: BrowserContext) -> Iterator[Page]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def log_in(page: Page, username: str) -> Page:
+    """Sign in through the real login form (password = username in the demo data)."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", username)
+    page.click("#login")
+    page.wait_for_load_state("domcontentloaded")
+    return page
+
+
 @pytest.fixture
 def login(page: Page) -> Callable[[str], Page]:
-    """Sign in through the real login form (password = username in the demo data)."""
+    """Sign in on the test's page."""
+    return lambda username: log_in(page, username)
+
+
+@pytest.fixture
+def sign_in(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[str], Page]]:
+    """Another user signed in, in a browser context of her own (closed after the test); the
+    page's JavaScript errors are collected in `page.errors` for the test to check."""
+    contexts: list[BrowserContext] = []
 
     def do(username: str) -> Page:
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", username)
-        page.click("#login")
-        page.wait_for_load_state("domcontentloaded")
-        return page
+        ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
+        ctx.set_default_timeout(5000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.errors = errors  # type: ignore[attr-defined]
+        return log_in(page, username)
 
-    return do
+    yield do
+    for ctx in contexts:
+        ctx.close()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from console.models import Agent, ClockEvent, RosterPlan, RosterShift, User
@@ -35,7 +35,7 @@ def _publish_a_shift_running_now(live: LiveServer) -> int:
 
 
 def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
-    live_server: LiveServer, login: Callable[[str], Page], browser: Browser
+    live_server: LiveServer, login: Callable[[str], Page], sign_in: Callable[[str], Page]
 ) -> None:
     agent_id = _publish_a_shift_running_now(live_server)
     page = login("agent1")
@@ -57,44 +57,33 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
         kinds = list(s.scalars(select(ClockEvent.kind).where(ClockEvent.agent_id == agent_id)))
     assert kinds == ["in"]
 
-    planner_ctx = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
-    planner_ctx.set_default_timeout(5000)
-    try:
-        planner = planner_ctx.new_page()
-        errors: list[str] = []
-        planner.on("pageerror", lambda err: errors.append(str(err)))
-        planner.goto("/login")
-        planner.fill("#username", "planner")
-        planner.fill("#password", "planner")
-        planner.click("#login")
-        planner.get_by_test_id("nav-attendance").click()
-        expect(planner).to_have_url(re.compile(r"/schedule/attendance$"))
-        row = planner.locator(f'[data-test="now-row"][data-agent="{agent_id}"]')
-        expect(row.get_by_test_id("name")).to_have_text("坐席 Lin")
-        expect(row.get_by_test_id("clocked")).to_contain_text("起已打卡")
-        # Clocked in and rostered, but not logged in to the service desk yet.
-        expect(row.get_by_test_id("adherence")).to_have_text("已打卡但未登录坐席")
-        expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,1 人未遵从")
-        ledger = planner.locator(f'[data-test="ledger-row"][data-agent="{agent_id}"]')
-        expect(ledger.get_by_test_id("score")).to_have_text("10")
-        expect(ledger.get_by_test_id("level")).to_have_text("正常")
-        # The month's ledger downloads as CSV for payroll.
-        with planner.expect_download() as download:
-            planner.get_by_test_id("export-ledger").click()
-        csv_text = open(download.value.path(), encoding="utf-8").read()
-        assert csv_text.startswith("agent_id,name,month,score,level") and "坐席 Lin" in csv_text
+    planner = sign_in("planner")
+    planner.get_by_test_id("nav-attendance").click()
+    expect(planner).to_have_url(re.compile(r"/schedule/attendance$"))
+    row = planner.locator(f'[data-test="now-row"][data-agent="{agent_id}"]')
+    expect(row.get_by_test_id("name")).to_have_text("坐席 Lin")
+    expect(row.get_by_test_id("clocked")).to_contain_text("起已打卡")
+    # Clocked in and rostered, but not logged in to the service desk yet.
+    expect(row.get_by_test_id("adherence")).to_have_text("已打卡但未登录坐席")
+    expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,1 人未遵从")
+    ledger = planner.locator(f'[data-test="ledger-row"][data-agent="{agent_id}"]')
+    expect(ledger.get_by_test_id("score")).to_have_text("10")
+    expect(ledger.get_by_test_id("level")).to_have_text("正常")
+    # The month's ledger downloads as CSV for payroll.
+    with planner.expect_download() as download:
+        planner.get_by_test_id("export-ledger").click()
+    csv_text = open(download.value.path(), encoding="utf-8").read()
+    assert csv_text.startswith("agent_id,name,month,score,level") and "坐席 Lin" in csv_text
 
-        # The agent logs in to the desk: the planner's page shows her in adherence at once,
-        # pushed live (the periodic refresh is 30 s away, the wait here at most 5 s).
-        expect(planner.locator("hl-attendance")).to_have_attribute("data-live", "connected")
-        page.get_by_test_id("btn-available").click()
-        expect(page.get_by_test_id("state-label")).to_have_text("空闲")
-        expect(row.get_by_test_id("adherence")).to_have_text("遵从")
-        expect(row.get_by_test_id("state")).to_have_text("空闲")
-        expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,0 人未遵从")
-        assert not errors, errors
-    finally:
-        planner_ctx.close()
+    # The agent logs in to the desk: the planner's page shows her in adherence at once,
+    # pushed live (the periodic refresh is 30 s away, the wait here at most 5 s).
+    expect(planner.locator("hl-attendance")).to_have_attribute("data-live", "connected")
+    page.get_by_test_id("btn-available").click()
+    expect(page.get_by_test_id("state-label")).to_have_text("空闲")
+    expect(row.get_by_test_id("adherence")).to_have_text("遵从")
+    expect(row.get_by_test_id("state")).to_have_text("空闲")
+    expect(planner.get_by_test_id("now-summary")).to_have_text("当前排班 1 人,0 人未遵从")
+    assert not planner.errors, planner.errors  # type: ignore[attr-defined]
 
     # agent2 is rostered now too but has not clocked in: agent1 may not just leave her post.
     with live_server.hotline.sessions.begin() as s:

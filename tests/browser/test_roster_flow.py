@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from console.models import Agent, Queue, RosterPlan, RosterShift, User
@@ -33,23 +33,8 @@ def _approved_leave(live: LiveServer, agent_id: int, day: dt.date) -> None:
         requests.decide_leave(s, row.id, {"approve": True}, planner, TZ)
 
 
-def _sign_in(browser: Browser, live: LiveServer, username: str) -> Page:
-    ctx = browser.new_context(base_url=live.url, viewport={"width": 1366, "height": 768})
-    ctx.set_default_timeout(5000)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", username)
-    page.click("#login")
-    page.wait_for_load_state("domcontentloaded")
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
 def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
-    live_server: LiveServer, login: Callable[[str], Page], browser: Browser
+    live_server: LiveServer, login: Callable[[str], Page], sign_in: Callable[[str], Page]
 ) -> None:
     live = live_server
     today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
@@ -129,10 +114,10 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     _approved_leave(live, a2, swap_day)
 
     # agent2 has her schedule open; agent1 sees her published week and asks agent2 for a swap.
-    two = _sign_in(browser, live, "agent2")
+    two = sign_in("agent2")
     two.goto("/my/schedule")
     expect(two.get_by_test_id("incoming")).to_contain_text("Nothing waiting")  # agent2 reads English
-    one = _sign_in(browser, live, "agent1")
+    one = sign_in("agent1")
     one.get_by_test_id("nav-my-schedule").click()
     expect(one.get_by_test_id("my-shift")).to_have_count(len(days))
     expect(one.get_by_test_id("ical")).to_have_attribute("href", "/api/v1/agent/schedule.ics")
