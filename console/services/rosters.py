@@ -71,6 +71,8 @@ class Problem:
     names: dict[str, str]
     # Retired templates, which shifts before the roster may still name (carry-over).
     retired: dict[str, rm.ShiftTemplate] = field(default_factory=dict)
+    # No break this close to either end of a shift (a workforce setting).
+    break_edge: dt.timedelta = dt.timedelta(minutes=120)
 
     @property
     def every_template(self) -> dict[str, rm.ShiftTemplate]:
@@ -178,6 +180,7 @@ def problem(session: Session, plan: RosterPlan, tz: str) -> Problem:
         open_to=cfg.open_to,
         names=names,
         retired={c: t for c, t in tmap.items() if c not in active},
+        break_edge=dt.timedelta(minutes=cfg.break_edge_min),
     )
 
 
@@ -248,8 +251,7 @@ def _seats_and_breaks(session: Session, plan: RosterPlan, roster: rm.Roster, p: 
     """Give every on-site shift a workstation (keeping the seats people already had) and place
     every break where the queue can best spare the agent."""
     rows = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
-    edge = dt.timedelta(minutes=workforce.settings_row(session).break_edge_min)
-    breaks = place_breaks(roster, p.agents, tmap, p.site, p.horizon, p.requirement, edge)
+    breaks = place_breaks(roster, p.agents, tmap, p.site, p.horizon, p.requirement, p.break_edge)
     for r in rows:
         r.break_start = breaks.get((str(r.agent_id), r.day))
     previous = {(str(r.agent_id), r.day): r.seat for r in rows if r.seat is not None}
