@@ -60,19 +60,50 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cli_language(settings: Settings) -> str:
+    """The terminal's language (LC_ALL, LC_MESSAGES, LANG), else the centre's default."""
+    import os
+
+    from console.i18n import pick_language
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return pick_language(value, settings.default_language)
+    return settings.default_language
+
+
 def cmd_customer_import(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from console.container import build
+    from console.i18n import translate
     from console.services.customers import import_csv
 
     settings = _settings(args)
-    _prepare(settings)
-    hl = build(settings)
+    lang = _cli_language(settings)
     try:
-        with hl.sessions.begin() as s:
-            n = import_csv(s, Path(args.file).read_text(encoding="utf-8"), settings.country_code)
-    finally:
-        hl.close()
-    print(f"{n} customers imported")
+        # Bytes: import_csv works out the encoding (UTF-8 or GB18030) itself.
+        content = Path(args.file).read_bytes()
+    except OSError as err:
+        print(DomainError("file-unreadable", f"{args.file}: {err.strerror or err}").message(lang), file=sys.stderr)
+        return 2
+    try:
+        _prepare(settings)
+        hl = build(settings)
+        try:
+            with hl.sessions.begin() as s:
+                n = import_csv(s, content, settings.country_code)
+        finally:
+            hl.close()
+    except DomainError as err:
+        print(err.message(lang), file=sys.stderr)
+        return 2
+    except SQLAlchemyError as err:
+        detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:300]
+        print(DomainError("import-database", detail).message(lang), file=sys.stderr)
+        return 2
+    print(translate("import.done", lang, n=n))
     return 0
 
 
@@ -99,12 +130,15 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
         writer = SocketIO(message_queue=settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
         hl.bus.emit = lambda name, data, room: writer.emit(name, data, to=room)
     worker = None
+    guard = None
     if telephony:
-        from telephony.worker import TelephonyWorker
+        from telephony.guard import start_telephony
 
-        worker = TelephonyWorker(hl)
-        worker.start()
-        print(f"SIP: {settings.sip_host}:{worker.sip_port} (max {worker.effective_max_calls} calls per worker)", flush=True)
+        # Kamailio in front of the worker whenever it is installed (HOTLINE_SIP_GUARD).
+        worker, guard = start_telephony(hl)
+        sip = guard.address if guard else f"{settings.sip_host}:{worker.sip_port}"
+        behind = f"guarded by kamailio, worker on 127.0.0.1:{worker.sip_port}" if guard else "unguarded"
+        print(f"SIP: {sip} ({behind}; max {worker.effective_max_calls} calls per worker)", flush=True)
     sched = None
     if scheduler:
         from console.jobs import start_scheduler
@@ -139,6 +173,8 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
             sched.shutdown(wait=False)
         if worker is not None:
             worker.stop()
+        if guard is not None:
+            guard.stop()  # after the worker: its BYEs to callers go out through the guard
         hl.close()
     return 0
 

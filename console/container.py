@@ -11,6 +11,7 @@ from console.bus import InProcessBus, InProcessLiveState, LiveState, RedisBus, R
 from console.db import make_engine, make_session_factory
 from console.notifier import Emit, Publisher
 from console.services.agents import AgentStateService
+from console.services.logins import LoginThrottle, build_login_throttle
 from console.settings import Settings
 
 
@@ -24,11 +25,13 @@ class Hotline:
     bus: Publisher
     live: LiveState
     agents: AgentStateService
+    logins: LoginThrottle
 
     def close(self) -> None:
         """Stop the bus, write what is queued, release connections."""
         self.agents.close()
         self.bus.close()
+        self.logins.close()
         closer = getattr(self.live, "close", None)
         if closer:
             closer()
@@ -47,4 +50,4 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
         bus = Publisher(InProcessBus(), emit)
         live = InProcessLiveState()
     agents = AgentStateService(sessions, live, bus)
-    return Hotline(settings, engine, sessions, bus, live, agents)
+    return Hotline(settings, engine, sessions, bus, live, agents, build_login_throttle(settings))

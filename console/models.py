@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -153,6 +154,9 @@ class Call(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_raw: Mapped[str] = mapped_column(String(256), default="")
+    # True when the caller's number cannot be an E.164 number: caller_number then holds it
+    # as it came (never prefixed with a country code) and the log and screen pop mark it.
+    caller_number_invalid: Mapped[bool] = mapped_column(default=False, server_default=false())
     callee_number: Mapped[str] = mapped_column(String(64), default="")
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), nullable=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
@@ -178,6 +182,19 @@ class Call(Base):
         Index("ix_calls_agent_arrived", "agent_id", "arrived_at"),
         Index("ix_calls_open_worker", "worker_id", "ended_at"),
     )
+
+
+class WorkerHeartbeat(Base):
+    """The last moment each telephony worker was known alive (written every few seconds).
+
+    Crash recovery ends a dead worker's calls at this moment, not at its restart, so talk
+    time does not include the downtime.
+    """
+
+    __tablename__ = "workers"
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CallTag(Base):

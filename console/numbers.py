@@ -5,6 +5,16 @@ from __future__ import annotations
 import re
 
 _URI = re.compile(r"^(?:sips?:|tel:)?([^@;>]+)")
+# ITU-T E.164: at most 15 digits after the '+', country code never starting with 0.
+E164_MAX_DIGITS = 15
+
+
+class ImplausibleNumber(ValueError):
+    """The number has digits but cannot be an E.164 number; ``kept`` is it as it came."""
+
+    def __init__(self, raw: str, kept: str) -> None:
+        super().__init__(raw)
+        self.kept = kept
 
 
 def extract_user(value: str) -> str:
@@ -20,9 +30,19 @@ def normalize(raw: str, country_code: str = "86") -> str:
     """Canonical number: '+<cc><national>' for public numbers, bare digits for extensions.
 
     Accepts +86 / 0086 / 86 prefixes, 0-prefixed trunk codes (010-1234 5678), 11-digit
-    mobiles and short internal extensions. Raises ValueError when nothing usable is left.
+    mobiles and short internal extensions. Raises ValueError when nothing usable is left,
+    and its subclass ImplausibleNumber when the digits cannot form an E.164 number (more
+    than 15 digits, country code 0): prefixing such a number would invent a wrong one.
     """
     user = extract_user(raw)
+    number = _canonical(user, raw, country_code)
+    if number.startswith("+") and (len(number) - 1 > E164_MAX_DIGITS or number[1] == "0"):
+        raise ImplausibleNumber(raw, user.strip()[:64])
+    return number
+
+
+def _canonical(user: str, raw: str, country_code: str) -> str:
+    """The '+<cc>...' or bare form of the user part, before the E.164 plausibility check."""
     plus = user.startswith("+")
     digits = re.sub(r"[^0-9]", "", user)
     if not digits:

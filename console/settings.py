@@ -27,6 +27,18 @@ class Settings:
     sip_port: int = 5060
     sip_transports: tuple[str, ...] = ("udp", "tcp")
     trunk_sources: tuple[str, ...] = ("127.0.0.1/32",)
+    # Kamailio in front of the worker (telephony/guard.py): "auto" starts it whenever the
+    # binary is installed, "on" refuses to start without it, "off" never starts it.
+    sip_guard: str = "auto"
+    sip_guard_binary: str = "kamailio"
+    sip_internal_port: int = 0  # the worker's loopback SIP port behind the guard; 0 = free
+    # Requests per 2 s from one untrusted address before the guard drops it (pike).
+    sip_flood_requests: int = 16
+    # New INVITEs per second the guard passes to the worker, all sources together (more get
+    # 503): the worker refuses ~40/s without running out of sockets (README, SIP guard).
+    sip_invite_rate: int = 20
+    sip_media_host: str = ""  # RTP address when it differs from sip_host (empty: sip_host)
+    sip_outbound_proxy: str = ""  # SIP URI the worker's own calls go through (empty: direct)
     max_calls: int = 4  # clamped to what the pjsua2 build supports
     worker_id: str = "worker-1"
     country_code: str = "86"
@@ -37,6 +49,16 @@ class Settings:
     # An agent whose last console connection drops is set offline after this grace time
     # (a page reload reconnects well within it), so calls are not offered to nobody.
     agent_disconnect_grace_s: float = 10.0
+    # Failed sign-ins (console/services/logins.py): after login_max_failures wrong passwords
+    # on one account, or login_address_max_failures from one address, within login_window_s,
+    # sign-in there is refused for login_lock_s, doubling per further lock up to
+    # login_lock_max_s. 0 failures turns that half off (e.g. behind a proxy without ProxyFix,
+    # where every request comes from the proxy's address).
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_s: int = 900
+    login_lock_s: int = 300
+    login_lock_max_s: int = 3600
     run_telephony: bool = True
     run_scheduler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 __all__ = [
+    "MAX_AHT_S",
+    "MAX_CALLS_PER_INTERVAL",
+    "MAX_TRAFFIC_ERLANGS",
     "ErlangAResult",
     "ForecastLike",
     "StaffingInputs",
@@ -33,6 +36,13 @@ _MAX_AGENTS = 1_000_000
 _TAIL_NATS = 50.0
 # Longest queue (in expected waiting callers) Erlang A will evaluate term by term.
 _MAX_QUEUE = 1_000_000
+# The domain of a stored forecast interval (the API's schema states the same limits): far
+# above any real queue, low enough that sizing the busiest interval stays well under a second.
+MAX_CALLS_PER_INTERVAL = 5000.0
+MAX_AHT_S = 3600.0
+# Offered load beyond which nothing is sized: 5,000 one-hour calls in 15 minutes. Every loop
+# here runs about as many steps as there are agents, so this bound is also the time bound.
+MAX_TRAFFIC_ERLANGS = 20_000.0
 
 
 # --------------------------------------------------------------------------- validation
@@ -45,6 +55,9 @@ def _check_agents(agents: int) -> None:
         raise ValueError(f"agents must be an integer, got {agents!r}")  # noqa: TRY004
     if agents < 0:
         raise ValueError(f"agents must be >= 0, got {agents}")
+    if agents > _MAX_AGENTS:
+        # The recursions below take one step per agent: 10**16 agents would never return.
+        raise ValueError(f"agents must be <= {_MAX_AGENTS}, got {agents}")
 
 
 def _check_finite(name: str, value: float, *, positive: bool = False) -> None:
@@ -62,10 +75,19 @@ def _check_load(calls: float, aht_s: float, interval_s: float) -> None:
     _check_finite("interval_s", interval_s, positive=True)
 
 
+def _check_traffic(name: str, traffic: float) -> None:
+    _check_finite(name, traffic)
+    if traffic > MAX_TRAFFIC_ERLANGS:
+        raise ValueError(f"{name} must be <= {MAX_TRAFFIC_ERLANGS:g} Erlangs, got {traffic:g}")
+
+
 def traffic_erlangs(calls: float, aht_s: float, interval_s: float) -> float:
-    """Offered load in Erlangs: calls x AHT / interval length."""
+    """Offered load in Erlangs: calls x AHT / interval length (at most MAX_TRAFFIC_ERLANGS)."""
     _check_load(calls, aht_s, interval_s)
-    return calls * aht_s / interval_s
+    # 1e308 calls x AHT overflows to inf: that too is refused here, not looped on.
+    load = calls * aht_s / interval_s
+    _check_traffic("traffic", load)
+    return load
 
 
 # --------------------------------------------------------------------------- Erlang B / C
@@ -74,7 +96,7 @@ def traffic_erlangs(calls: float, aht_s: float, interval_s: float) -> float:
 def erlang_b(agents: int, traffic: float) -> float:
     """Blocking probability of M/M/N/N (Erlang B) by the stable recursion."""
     _check_agents(agents)
-    _check_finite("traffic", traffic)
+    _check_traffic("traffic", traffic)
     # B(0)=1, B(n) = A·B(n-1) / (n + A·B(n-1)): every step stays in [0, 1], so no
     # factorial or power ever overflows, unlike the textbook sum.
     b = 1.0
@@ -87,7 +109,7 @@ def erlang_b(agents: int, traffic: float) -> float:
 def erlang_c(agents: int, traffic_erlangs: float) -> float:
     """Probability that a call waits (Erlang C); 1.0 when traffic >= agents."""
     _check_agents(agents)
-    _check_finite("traffic_erlangs", traffic_erlangs)
+    _check_traffic("traffic_erlangs", traffic_erlangs)
     if traffic_erlangs == 0:
         # No calls, nobody waits (also for zero agents: there is nothing to queue).
         return 0.0

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
+from roster.erlang import MAX_AHT_S, MAX_CALLS_PER_INTERVAL
+
 __all__ = [
     "CSV_COLUMNS",
     "ForecastError",
@@ -362,6 +364,10 @@ def _parse_number(name: str, raw: str, line: int) -> float:
         raise ForecastError(f"{name} {raw!r} is not a number", line) from None
     if not math.isfinite(value) or value < 0:
         raise ForecastError(f"{name} must be a finite number >= 0, got {raw!r}", line)
+    # The staffing engine's domain: a larger value would be stored and then refused on every read.
+    limit = MAX_CALLS_PER_INTERVAL if name == "calls" else MAX_AHT_S
+    if value > limit:
+        raise ForecastError(f"{name} must be <= {limit:g}, got {raw.strip()[:32]!r}", line)
     return value
 
 

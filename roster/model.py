@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -115,6 +116,10 @@ class ShiftTemplate:
         return not self.skills or skill in self.skills
 
 
+# Holiday requirement factor ceiling: far above any duty roster (the API allows up to 10).
+MAX_REINFORCEMENT = 100.0
+
+
 @dataclass(frozen=True)
 class Rules:
     """Hard-rule limits and soft-goal weights; every number is a configurable default."""
@@ -136,6 +141,18 @@ class Rules:
     # Public holidays get requirement * factor (rounded up): a reinforced duty roster.
     holidays: frozenset[dt.date] = frozenset()
     holiday_reinforcement: float = 1.5
+
+    def __post_init__(self) -> None:
+        # An infinite factor made ceil() raise OverflowError in the coverage; a week has 168 h.
+        for name, value, low, high in (
+            ("max_hours_week", self.max_hours_week, 0.0, 168.0),
+            ("min_rest_h", self.min_rest_h, 0.0, 168.0),
+            ("holiday_reinforcement", self.holiday_reinforcement, 0.0, MAX_REINFORCEMENT),
+        ):
+            if not (
+                isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high
+            ):
+                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ Design (see /work/shared/TELEPHONY-NOTES.md for the traps behind each rule):
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import ipaddress
 import itertools
@@ -34,6 +35,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -85,8 +87,20 @@ class EngineConfig:
     # after this many seconds (incoming: 480, outgoing: CANCEL) so a forgotten or hostile
     # INVITE cannot hold one of the few call slots forever. 0 disables.
     ring_timeout_s: float = 120.0
+    # An incoming leg answered with 200 and not ACKed within this many seconds is hung up
+    # (BYE at once, not after pjsip's 32 s of 200 retransmissions). 0 disables.
+    ack_timeout_s: float = 6.0
+    # pjsip's transaction timeout (timer B/F/H, RFC 3261 default 64*T1 = 32 s). pjsua keeps
+    # a call slot until its BYE transaction ends, and a peer that never ACKs rarely answers
+    # a BYE: with 16 s the slot of such a call is back after ack_timeout_s + 16 s < 32 s.
+    # Set through pjsip's C API (pjsua2 does not expose it); 0 keeps pjsip's default.
+    transaction_timeout_s: float = 16.0
     start_timeout_s: float = 15.0
     stop_timeout_s: float = 10.0
+    # Behind the SIP guard (telephony/guard.py) SIP is on loopback but RTP must stay on the
+    # public address, and the worker's own calls go out through the guard.
+    media_host: str = ""  # empty: host
+    outbound_proxy: str = ""  # e.g. "sip:127.0.0.1:5060;lr;transport=udp"; empty: direct
 
 
 @dataclass(frozen=True)
@@ -124,15 +138,28 @@ class LegEnded:
     status_code: int
     reason: str
     by_remote: bool
+    # An incoming leg we answered with 200 whose ACK never came (the dialog was never
+    # confirmed): the caller cannot hear anything, whatever the status code says.
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True)
 class InviteRejected:
-    """An INVITE was refused before it became a leg (403 source not allowed, 486 full...)."""
+    """An INVITE was refused before it became a leg (403 source not allowed, 486 full...).
+
+    ``trunk`` is True when the source is allowed: a real caller was turned away, and the
+    From/To fields say who (they stay empty for strangers, whose INVITEs are not parsed).
+    """
 
     source: str
     status_code: int
     reason: str
+    trunk: bool = False
+    from_user: str = ""
+    from_uri: str = ""
+    to_user: str = ""
+    to_uri: str = ""
+    call_id_header: str = ""
 
 
 class SipEngineError(RuntimeError):
@@ -149,6 +176,18 @@ class UnknownLegError(SipEngineError, KeyError):
     def __str__(self) -> str:
         """Return the message without KeyError's quoting."""
         return str(self.args[0]) if self.args else "unknown leg"
+
+
+def _rejected(
+    source: str, code: int, reason: str, from_value: str, to_value: str, call_id: str
+) -> InviteRejected:
+    """InviteRejected for an allowed (trunk) source, with who called whom."""
+    return InviteRejected(
+        source, code, reason, trunk=True,
+        from_user=parse_sip_user(from_value), from_uri=parse_uri(from_value),
+        to_user=parse_sip_user(to_value), to_uri=parse_uri(to_value),
+        call_id_header=call_id,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- URI helpers
@@ -361,6 +400,7 @@ class _Leg:
     hidden: bool = False  # rejected at the door: never reported, never counted
     local_end: bool = False  # we hung up / rejected -> LegEnded.by_remote=False
     ringing_sent: bool = False
+    ok_sent_at: float | None = None  # monotonic time our 200 went out (incoming legs)
     answered_sent: bool = False
     ended: bool = False
     media_active: bool = False
@@ -409,6 +449,7 @@ class SipEngine:
         self._visible: set[str] = set()
         self._visible_lock = threading.Lock()
         self._seq = itertools.count(1)
+        self._recent_refusals: OrderedDict[str, float] = OrderedDict()  # pj thread only
 
     # ------------------------------------------------------------------ properties
 
@@ -661,6 +702,8 @@ class SipEngine:
         cfg.medConfig.sndClockRate = self.config.clock_rate
         cfg.medConfig.threadCnt = 1
         ep.libInit(cfg)
+        if self.config.transaction_timeout_s > 0:
+            _set_transaction_timeout(int(self.config.transaction_timeout_s * 1000))
         # No sound card here: without a null device startTransmit fails and recordings
         # stay empty.
         ep.audDevManager().setNullDev()
@@ -673,8 +716,11 @@ class SipEngine:
             random.randrange(20000, 40000, 2)
         )
         acc_cfg.mediaConfig.transportConfig.portRange = 1000
-        if self.config.host not in ("", "0.0.0.0", "::"):
-            acc_cfg.mediaConfig.transportConfig.boundAddress = self.config.host
+        media_host = self.config.media_host or self.config.host
+        if media_host not in ("", "0.0.0.0", "::"):
+            acc_cfg.mediaConfig.transportConfig.boundAddress = media_host
+        if self.config.outbound_proxy:
+            acc_cfg.sipConfig.proxies.append(self.config.outbound_proxy)
         acc = _Account(self)
         acc.create(acc_cfg, True)  # default account: gets every incoming INVITE
         self._acc = acc
@@ -744,10 +790,33 @@ class SipEngine:
             if self._drain_commands():
                 break
             self._reap_legs()
-            if self.config.ring_timeout_s > 0 and time.monotonic() >= next_sweep:
+            if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + 0.5
-                self._expire_unanswered()
+                if self.config.ring_timeout_s > 0:
+                    self._expire_unanswered()
+                if self.config.ack_timeout_s > 0:
+                    self._expire_unacknowledged()
         self._pj_shutdown_calls()
+
+    def _expire_unacknowledged(self) -> None:
+        """Hang up incoming legs whose 200 was not ACKed within ack_timeout_s."""
+        limit = time.monotonic() - self.config.ack_timeout_s
+        for leg in list(self._legs.values()):
+            if leg.ended or leg.hidden or leg.answered_sent or leg.call is None:
+                continue
+            if leg.ok_sent_at is None or leg.ok_sent_at > limit:
+                continue
+            leg.local_end = True
+            op = pj.CallOpParam()
+            # 408 is the cause pjsip itself uses when the ACK never comes; with any other
+            # cause pjsip holds the BYE back until an ACK that will not arrive (pjproject
+            # #1712), and the call slot stays taken for 64 s.
+            op.statusCode = 408
+            op.reason = "No ACK"
+            try:
+                leg.call.hangup(op)
+            except pj.Error as exc:
+                log.warning("no-ACK hangup of %s: %s", leg.leg_id, _pj_error_text(exc))
 
     def _expire_unanswered(self) -> None:
         """End legs that rang longer than ring_timeout_s (frees their call slot)."""
@@ -852,12 +921,15 @@ class SipEngine:
         with self._rules_lock:
             rules = self._rules
         if not _source_allowed(rules, source):
-            self._refuse(leg, 403, "Forbidden")
-            return
-        if self._visible_count() >= self._effective_max:
-            self._refuse(leg, 486, "Busy Here")
+            # No parsing and no record for strangers: a flood must cost as little as possible.
+            self._refuse(leg, InviteRejected(source, 403, "Forbidden"))
             return
         from_value, to_value, call_id = self._incoming_identity(call, prm)
+        if self._visible_count() >= self._effective_max:
+            self._refuse(
+                leg, _rejected(source, 486, "Busy Here", from_value, to_value, call_id)
+            )
+            return
         leg.hidden = False
         with self._visible_lock:
             self._visible.add(leg_id)
@@ -885,13 +957,16 @@ class SipEngine:
         headers = _raw_headers(str(prm.rdata.wholeMsg))
         return headers.get("from", ""), headers.get("to", ""), headers.get("call-id", "")
 
-    def _refuse(self, leg: _Leg, code: int, reason: str) -> None:
+    def _refuse(self, leg: _Leg, rejected: InviteRejected) -> None:
         """Answer an unwanted INVITE with a final code at once so its slot frees immediately."""
         leg.local_end = True
-        self._emit(InviteRejected(leg.source, code, reason))
+        self._emit(rejected)
+        if rejected.trunk and rejected.call_id_header:
+            # Should pjsua report this refusal too (onRejectedIncomingCall), it is one caller.
+            self._recent_refusals[rejected.call_id_header] = time.monotonic()
         op = pj.CallOpParam()
-        op.statusCode = code
-        op.reason = reason
+        op.statusCode = rejected.status_code
+        op.reason = rejected.reason
         assert leg.call is not None
         leg.call.hangup(op)  # may deliver DISCONNECTED synchronously; leg is registered
 
@@ -901,7 +976,31 @@ class SipEngine:
             source = str(prm.rdata.srcAddress)
         except Exception:  # noqa: BLE001 - rdata may be unusable for garbage INVITEs
             source = ""
-        self._emit(InviteRejected(source, int(prm.statusCode), str(prm.reason)))
+        code, reason = int(prm.statusCode), str(prm.reason)
+        with self._rules_lock:
+            rules = self._rules
+        if not source or not _source_allowed(rules, source):
+            self._emit(InviteRejected(source, code, reason))
+            return
+        try:
+            headers = _raw_headers(str(prm.rdata.wholeMsg))
+        except Exception:  # noqa: BLE001
+            headers = {}
+        call_id = headers.get("call-id", "")
+        # pjsua answers 486 statelessly: a retransmitted INVITE (the 486 was lost) is refused
+        # again and must not count as a second lost caller.
+        now = time.monotonic()
+        while self._recent_refusals and next(iter(self._recent_refusals.values())) < now - 64:
+            self._recent_refusals.popitem(last=False)
+        if call_id and call_id in self._recent_refusals:
+            return
+        if call_id:
+            self._recent_refusals[call_id] = now
+            while len(self._recent_refusals) > 1024:
+                self._recent_refusals.popitem(last=False)
+        from_value = headers.get("from") or str(prm.remoteInfo)
+        to_value = headers.get("to") or str(prm.localInfo)
+        self._emit(_rejected(source, code, reason, from_value, to_value, call_id))
 
     def _on_call_state(self, call: _Call) -> None:
         """Translate a pjsua call state into Leg* events."""
@@ -932,7 +1031,8 @@ class SipEngine:
                     self._visible.discard(leg.leg_id)
                 self._emit(
                     LegEnded(
-                        leg.leg_id, int(ci.lastStatusCode), str(ci.lastReason), not leg.local_end
+                        leg.leg_id, int(ci.lastStatusCode), str(ci.lastReason), not leg.local_end,
+                        unconfirmed=leg.ok_sent_at is not None and not leg.answered_sent,
                     )
                 )
 
@@ -1071,6 +1171,8 @@ class SipEngine:
         op.opt.audioCount = 1
         op.opt.videoCount = 0
         leg.call.answer(op)
+        if code == 200 and leg.ok_sent_at is None:
+            leg.ok_sent_at = time.monotonic()
 
     def _do_hangup(self, leg_id: str, code: int) -> None:
         """Hang up/refuse a leg; code 0 lets pjsua pick (BYE / CANCEL / 603)."""
@@ -1160,6 +1262,24 @@ class SipEngine:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def _set_transaction_timeout(ms: int) -> None:
+    """Set pjsip's transaction timeout (timers B, F, H) through its C API.
+
+    pjsua2 has no setter for it, but the wheel's extension module exports pjsip's own
+    ``pjsip_tsx_set_timers(t1, t2, t4, td)`` (0 keeps a value); dlopen of the already
+    loaded module returns the same library, hence the same pjsip globals.
+    """
+    try:
+        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        setter = lib.pjsip_tsx_set_timers
+    except (OSError, AttributeError) as exc:
+        log.warning("cannot set the SIP transaction timeout (%s); pjsip's 32 s stays", exc)
+        return
+    setter.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint]
+    setter.restype = None
+    setter(0, 0, 0, ms)
 
 
 def _stop_transmit(source: Any, sink: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from console.container import Hotline
 from console.events import (
@@ -46,6 +47,10 @@ from telephony.engine import (
 from telephony.moh import ensure_moh_wav
 
 log = logging.getLogger(__name__)
+
+# How often the worker stores its heartbeat: after a crash, talk time is overstated by at
+# most this much.
+HEARTBEAT_S = 2.0
 
 
 @dataclass
@@ -86,6 +91,8 @@ class TelephonyWorker:
                 transports=tuple(s.sip_transports),
                 allowed_sources=tuple(s.trunk_sources),
                 max_calls=s.max_calls,
+                media_host=s.sip_media_host,
+                outbound_proxy=s.sip_outbound_proxy,
             ),
             self._from_engine,
         )
@@ -107,6 +114,9 @@ class TelephonyWorker:
     def start(self) -> None:
         """Recover from a crash, start SIP, then take events."""
         self.recover()
+        with self._hl.sessions.begin() as s:
+            call_svc.worker_seen(s, self._worker_id, started=True)
+        self._schedule(HEARTBEAT_S, self._heartbeat)
         self._moh = str(ensure_moh_wav(self._hl.settings.moh_path))
         self._load_agent_phones()
         self._engine.start()
@@ -137,7 +147,10 @@ class TelephonyWorker:
     def recover(self, reason: str = "worker-restart") -> int:
         """Close calls this worker left open; free agents still tied to them."""
         with self._hl.sessions.begin() as s:
-            orphans = call_svc.close_orphans(s, self._worker_id, reason)
+            # After a crash the calls died with the process, i.e. at its last heartbeat; on a
+            # clean stop they end now.
+            at = call_svc.worker_last_seen(s, self._worker_id) if reason == "worker-restart" else None
+            orphans = call_svc.close_orphans(s, self._worker_id, reason, at)
             tied = [(c.id, c.agent_id) for c in orphans]
         for call_id, agent_id in tied:
             for live in self._hl.live.agents():
@@ -153,6 +166,12 @@ class TelephonyWorker:
             self._contacts = {a.id: a.sip_contact for a in s.scalars(select(Agent)) if a.sip_contact}
         phones = [p for p in (sip_source(c) for c in self._contacts.values()) if p]
         self._engine.set_allowed_sources([*self._hl.settings.trunk_sources, *phones])
+
+    def _heartbeat(self) -> None:
+        """Store that this worker is alive; runs on the control thread, so a stuck loop shows."""
+        worker_id = self._worker_id
+        self._writer.submit(lambda s: call_svc.worker_seen(s, worker_id))
+        self._schedule(HEARTBEAT_S, self._heartbeat)
 
     # -- control loop ----------------------------------------------------------------
     def _from_engine(self, event: object) -> None:
@@ -229,6 +248,19 @@ class TelephonyWorker:
             self._leg_ended(ev)
         elif isinstance(ev, InviteRejected):
             log.info("INVITE from %s rejected: %s %s", ev.source, ev.status_code, ev.reason)
+            if ev.trunk:
+                self._record_refused(ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, ev.status_code)
+
+    def _record_refused(self, caller: str, callee: str, status_code: int) -> None:
+        """A trunk caller turned away leaves a record, so the centre can count lost callers."""
+        # Strangers (403) never get here: a flood must not fill the database.
+        reason = "no-capacity" if status_code in (486, 503) else "refused"
+        worker_id, cc = self._worker_id, self._hl.settings.country_code
+
+        def write(s: Session) -> None:
+            call_svc.record_refused(s, caller, callee, worker_id, cc, reason, status_code=status_code)
+
+        self._writer.submit(write)
 
     def _incoming(self, evs: list[LegIncoming]) -> None:
         busy = sum(1 for c in self._calls.values() if c.state != "ended")
@@ -236,6 +268,7 @@ class TelephonyWorker:
         for ev in evs:
             if busy >= self.inbound_limit:
                 self._engine.reject(ev.leg_id, 486)
+                self._record_refused(ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, 486)
             else:
                 busy += 1
                 accepted.append(ev)
@@ -294,7 +327,16 @@ class TelephonyWorker:
         if ctx is None or ctx.state == "ended":
             return
         if ev.leg_id == ctx.caller_leg:
-            if ctx.state == "queued":
+            if ev.unconfirmed:
+                # Our 200 was never ACKed: nobody was on the line, whatever state we were in.
+                self.router.remove(ctx.call_id)
+                self._hangup(ctx.agent_leg)
+                if ctx.state == "connecting" and ctx.agent_id is not None:
+                    self._hl.agents.transition(
+                        ctx.agent_id, "available", expect=["ringing"], expect_call=ctx.call_id
+                    )
+                self._end(ctx, "no-ack")
+            elif ctx.state == "queued":
                 self.router.remove(ctx.call_id)
                 self._end(ctx, "abandoned")
             elif ctx.state == "connecting":

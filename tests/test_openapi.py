@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -194,3 +193,21 @@ def test_real_responses_match_the_documented_schemas(
     r = app.test_client().get("/api/v1/calls")
     assert r.status_code == 401
     assert_valid("Error", r.get_json())
+
+
+def test_every_operation_documents_the_refusals_of_the_validation_layer() -> None:
+    # console/web/validation.py answers these before any view runs (see test_validation.py).
+    for path, item in SPEC["paths"].items():
+        for method, op in item.items():
+            if method.upper() not in HTTP_METHODS:
+                continue
+            codes = set(op["responses"])
+            params = [*item.get("parameters", []), *op.get("parameters", [])]
+            if params or "requestBody" in op or method in ("post", "put"):
+                assert "400" in codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method in ("post", "put"):
+                assert {"413"} <= codes, (method, path)
+            if "requestBody" in op:
+                assert {"413", "415"} <= codes, (method, path)

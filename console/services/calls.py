@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 
 from console import numbers
 from console.i18n import DomainError
-from console.models import Agent, Call, CallEvent, CallTag, Disposition, Queue, User, utcnow
+from console.models import (
+    Agent,
+    Call,
+    CallEvent,
+    CallTag,
+    Disposition,
+    Queue,
+    User,
+    WorkerHeartbeat,
+    utcnow,
+)
 from console.services import customers
 
 OPEN_STATUSES = ("queued", "ringing", "connecting", "connected")
@@ -41,17 +51,16 @@ def open_inbound(
     session: Session, caller_raw: str, callee_raw: str, worker_id: str, country_code: str = "86"
 ) -> tuple[Call, Queue | None, dict[str, Any]]:
     """Open the record of a new inbound call; returns it, its queue and the screen pop."""
-    try:
-        caller = numbers.normalize(caller_raw, country_code)
-    except ValueError:
-        caller = "anonymous"
+    caller, invalid = caller_number(caller_raw, country_code)
     callee = numbers.extract_user(callee_raw)
     q = queue_for_number(session, callee)
     pop = customers.screen_pop(session, caller)
+    pop["number_invalid"] = invalid
     call = Call(
         direction="inbound",
         status="queued",
         caller_number=caller,
+        caller_number_invalid=invalid,
         caller_raw=caller_raw[:256],
         callee_number=callee[:64],
         queue_id=q.id if q else None,
@@ -63,6 +72,50 @@ def open_inbound(
     add_event(session, call.id, "arrived", caller=caller, callee=callee, worker=worker_id)
     pop["queue"] = queue_info(q)
     return call, q, pop
+
+
+def caller_number(caller_raw: str, country_code: str) -> tuple[str, bool]:
+    """The number a call record stores and whether it is flagged as not E.164."""
+    try:
+        return numbers.normalize(caller_raw, country_code), False
+    except numbers.ImplausibleNumber as err:
+        return err.kept, True
+    except ValueError:
+        return "anonymous", False
+
+
+def record_refused(
+    session: Session,
+    caller_raw: str,
+    callee_raw: str,
+    worker_id: str,
+    country_code: str = "86",
+    end_reason: str = "no-capacity",
+    **data: Any,
+) -> Call:
+    """Record a trunk caller turned away at the door (no slot): counted as a lost call."""
+    caller, invalid = caller_number(caller_raw, country_code)
+    callee = numbers.extract_user(callee_raw)
+    q = queue_for_number(session, callee)
+    now = utcnow()
+    call = Call(
+        direction="inbound",
+        status="ended",
+        caller_number=caller,
+        caller_number_invalid=invalid,
+        caller_raw=caller_raw[:256],
+        callee_number=callee[:64],
+        queue_id=q.id if q else None,
+        worker_id=worker_id,
+        arrived_at=now,
+        ended_at=now,
+        wait_s=0.0,
+        end_reason=end_reason,
+    )
+    session.add(call)
+    session.flush()
+    add_event(session, call.id, "refused", caller=caller, callee=callee, worker=worker_id, **data)
+    return call
 
 
 def queue_info(q: Queue | None) -> dict[str, Any] | None:
@@ -114,12 +167,14 @@ def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
     return call
 
 
-def mark_ended(session: Session, call_id: str, end_reason: str) -> Call:
-    """Close the call with its end reason and durations; idempotent."""
+def mark_ended(session: Session, call_id: str, end_reason: str, at: dt.datetime | None = None) -> Call:
+    """Close the call with its end reason and durations (ended now, or at ``at``); idempotent."""
     call = _call(session, call_id)
     if call.ended_at is not None:
         return call
-    now = utcnow()
+    # A call answered (or offered) after the given moment ends when that happened: never
+    # a negative duration.
+    now = utcnow() if at is None else max(at, call.answered_at or call.offered_at or call.arrived_at)
     call.ended_at = now
     call.end_reason = end_reason
     if call.answered_at is not None:
@@ -166,16 +221,49 @@ def wrap_up(
     return call
 
 
-def close_orphans(session: Session, worker_id: str, reason: str = "worker-restart") -> list[Call]:
-    """Calls a crashed worker left open are closed with an end reason, never left in progress."""
+def close_orphans(
+    session: Session, worker_id: str, reason: str = "worker-restart", at: dt.datetime | None = None
+) -> list[Call]:
+    """Calls a crashed worker left open are closed with an end reason, never left in progress.
+
+    ``at`` is when the worker was last known alive: talk time ends there, not at the restart.
+    """
     open_calls = list(
         session.scalars(select(Call).where(Call.worker_id == worker_id, Call.ended_at.is_(None)))
     )
     for call in open_calls:
-        mark_ended(session, call.id, reason)
+        mark_ended(session, call.id, reason, at)
         if call.answered_at is None:
             call.status = "ended"
     return open_calls
+
+
+def worker_seen(session: Session, worker_id: str, started: bool = False) -> None:
+    """Heartbeat: the worker is alive now (``started`` also stamps its start)."""
+    now = utcnow()
+    row = session.get(WorkerHeartbeat, worker_id)
+    if row is None:
+        session.add(WorkerHeartbeat(worker_id=worker_id, started_at=now, seen_at=now))
+        return
+    row.seen_at = now
+    if started:
+        row.started_at = now
+
+
+def worker_last_seen(session: Session, worker_id: str) -> dt.datetime | None:
+    """The last heartbeat of a worker, or None if it never ran with heartbeats."""
+    row = session.get(WorkerHeartbeat, worker_id)
+    return row.seen_at if row is not None else None
+
+
+def needing_wrap_up(session: Session, agent_id: int) -> list[Call]:
+    """Answered calls of the agent that ended without a disposition (e.g. a node crashed)."""
+    stmt = (
+        select(Call)
+        .where(Call.agent_id == agent_id, Call.status == "wrap_up", Call.ended_at.is_not(None))
+        .order_by(Call.ended_at)
+    )
+    return list(session.scalars(stmt))
 
 
 @dataclass(frozen=True)
@@ -189,6 +277,7 @@ class CallFilter:
     number: str | None = None
     disposition: str | None = None
     tag: str | None = None
+    needs_wrap_up: bool = False
     limit: int = 100
     offset: int = 0
 
@@ -218,10 +307,20 @@ class CallFilter:
                 raise DomainError("invalid-input", key)
             return value
 
+        def flag(key: str) -> bool:
+            raw = (args.get(key) or "").strip().lower()
+            if raw in ("", "0", "false"):
+                return False
+            if raw in ("1", "true"):
+                return True
+            raise DomainError("invalid-input", key)
+
         number = args.get("number") or None
         if number:
             try:
                 number = numbers.normalize(number, country_code)
+            except numbers.ImplausibleNumber as err:
+                number = err.kept  # stored as it came, so searched as it came
             except ValueError:
                 raise DomainError("invalid-phone", number) from None
         return cls(
@@ -232,6 +331,7 @@ class CallFilter:
             number=number,
             disposition=args.get("disposition") or None,
             tag=args.get("tag") or None,
+            needs_wrap_up=flag("needs_wrap_up"),
             limit=integer("limit", 100, 1, 1000) or 100,
             offset=integer("offset", 0) or 0,
         )
@@ -253,6 +353,8 @@ def _filtered(f: CallFilter) -> Select[tuple[Call]]:
         stmt = stmt.where(Call.disposition_code == f.disposition)
     if f.tag:
         stmt = stmt.where(Call.id.in_(select(CallTag.call_id).where(CallTag.tag == f.tag)))
+    if f.needs_wrap_up:
+        stmt = stmt.where(Call.status == "wrap_up", Call.ended_at.is_not(None))
     return stmt
 
 
@@ -267,6 +369,7 @@ def call_dict(call: Call, names: dict[int, str] | None = None, queues: dict[int,
         "direction": call.direction,
         "status": call.status,
         "caller_number": call.caller_number,
+        "caller_number_invalid": call.caller_number_invalid,
         "callee_number": call.callee_number,
         "queue_id": call.queue_id,
         "queue": (queues or {}).get(call.queue_id or 0),
@@ -282,6 +385,8 @@ def call_dict(call: Call, names: dict[int, str] | None = None, queues: dict[int,
         "talk_s": call.talk_s,
         "wrap_up_s": call.wrap_up_s,
         "end_reason": call.end_reason,
+        # Answered and ended, but nobody gave it a disposition yet (e.g. the node died).
+        "needs_wrap_up": call.status == "wrap_up" and call.ended_at is not None,
         "disposition": call.disposition_code,
         "tags": [t.tag for t in call.tags],
         "notes": call.notes,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.i18n import DomainError
 from console.models import Call, ForecastInterval, Queue, StaffingSettings
-from roster.erlang import StaffingInputs, requirement
+from roster.erlang import MAX_AHT_S, MAX_CALLS_PER_INTERVAL, StaffingInputs, requirement
 from roster.forecast import ForecastError, ForecastRow, HistoryCall, build_forecast, load_csv
 
 # A quarter of history is enough for the weekday profile and the trend; older weeks mostly
@@ -179,16 +179,19 @@ def import_csv(session: Session, queue_id: int, text: str, tz: str | None = None
     return rows
 
 
-def _number(name: str, value: Any) -> float:
+def _number(name: str, value: Any, limit: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise DomainError("invalid-input", f"{name} must be a number >= 0")
+    if value > limit:
+        # Stored, it would be refused by the staffing engine on every read of the forecast.
+        raise DomainError("invalid-input", f"{name} must be <= {limit:g}")
     return float(value)
 
 
 def edit(session: Session, queue_id: int, start: dt.datetime, calls: Any, aht_s: Any) -> ForecastInterval:
     """The scheduler's own figures for one interval; generate keeps them from now on."""
     _queue(session, queue_id)
-    c, a = _number("calls", calls), _number("aht_s", aht_s)
+    c, a = _number("calls", calls, MAX_CALLS_PER_INTERVAL), _number("aht_s", aht_s, MAX_AHT_S)
     if c > 0 and a == 0:
         raise DomainError("invalid-input", "aht_s must be > 0 when calls > 0")
     row = session.scalar(

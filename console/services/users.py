@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.i18n import DomainError
-from console.models import ROLES, Agent, LoginSession, User, utcnow
+from console.models import ROLES, Agent, AuditLog, LoginSession, User, utcnow
 
 
 def create_user(
@@ -56,9 +57,33 @@ def create_user(
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None:
+        # Hash anyway: an answer that came back faster would tell which usernames exist.
+        check_password_hash(_unknown_user_hash(), password)
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def audit_failed_login(session: Session, username: str, address: str | None, locked_for_s: int) -> None:
+    """Audit a wrong password and, when it locked sign-in, the lock."""
+    name = username.strip()[:64]
+    user_id = session.scalar(select(User.id).where(User.username == name)) if name else None
+    where = {"username": name, "address": (address or "")[:64]}
+    session.add(AuditLog(user_id=user_id, action="login-failed", object_type="user", object_id=name, detail=where))
+    if locked_for_s:
+        session.add(
+            AuditLog(
+                user_id=user_id, action="login-locked", object_type="user", object_id=name,
+                detail=where | {"seconds": locked_for_s},
+            )
+        )
 
 
 def open_login_session(session: Session, user: User) -> str:

@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None, hotline: Hotline | None = None)
     rosters.init_app(app)
     attendance.init_app(app)
     api_docs.init_app(app)
+    from console.web import validation
+
+    validation.init_app(app)  # checks every /api/v1 request against api_docs' document
     sockets.init_app(app, socketio)
 
     if hotline.bus.emit is None:

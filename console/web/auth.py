@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from console.i18n import DomainError, table
+from console.i18n import DomainError, table, translate
 from console.models import User
 from console.services import users
 
@@ -93,27 +95,88 @@ def roles(*allowed: str) -> Callable[[F], F]:
     return wrap
 
 
+# Browsers drop tabs and newlines anywhere in a URL, strip leading controls and spaces, and
+# read "\" as "/": "/\t/evil.example" arrives as "//evil.example", another host.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
+_NEXT_MAX = 2048
+
+
+def safe_next(raw: str | None) -> str | None:
+    """The ?next= target as a normalised path on this site, or None if it could leave it."""
+    if not raw or len(raw) > _NEXT_MAX or not raw.isascii():
+        # Non-ASCII covers lookalikes (U+FF0F fullwidth solidus, U+2215 division slash) that
+        # some parsers map to "/"; no page of the app has such a path.
+        return None
+    # The query value is decoded once already; a second decoding catches "%5C", "%09",
+    # "%2F%2F" in case a proxy or the browser decodes again.
+    if _URL_UNSAFE.search(raw) or _URL_UNSAFE.search(unquote(raw)):
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    segments: list[str] = []
+    for seg in parts.path.split("/")[1:]:
+        # Browsers treat "%2e" as "."; empty segments are collapsed so "/.//evil" cannot
+        # become "//evil" once dot segments are removed.
+        plain = unquote(seg)
+        if plain in ("", "."):
+            continue
+        if plain == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(seg)
+    path = "/" + "/".join(segments)
+    if path != "/" and parts.path.endswith("/"):
+        path += "/"
+    if unquote(path).startswith("//"):
+        return None
+    return path + ("?" + parts.query if parts.query else "")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
     lang = _lang()
-    if request.method == "POST":
-        with _hotline().sessions.begin() as s:
-            user = users.authenticate(s, request.form.get("username", ""), request.form.get("password", ""))
-            if user is not None:
-                token = users.open_login_session(s, user)
-                logged = LoggedIn(user, user.agent.id if user.agent else None)
+    if request.method == "GET":
+        return render_template("login.html", t=table(lang), lang=lang, error=None)
+    username = request.form.get("username", "")
+    password = request.form.get("password", "")
+    throttle = _hotline().logins
+    address = request.remote_addr
+    # While locked the password is not even checked: a right guess must not be confirmed.
+    wait = throttle.attempt(username, address)
+    if wait:
+        return _locked(lang, wait)
+    with _hotline().sessions.begin() as s:
+        user = users.authenticate(s, username, password)
         if user is not None:
-            session.clear()
-            session["token"] = token
-            login_user(logged)
-            nxt = request.args.get("next") or ""
-            # Only local paths: an open redirect would leak the fresh session.
-            if not nxt.startswith("/") or nxt.startswith("//"):
-                nxt = url_for("console.home")
-            return redirect(nxt)
+            token = users.open_login_session(s, user)
+            logged = LoggedIn(user, user.agent.id if user.agent else None)
+        else:
+            wait = throttle.failed(username, address)
+            users.audit_failed_login(s, username, address, wait)
+    if user is None:
+        if wait:
+            return _locked(lang, wait)
         error = table(lang)["login.failed"]
-    return render_template("login.html", t=table(lang), lang=lang, error=error), 401 if error else 200
+        return render_template("login.html", t=table(lang), lang=lang, error=error), 401
+    throttle.succeeded(username, address)
+    session.clear()
+    session["token"] = token
+    login_user(logged)
+    # Only paths on this site: an open redirect would carry a freshly signed-in user to a
+    # look-alike page asking for her password again.
+    return redirect(safe_next(request.args.get("next")) or url_for("console.home"))
+
+
+def _locked(lang: str, seconds: int) -> Any:
+    if seconds < 60:
+        wait = translate("login.wait_seconds", lang, n=seconds)
+    else:
+        wait = translate("login.wait_minutes", lang, n=-(-seconds // 60))
+    error = translate("login.locked", lang, wait=wait)
+    page = render_template("login.html", t=table(lang), lang=lang, error=error, locked=True)
+    return page, 429, {"Retry-After": str(seconds)}
 
 
 @bp.route("/logout", methods=["POST"])

@@ -46,6 +46,7 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
             return snap
         q = s.get(Queue, call.queue_id) if call.queue_id else None
         pop = customers.screen_pop(s, call.caller_number)
+        pop["number_invalid"] = call.caller_number_invalid
         pop["queue"] = call_svc.queue_info(q)
         pop["wait_started"] = call.arrived_at.timestamp()
         info = call_svc.call_dict(call)
@@ -109,8 +110,14 @@ def me() -> Any:
 @bp.route("/api/v1/agent/calls")
 @roles("agent")
 def my_calls() -> Any:
+    # ?needs_wrap_up=1: her answered calls still without a disposition (the node died
+    # mid-call), however old, so the console can offer them for wrap-up.
+    pending = call_svc.CallFilter.from_args({"needs_wrap_up": request.args.get("needs_wrap_up", "")})
+    f = call_svc.CallFilter(
+        agent_id=_agent_id(), needs_wrap_up=pending.needs_wrap_up, limit=100 if pending.needs_wrap_up else 20
+    )
     with hl().sessions() as s:
-        page = call_svc.search(s, call_svc.CallFilter(agent_id=_agent_id(), limit=20))
+        page = call_svc.search(s, f)
     return jsonify(page)
 
 

@@ -12,6 +12,7 @@ import "../hl-state-bar/hl-state-bar.js";
 import "../hl-call-card/hl-call-card.js";
 import "../hl-wrap-up/hl-wrap-up.js";
 import "../hl-recent-calls/hl-recent-calls.js";
+import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
 
 const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed"];
@@ -37,6 +38,7 @@ export class HlAgentConsole extends HTMLElement {
     notice: null,
     error: null,
     recent: { items: [], loading: true, error: null },
+    needsWrapUp: [], // her answered calls that ended without a disposition (node crash)
     muted: ring.isMuted(),
   };
   #els = null;
@@ -76,7 +78,9 @@ export class HlAgentConsole extends HTMLElement {
 
   #applySnapshot(snap) {
     if (!snap || !("agent" in snap)) return;
-    const patch = { agent: snap.agent, offer: null, call: null, pending: "" };
+    // A late wrap-up the agent opened herself is not live state: a snapshot keeps it.
+    const late = this.state.call?.late && !snap.offer ? this.state.call : null;
+    const patch = { agent: snap.agent, offer: null, call: late, pending: "" };
     if (snap.offer) patch.offer = snap.offer;
     if (snap.call) {
       const c = snap.call;
@@ -171,6 +175,7 @@ export class HlAgentConsole extends HTMLElement {
           });
         } else if (this.#myAgent(data)) {
           this.#resync();
+          this.#loadNeedsWrapUp();
         }
         break;
       case "call_wrapped":
@@ -261,6 +266,7 @@ export class HlAgentConsole extends HTMLElement {
   }
 
   async #loadRecent() {
+    this.#loadNeedsWrapUp();
     this.#set({ recent: { ...this.state.recent, loading: true } });
     try {
       const page = await getJSON("/api/v1/agent/calls");
@@ -268,6 +274,27 @@ export class HlAgentConsole extends HTMLElement {
     } catch (err) {
       this.#set({ recent: { ...this.state.recent, loading: false, error: err.message } });
     }
+  }
+
+  async #loadNeedsWrapUp() {
+    try {
+      const page = await getJSON("/api/v1/agent/calls?needs_wrap_up=1");
+      this.#set({ needsWrapUp: page.items || [] });
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #lateWrapUp(c) {
+    if (this.state.offer || this.state.call) return; // the call in hand comes first
+    this.#set({
+      wrapError: null, customerForm: {},
+      call: {
+        id: c.id, phase: "wrap_up", late: true, caller_number: c.caller_number, end_reason: c.end_reason,
+        pop: { number: c.caller_number, number_invalid: c.caller_number_invalid, customers: [] },
+        endedAt: (toDate(c.ended_at)?.getTime() ?? Date.now()) / 1000, limit: 0,
+      },
+    });
   }
 
   // --- view -----------------------------------------------------------------------------
@@ -280,6 +307,7 @@ export class HlAgentConsole extends HTMLElement {
     this.addEventListener("hl-wrap-up", (e) => this.#wrapUp(e.detail));
     this.addEventListener("hl-save-customer", (e) => this.#saveCustomer(e.detail));
     this.addEventListener("hl-refresh-calls", () => this.#loadRecent());
+    this.addEventListener("hl-late-wrap-up", (e) => this.#lateWrapUp(e.detail.call));
     this.addEventListener("hl-toggle-mute", () => this.#toggleMute());
     this.addEventListener("hl-help", () => this.#els.help.toggle());
     document.addEventListener("keydown", (e) => this.#onKey(e));
@@ -328,6 +356,7 @@ export class HlAgentConsole extends HTMLElement {
       card: document.createElement("hl-call-card"),
       wrapUp: document.createElement("hl-wrap-up"),
       recent: document.createElement("hl-recent-calls"),
+      needsWrapUp: document.createElement("hl-pending-wrap-ups"),
       help: document.createElement("hl-shortcut-help"),
       idle: h("div", { class: "hl-idle", "data-test": "idle" }),
       notice: h("p", { class: "hl-notice", role: "status", "data-test": "notice" }),
@@ -340,7 +369,7 @@ export class HlAgentConsole extends HTMLElement {
       els.notice,
       h("div", { class: "hl-console-grid" },
         h("div", { class: "hl-console-main" }, els.card, els.wrapUp, els.idle),
-        h("aside", { class: "hl-console-side" }, els.recent)),
+        h("aside", { class: "hl-console-side" }, els.needsWrapUp, els.recent)),
       els.help);
     this.#update();
   }
@@ -381,6 +410,7 @@ export class HlAgentConsole extends HTMLElement {
     els.notice.hidden = !s.notice;
     showLine(els.error, s.error);
     els.recent.data = { ...s.recent, dispositionLabels: labels };
+    els.needsWrapUp.data = { items: s.needsWrapUp, current: s.call?.id ?? null, busy: !!(s.offer || s.call) };
   }
 }
 

@@ -70,7 +70,9 @@ export class HlCallCard extends HTMLElement {
         h("header", { class: "hl-card-head" },
           h("div", { class: "hl-card-title" },
             h("span", { class: "hl-card-kind" }, ringing ? t("card.incoming") : t("state.on_call")),
-            h("span", { class: "hl-caller-number", "data-test": "caller-number" }, pop.number || "")),
+            h("span", { class: "hl-caller-number", "data-test": "caller-number" }, pop.number || ""),
+            // Not an E.164 number: shown as it came in, and said so, rather than "corrected".
+            pop.number_invalid ? h("span", { class: "hl-chip hl-chip-warn", "data-test": "number-invalid" }, "⚠ ", t("calls.number_invalid")) : null),
           h("div", { class: "hl-card-meta" },
             pop.queue ? h("span", {}, t("card.queue"), ": ", h("b", { "data-test": "queue-name" }, pop.queue.name)) : null,
             ringing ? h("span", {}, t("card.wait"), " ", els.wait) : h("span", {}, t("card.talk"), " ", els.talk),

@@ -7,7 +7,7 @@ import { showLine, start } from "../../lib/page.js";
 import { dateTime, duration, wallToIso } from "../../lib/time.js";
 
 const PAGE = 50;
-const FILTERS = ["since", "until", "queue", "agent", "number", "disposition", "tag"];
+const FILTERS = ["since", "until", "queue", "agent", "number", "disposition", "tag", "needs_wrap_up"];
 
 export class HlCallLog extends HTMLElement {
   state = { filters: {}, offset: 0, total: 0, items: [], loading: false, error: null, dispositions: [] };
@@ -60,7 +60,8 @@ export class HlCallLog extends HTMLElement {
     const form = this.#els.form;
     const filters = {};
     for (const k of FILTERS) {
-      const v = form.elements[k].value.trim();
+      const el = form.elements[k];
+      const v = el.type === "checkbox" ? (el.checked ? "1" : "") : el.value.trim();
       if (v) filters[k] = v;
     }
     this.state.filters = filters;
@@ -87,9 +88,12 @@ export class HlCallLog extends HTMLElement {
           h("option", { value: "" }, t("calls.any")),
           this.state.dispositions.map((d) => h("option", { value: d.code, selected: f.disposition === d.code }, d.label)))),
       input("tag", t("wrapup.tag"), { size: 10 }),
+      h("label", { class: "hl-check" },
+        h("input", { type: "checkbox", name: "needs_wrap_up", value: "1", checked: !!f.needs_wrap_up, "data-test": "filter-needs_wrap_up" }),
+        t("calls.needs_wrap_up_only")),
       h("div", { class: "hl-form-actions" },
         h("button", { type: "submit", class: "hl-btn hl-btn-primary", "data-test": "btn-filter" }, t("calls.filter")),
-        h("button", { type: "button", class: "hl-btn hl-btn-quiet", "data-test": "btn-reset", onclick: () => { els.form.reset(); for (const el of els.form.elements) if (el.name) el.value = ""; this.#apply(0); } }, t("calls.reset"))));
+        h("button", { type: "button", class: "hl-btn hl-btn-quiet", "data-test": "btn-reset", onclick: () => { els.form.reset(); for (const el of els.form.elements) if (el.name && el.type !== "checkbox") el.value = ""; this.#apply(0); } }, t("calls.reset"))));
     els.export = h("a", { class: "hl-btn", "data-test": "export-csv", download: "calls.csv" }, t("calls.export"));
     els.summary = h("span", { class: "hl-muted", "data-test": "calls-summary", role: "status" });
     els.error = h("p", { class: "hl-error", role: "alert", "data-test": "error", hidden: true });
@@ -130,18 +134,26 @@ export class HlCallLog extends HTMLElement {
     const rows = s.items.map((c) =>
       h("tr", { "data-call-id": c.id },
         h("td", {}, h("time", { datetime: c.arrived_at }, dateTime(c.arrived_at))),
-        h("td", { class: "hl-num" }, c.caller_number),
+        h("td", { class: "hl-num" }, c.caller_number, numberMark(c)),
         h("td", {}, c.queue || ""),
         h("td", {}, c.agent || ""),
         h("td", { class: "hl-num" }, c.wait_s != null ? duration(c.wait_s) : ""),
         h("td", { class: "hl-num" }, c.talk_s != null ? duration(c.talk_s) : ""),
         h("td", {}, c.end_reason ? t("end." + c.end_reason) : t("calls.in_progress")),
-        h("td", {}, c.disposition ? labels[c.disposition] || c.disposition : ""),
+        h("td", {}, c.disposition ? labels[c.disposition] || c.disposition : "",
+          c.needs_wrap_up ? h("span", { class: "hl-chip hl-chip-warn", "data-test": "needs-wrap-up" }, t("calls.needs_wrap_up")) : null),
         h("td", {}, (c.tags || []).map((tag) => h("span", { class: "hl-chip" }, tag))),
         h("td", { class: "hl-excerpt", title: c.notes || "" }, excerpt(c.notes))));
     if (!rows.length && !s.loading) rows.push(h("tr", {}, h("td", { colspan: 10, class: "hl-muted" }, t("calls.empty"))));
     els.tbody.replaceChildren(...rows);
   }
+}
+
+// A caller number that cannot be E.164 is shown as it came, with a mark saying so.
+export function numberMark(c) {
+  return c.caller_number_invalid
+    ? h("span", { class: "hl-chip hl-chip-warn", "data-test": "number-invalid", title: t("calls.number_invalid") }, "⚠ ", t("calls.number_invalid"))
+    : null;
 }
 
 function excerpt(text, n = 60) {
