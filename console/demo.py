@@ -38,7 +38,7 @@ def seed(session: Session) -> bool:
         return False
     for code, en, zh in DISPOSITIONS:
         session.add(Disposition(code=code, label_en=en, label_zh=zh))
-    # Registration fields each queue asks for when a caller is registered (RULEBOOK §3).
+    # Registration fields each queue asks for when a caller is registered (docs/rules.md §3.4).
     session.add(
         Queue(
             name="support", numbers=["10086", "4008001234"], skill="support", is_default=True,

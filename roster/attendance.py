@@ -1,4 +1,4 @@
-"""The monthly 10-point attendance score (RULEBOOK §2), built from shift adherence (pure)."""
+"""The monthly 10-point attendance score (docs/rules.md §2.2), built from shift adherence (pure)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Thread-safe SIP engine around pjsua2 — the only module in Hotline that imports ``pjsua2``.
 
-Design (see /work/shared/TELEPHONY-NOTES.md for the traps behind each rule):
+Design (docs/telephony.md explains the pjsua2 traps behind each rule):
 
 * One dedicated OS thread (the *pj thread*) creates and owns the pjsua2 Endpoint with
   ``threadCnt=0`` and ``mainThreadOnly=True``; it loops ``libHandleEvents(10)`` and drains

@@ -85,7 +85,7 @@ RELIEF_AFTER = dt.timedelta(hours=2)
 
 
 def relief_missing(session: Session, agent_id: int, now: dt.datetime, tz: str) -> list[str]:
-    """Who should take over from the agent now and has not clocked in yet (RULEBOOK §1: nobody
+    """Who should take over from the agent now and has not clocked in yet (docs/rules.md §1.10: nobody
     leaves a post until the relief has arrived).
 
     The relief are the colleagues rostered at this moment for her shift's queue. Empty when

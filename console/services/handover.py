@@ -1,4 +1,4 @@
-"""Handover log, weekly work summaries and escalating misses (RULEBOOK §2, §5; no Flask).
+"""Handover log, weekly work summaries and escalating misses (docs/rules.md §2.4, §2.5, §5.2; no Flask).
 
 Every function takes `now` (UTC) and the centre's time zone, so jobs and tests control the
 clock. Shifts are the published roster's (`workforce.published_shifts`); a shift that
@@ -220,7 +220,7 @@ def on_duty(session: Session, agent_id: int, now: dt.datetime, tz: str) -> bool:
 
 def acknowledge(session: Session, entry_id: int, agent_id: int, now: dt.datetime, tz: str) -> HandoverEntry:
     """An agent of the incoming shift takes over another agent's entry; who and when are
-    recorded, once. Only an agent on duty (RULEBOOK §5: the next shift takes them over)."""
+    recorded, once. Only an agent on duty (docs/rules.md §5.2: the next shift takes them over)."""
     entry = session.get(HandoverEntry, entry_id, with_for_update=True)
     if entry is None:
         raise DomainError("not-found", status=404)
@@ -267,7 +267,7 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
         entry = by_key.get((s.agent_id, s.day))
         if entry is not None:
             # Filed after the grace time: the open items reached the next shift late, so the
-            # miss counted at the end of the grace time stands (RULEBOOK §2: filed at shift end).
+            # miss counted at the end of the grace time stands (docs/rules.md §2.4: filed at shift end).
             status = "filed-late" if (s.agent_id, s.day.isoformat()) in misses else "filed"
         elif s.start > now:
             status = "upcoming"

@@ -26,7 +26,7 @@ SETTINGS_ID = 1
 DEFAULT_ESCALATION = ["verbal warning", "written warning", "fine", "final warning", "dismissal"]
 HOLIDAY_COUNTRY = "CN"
 
-# The rulebooks' shift patterns (RULEBOOK §1): early, late crossing midnight, A/B, C on call.
+# The rulebooks' shift patterns (docs/rules.md §1.1): early, late crossing midnight, A/B, C on call.
 DEFAULT_TEMPLATES: list[dict[str, Any]] = [
     {"code": "E", "name": "Early 早班", "start": "08:00", "end": "17:30", "break_min": 60},
     {"code": "L", "name": "Late 晚班", "start": "16:00", "end": "01:00", "break_min": 60, "late": True},

@@ -6,7 +6,7 @@ import { t } from "../../lib/i18n.js";
 import { dateTime, wallToIso } from "../../lib/time.js";
 import { messageLines, start } from "../../lib/page.js";
 
-// The attendance rulebook (RULEBOOK §2): every number of roster.attendance.AttendancePolicy.
+// The attendance rulebook (docs/rules.md §2.2): every number of roster.attendance.AttendancePolicy.
 const POLICY = [
   "start_points", "late_grace_min", "late_points", "absence_late_after_min", "absence_late_points", "absence_points",
   "logout_count", "logout_points", "excess_swap_points", "warning_at", "penalty_at", "severe_months",
