@@ -17,4 +17,6 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    return (
+        f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    )

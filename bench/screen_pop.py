@@ -28,12 +28,16 @@ from console.demo import seed
 from console.models import Customer, CustomerPhone
 from console.services.users import create_user
 from console.settings import Settings
-from tests.integration.harness import SCENARIOS, AgentClient
 from tests.conftest import free_media_port, free_port
+from tests.integration.harness import SCENARIOS, AgentClient
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
 ]
 
@@ -51,12 +55,16 @@ def invites_sent(workdir: Path, pid: int) -> dict[str, float]:
     """Wall-clock time SIPp sent each INVITE, by caller number, from its message trace."""
     log = next(workdir.glob(f"*_{pid}_messages.log"))
     sent: dict[str, float] = {}
-    for block in log.read_text(errors="replace").split("----------------------------------------------- ")[1:]:
+    for block in log.read_text(errors="replace").split(
+        "----------------------------------------------- "
+    )[1:]:
         head, _, body = block.partition("\n")
         if "message sent" not in body.split("\n", 1)[0] or "\nINVITE " not in body:
             continue
         caller = body.split('From: "', 1)[1].split('"', 1)[0]
-        sent.setdefault(caller, dt.datetime.strptime(head.strip(), "%Y-%m-%d %H:%M:%S.%f").timestamp())
+        sent.setdefault(
+            caller, dt.datetime.strptime(head.strip(), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        )
     return sent
 
 
@@ -70,9 +78,32 @@ def place(workdir: Path, target: str, callers: list[str], hold_ms: int) -> subpr
     inf.write_text("SEQUENTIAL\n" + "".join(f"{c};\n" for c in callers))
     n = len(callers)
     cmd = [
-        "sipp", "-sf", str(scenario), "-inf", str(inf), "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_media_port()), "-m", str(n), "-l", str(n), "-r", "1000", "-s", "10086",
-        "-nostdin", "-timeout", "20s", "-d", str(hold_ms), "-trace_msg", target,
+        "sipp",
+        "-sf",
+        str(scenario),
+        "-inf",
+        str(inf),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_port()),
+        "-mp",
+        str(free_media_port()),
+        "-m",
+        str(n),
+        "-l",
+        str(n),
+        "-r",
+        "1000",
+        "-s",
+        "10086",
+        "-nostdin",
+        "-timeout",
+        "20s",
+        "-d",
+        str(hold_ms),
+        "-trace_msg",
+        target,
     ]
     return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -89,7 +120,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="hotline-b1-"))
     url = args.database_url or f"sqlite:///{tmp / 'b1.db'}"
     upgrade(url)
-    settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", sip_port=free_port(), worker_id="b1")
+    settings = Settings(
+        data_dir=tmp, database_url=url, secret_key="bench", sip_port=free_port(), worker_id="b1"
+    )
     hl = build(settings)
     agents = ["agent1", "agent2", "agent3", "agent4"]
     with hl.sessions.begin() as s:
@@ -115,8 +148,12 @@ def main() -> int:
         "HOTLINE_WEB_PORT": str(web_port),
         "HOTLINE_WORKER_ID": "b1",
     }
-    node = subprocess.Popen([sys.executable, "-m", "console.cli", "run"], env=env,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    node = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "run"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while b"web: http" not in log.read_bytes():
         if node.poll() is not None or time.monotonic() > deadline:
@@ -149,7 +186,9 @@ def main() -> int:
             sock: list[float] = []
             paint: list[float] = []
             for r in range(args.rounds):
-                callers = [f"+86139000100{(r * concurrent + i) % 20:02d}" for i in range(concurrent)]
+                callers = [
+                    f"+86139000100{(r * concurrent + i) % 20:02d}" for i in range(concurrent)
+                ]
                 proc = place(workdir, target, callers, 400)
                 offers: dict[str, dict[str, object]] = {}
                 deadline = time.monotonic() + 10
@@ -170,9 +209,13 @@ def main() -> int:
                     sock.append((float(offer["_received_at"]) - sent) * 1000)  # type: ignore[arg-type]
                     painted = None
                     for page in pages.values():
-                        painted = page.evaluate(
-                            "id => window.hlMetrics && window.hlMetrics.painted[id]", offer["call_id"]
-                        ) or painted
+                        painted = (
+                            page.evaluate(
+                                "id => window.hlMetrics && window.hlMetrics.painted[id]",
+                                offer["call_id"],
+                            )
+                            or painted
+                        )
                     if painted:
                         paint.append(float(painted) - sent * 1000)
                 # Let the withdrawals land and the agents settle before the next round.
@@ -189,7 +232,9 @@ def main() -> int:
     node.wait(timeout=30)
 
     print(f"B1 screen pop — {machine()}")
-    print(f"{'scenario':<24}{'n':>5}{'sock p50':>10}{'sock p95':>10}{'sock p99':>10}{'paint p50':>11}{'paint p95':>11}{'paint p99':>11}")
+    print(
+        f"{'scenario':<24}{'n':>5}{'sock p50':>10}{'sock p95':>10}{'sock p99':>10}{'paint p50':>11}{'paint p95':>11}{'paint p99':>11}"
+    )
     for label, r in results.items():
         s, p = r["socket"], r["paint"]
         print(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import argparse
+import datetime as dt
 import logging
 import signal
 import sys
@@ -17,7 +16,15 @@ from console.settings import Settings
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for name in ("database_url", "redis_url", "web_host", "web_port", "sip_host", "sip_port", "worker_id"):
+    for name in (
+        "database_url",
+        "redis_url",
+        "web_host",
+        "web_port",
+        "sip_host",
+        "sip_port",
+        "worker_id",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -50,9 +57,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         with hl.sessions.begin() as s:
             create_user(
-                s, args.username, args.password, args.role, args.name or args.username,
-                args.language, [k for k in (args.skills or "").split(",") if k],
-                args.sip_contact or "", args.extension or "",
+                s,
+                args.username,
+                args.password,
+                args.role,
+                args.name or args.username,
+                args.language,
+                [k for k in (args.skills or "").split(",") if k],
+                args.sip_contact or "",
+                args.extension or "",
             )
     finally:
         hl.close()
@@ -86,7 +99,10 @@ def cmd_customer_import(args: argparse.Namespace) -> int:
         # Bytes: import_csv works out the encoding (UTF-8 or GB18030) itself.
         content = Path(args.file).read_bytes()
     except OSError as err:
-        print(DomainError("file-unreadable", f"{args.file}: {err.strerror or err}").message(lang), file=sys.stderr)
+        print(
+            DomainError("file-unreadable", f"{args.file}: {err.strerror or err}").message(lang),
+            file=sys.stderr,
+        )
         return 2
     try:
         _prepare(settings)
@@ -107,7 +123,14 @@ def cmd_customer_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(settings: Settings, *, web: bool = True, telephony: bool = True, scheduler: bool = True, demo: bool = False) -> int:
+def serve(
+    settings: Settings,
+    *,
+    web: bool = True,
+    telephony: bool = True,
+    scheduler: bool = True,
+    demo: bool = False,
+) -> int:
     """Run the chosen roles of a node until SIGINT/SIGTERM."""
     from console.container import build
 
@@ -120,14 +143,18 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
         with hl.sessions.begin() as s:
             seed(s)
         with hl.sessions.begin() as s:
-            seed_workforce(s, settings.timezone, local_day(dt.datetime.now(dt.UTC), settings.timezone))
+            seed_workforce(
+                s, settings.timezone, local_day(dt.datetime.now(dt.UTC), settings.timezone)
+            )
     hl.agents.load_agents()
     stop = threading.Event()
     if not web and settings.redis_url:
         from flask_socketio import SocketIO
 
         # Write-only: this process emits to browsers through the web processes' queue.
-        writer = SocketIO(message_queue=settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+        writer = SocketIO(
+            message_queue=settings.redis_url, channel=f"{settings.redis_prefix}:socketio"
+        )
         hl.bus.emit = lambda name, data, room: writer.emit(name, data, to=room)
     worker = None
     guard = None
@@ -137,8 +164,12 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
         # Kamailio in front of the worker whenever it is installed (HOTLINE_SIP_GUARD).
         worker, guard = start_telephony(hl)
         sip = guard.address if guard else f"{settings.sip_host}:{worker.sip_port}"
-        behind = f"guarded by kamailio, worker on 127.0.0.1:{worker.sip_port}" if guard else "unguarded"
-        print(f"SIP: {sip} ({behind}; max {worker.effective_max_calls} calls per worker)", flush=True)
+        behind = (
+            f"guarded by kamailio, worker on 127.0.0.1:{worker.sip_port}" if guard else "unguarded"
+        )
+        print(
+            f"SIP: {sip} ({behind}; max {worker.effective_max_calls} calls per worker)", flush=True
+        )
     sched = None
     if scheduler:
         from console.jobs import start_scheduler
@@ -160,8 +191,12 @@ def serve(settings: Settings, *, web: bool = True, telephony: bool = True, sched
             app, socketio = create_app(settings, hl)
             print(f"web: http://{settings.web_host}:{settings.web_port}/", flush=True)
             socketio.run(
-                app, host=settings.web_host, port=settings.web_port,
-                allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+                app,
+                host=settings.web_host,
+                port=settings.web_port,
+                allow_unsafe_werkzeug=True,
+                use_reloader=False,
+                log_output=False,
             )
         else:
             signal.signal(signal.SIGINT, _stop)
@@ -199,7 +234,9 @@ def cmd_dial(args: argparse.Namespace) -> int:
     from telephony.dial import place_test_call
 
     wav = Path(args.wav) if args.wav else None
-    code = place_test_call(args.target, args.from_number, args.to, wav, args.duration, args.transport)
+    code = place_test_call(
+        args.target, args.from_number, args.to, wav, args.duration, args.transport
+    )
     print(f"call ended, final status {code}")
     return 0 if code in (200, 0) else 1
 
@@ -244,7 +281,9 @@ def parser() -> argparse.ArgumentParser:
     common(add)
     add.add_argument("username")
     add.add_argument("--password", required=True)
-    add.add_argument("--role", default="agent", choices=["agent", "qa", "scheduler", "supervisor", "admin"])
+    add.add_argument(
+        "--role", default="agent", choices=["agent", "qa", "scheduler", "supervisor", "admin"]
+    )
     add.add_argument("--name")
     add.add_argument("--language", default="zh-CN", choices=["zh-CN", "en"])
     add.add_argument("--skills", help="comma-separated queue skills")
@@ -272,7 +311,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `hotline` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = parser().parse_args(argv)
     try:
         return int(args.fn(args))

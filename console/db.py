@@ -60,6 +60,11 @@ def lock_row(session: Session, model: Any, pk: int) -> bool:
     read anything. False when there is no such row.
     """
     if session.get_bind().dialect.name == "sqlite":
-        stmt = update(model).where(model.id == pk).values(id=model.id).execution_options(synchronize_session=False)
+        stmt = (
+            update(model)
+            .where(model.id == pk)
+            .values(id=model.id)
+            .execution_options(synchronize_session=False)
+        )
         return bool(session.execute(stmt).rowcount)
     return session.scalar(select(model.id).where(model.id == pk).with_for_update()) is not None

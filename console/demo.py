@@ -23,10 +23,26 @@ DISPOSITIONS = [
 ]
 
 CUSTOMERS = [
-    {"name": "张伟", "phones": "13800138000", "grade": "A", "notes": "VIP,燃气表年检客户", "fields": {"address": "北京市朝阳区建国路 88 号"}},
-    {"name": "李娜", "phones": "13912345678;010-62345678", "grade": "B", "fields": {"address": "北京市海淀区中关村大街 1 号"}},
+    {
+        "name": "张伟",
+        "phones": "13800138000",
+        "grade": "A",
+        "notes": "VIP,燃气表年检客户",
+        "fields": {"address": "北京市朝阳区建国路 88 号"},
+    },
+    {
+        "name": "李娜",
+        "phones": "13912345678;010-62345678",
+        "grade": "B",
+        "fields": {"address": "北京市海淀区中关村大街 1 号"},
+    },
     {"name": "王芳", "phones": "+86 137 0000 1111", "grade": "C"},
-    {"name": "Acme Logistics", "phones": "021-55556666", "grade": "A", "notes": "Key account, 12 trucks"},
+    {
+        "name": "Acme Logistics",
+        "phones": "021-55556666",
+        "grade": "A",
+        "notes": "Key account, 12 trucks",
+    },
     {"name": "刘洋", "phones": "15011112222", "grade": "D", "notes": "曾投诉送货延迟"},
     {"name": "陈静", "phones": "18600001234", "grade": "B"},
 ]
@@ -41,21 +57,44 @@ def seed(session: Session) -> bool:
     # Registration fields each queue asks for when a caller is registered (docs/rules.md §3.4).
     session.add(
         Queue(
-            name="support", numbers=["10086", "4008001234"], skill="support", is_default=True,
+            name="support",
+            numbers=["10086", "4008001234"],
+            skill="support",
+            is_default=True,
             registration_fields=[{"key": "address"}, {"key": "intent"}],
         )
     )
     session.add(
         Queue(
-            name="sales", numbers=["4008005678"], skill="sales", ring_timeout_s=15,
+            name="sales",
+            numbers=["4008005678"],
+            skill="sales",
+            ring_timeout_s=15,
             registration_fields=[{"key": "company"}, {"key": "intent"}, {"key": "concerns"}],
         )
     )
     create_user(session, "admin", "admin", "admin", "管理员 Admin")
     create_user(session, "super1", "super1", "supervisor", "主管 Zhao")
     create_user(session, "planner", "planner", "scheduler", "排班 Wu")
-    create_user(session, "agent1", "agent1", "agent", "坐席 Lin", skills=["support", "sales"], extension="8001")
-    create_user(session, "agent2", "agent2", "agent", "Agent Kim", "en", skills=["support"], extension="8002")
+    create_user(
+        session,
+        "agent1",
+        "agent1",
+        "agent",
+        "坐席 Lin",
+        skills=["support", "sales"],
+        extension="8001",
+    )
+    create_user(
+        session,
+        "agent2",
+        "agent2",
+        "agent",
+        "Agent Kim",
+        "en",
+        skills=["support"],
+        extension="8002",
+    )
     for data in CUSTOMERS:
         customers.create_customer(session, None, data)
     # The rulebooks' shift patterns and workforce rules, with a small demo site.
@@ -100,7 +139,16 @@ def seed_workforce(session: Session, tz: str, today: dt.date) -> int | None:
         return None
     for n, (username, name, language, skills) in enumerate(TEAM, start=3):
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username, username, "agent", name, language, skills=skills, extension=f"80{n:02d}")
+            create_user(
+                session,
+                username,
+                username,
+                "agent",
+                name,
+                language,
+                skills=skills,
+                extension=f"80{n:02d}",
+            )
     monday = today - dt.timedelta(days=today.weekday())
     for queue in session.scalars(select(Queue).order_by(Queue.id)):
         lines = ["start,calls,aht_s"]
@@ -108,10 +156,14 @@ def seed_workforce(session: Session, tz: str, today: dt.date) -> int | None:
             day = monday + dt.timedelta(days=d)
             for half in range(16, 44):  # 08:00 to 22:00
                 hour = half / 2
-                lines.append(f"{day.isoformat()}T{half // 2:02d}:{30 * (half % 2):02d},{_calls(hour, day.weekday(), queue.skill)},200")
+                lines.append(
+                    f"{day.isoformat()}T{half // 2:02d}:{30 * (half % 2):02d},{_calls(hour, day.weekday(), queue.skill)},200"
+                )
         forecasts.import_csv(session, queue.id, "\n".join(lines) + "\n", tz)
     # The roster starts today: nobody has missed a shift of it yet when the demo opens.
-    plan = rosters.create(session, {"start": today.isoformat(), "weeks": 2, "time_limit_s": 10, "name": "Demo"}, None)
+    plan = rosters.create(
+        session, {"start": today.isoformat(), "weeks": 2, "time_limit_s": 10, "name": "Demo"}, None
+    )
     rosters.solve_now(session, plan, tz)
     if plan.status == "solved" and not plan.violations:
         rosters.publish(session, plan, tz, None)

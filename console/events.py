@@ -17,7 +17,7 @@ class Event:
 
 
 @dataclass(frozen=True)
-class agent_state_changed(Event):  # noqa: N801 - wire names are snake_case
+class agent_state_changed(Event):
     name: ClassVar[str] = "agent_state_changed"
     agent_id: int
     state: str
@@ -27,7 +27,7 @@ class agent_state_changed(Event):  # noqa: N801 - wire names are snake_case
 
 
 @dataclass(frozen=True)
-class call_arrived(Event):  # noqa: N801
+class call_arrived(Event):
     name: ClassVar[str] = "call_arrived"
     call_id: str
     queue_id: int | None
@@ -37,7 +37,7 @@ class call_arrived(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class call_offered(Event):  # noqa: N801
+class call_offered(Event):
     name: ClassVar[str] = "call_offered"
     call_id: str
     agent_id: int
@@ -47,7 +47,7 @@ class call_offered(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class call_offer_withdrawn(Event):  # noqa: N801
+class call_offer_withdrawn(Event):
     name: ClassVar[str] = "call_offer_withdrawn"
     call_id: str
     agent_id: int
@@ -55,7 +55,7 @@ class call_offer_withdrawn(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class call_answered(Event):  # noqa: N801
+class call_answered(Event):
     name: ClassVar[str] = "call_answered"
     call_id: str
     agent_id: int
@@ -63,7 +63,7 @@ class call_answered(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class call_ended(Event):  # noqa: N801
+class call_ended(Event):
     name: ClassVar[str] = "call_ended"
     call_id: str
     agent_id: int | None
@@ -72,7 +72,7 @@ class call_ended(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class call_wrapped(Event):  # noqa: N801
+class call_wrapped(Event):
     name: ClassVar[str] = "call_wrapped"
     call_id: str
     agent_id: int
@@ -80,7 +80,7 @@ class call_wrapped(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class schedule_changed(Event):  # noqa: N801
+class schedule_changed(Event):
     """Something in an agent's own schedule changed: a roster published, a swap or leave."""
 
     name: ClassVar[str] = "schedule_changed"
@@ -93,7 +93,7 @@ class schedule_changed(Event):  # noqa: N801
 
 
 @dataclass(frozen=True)
-class weekly_summary_reminded(Event):  # noqa: N801
+class weekly_summary_reminded(Event):
     name: ClassVar[str] = "weekly_summary_reminded"
     agent_id: int
     due: str  # ISO 8601 deadline
@@ -101,28 +101,28 @@ class weekly_summary_reminded(Event):  # noqa: N801
 
 # Requests from the web layer to whichever telephony worker holds the call.
 @dataclass(frozen=True)
-class call_answer_requested(Event):  # noqa: N801
+class call_answer_requested(Event):
     name: ClassVar[str] = "call_answer_requested"
     call_id: str
     agent_id: int
 
 
 @dataclass(frozen=True)
-class call_reject_requested(Event):  # noqa: N801
+class call_reject_requested(Event):
     name: ClassVar[str] = "call_reject_requested"
     call_id: str
     agent_id: int
 
 
 @dataclass(frozen=True)
-class call_hangup_requested(Event):  # noqa: N801
+class call_hangup_requested(Event):
     name: ClassVar[str] = "call_hangup_requested"
     call_id: str
     agent_id: int
 
 
 @dataclass(frozen=True)
-class roster_cancel_requested(Event):  # noqa: N801
+class roster_cancel_requested(Event):
     """A scheduler pressed Stop: whichever web process runs the roster's solve stops it."""
 
     name: ClassVar[str] = "roster_cancel_requested"

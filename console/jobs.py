@@ -79,11 +79,31 @@ def start_scheduler(hotline: Hotline) -> BackgroundScheduler:
     global _hotline
     _hotline = hotline
     sched = BackgroundScheduler(timezone=hotline.settings.timezone)
-    sched.add_job(expire_login_sessions, "interval", minutes=10, id="expire_login_sessions", replace_existing=True)
+    sched.add_job(
+        expire_login_sessions,
+        "interval",
+        minutes=10,
+        id="expire_login_sessions",
+        replace_existing=True,
+    )
     every = {"minutes": int(HANDOVER_SWEEP_EVERY.total_seconds() // 60)}
-    sched.add_job(sweep_handover_misses, "interval", **every, id="sweep_handover_misses", replace_existing=True)
+    sched.add_job(
+        sweep_handover_misses,
+        "interval",
+        **every,
+        id="sweep_handover_misses",
+        replace_existing=True,
+    )
     weekly = {"minutes": int(WEEKLY_EVERY.total_seconds() // 60)}
-    sched.add_job(remind_weekly_summaries, "interval", **weekly, id="remind_weekly_summaries", replace_existing=True)
-    sched.add_job(sweep_weekly_misses, "interval", **weekly, id="sweep_weekly_misses", replace_existing=True)
+    sched.add_job(
+        remind_weekly_summaries,
+        "interval",
+        **weekly,
+        id="remind_weekly_summaries",
+        replace_existing=True,
+    )
+    sched.add_job(
+        sweep_weekly_misses, "interval", **weekly, id="sweep_weekly_misses", replace_existing=True
+    )
     sched.start()
     return sched

@@ -384,7 +384,9 @@ class LeaveRequest(Base):
     last_day: Mapped[dt.date] = mapped_column(Date())
     kind: Mapped[str] = mapped_column(String(16), default="annual")
     reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|refused|cancelled
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|approved|refused|cancelled
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_by: Mapped[int | None] = mapped_column(nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -42,7 +42,14 @@ def rooms_for(event: Event) -> list[str]:
         if isinstance(event, agent_state_changed):
             rooms.append(WORKFORCE)
         return rooms
-    if isinstance(event, call_offered | call_offer_withdrawn | call_wrapped | schedule_changed | weekly_summary_reminded):
+    if isinstance(
+        event,
+        call_offered
+        | call_offer_withdrawn
+        | call_wrapped
+        | schedule_changed
+        | weekly_summary_reminded,
+    ):
         return [agent_room(event.agent_id)]
     if isinstance(event, call_arrived):
         return [SUPERVISORS]

@@ -94,8 +94,13 @@ class CallRouter:
             agent = s.get(Agent, agent_id)
             for customer_id in shown:
                 customers.audit(
-                    s, agent.user_id if agent else None, "view", "customer", customer_id,
-                    call_id=call_id, via="screen-pop",
+                    s,
+                    agent.user_id if agent else None,
+                    "view",
+                    "customer",
+                    customer_id,
+                    call_id=call_id,
+                    via="screen-pop",
                 )
 
         self._writer.submit(record)

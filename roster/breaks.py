@@ -21,7 +21,11 @@ EDGE = dt.timedelta(hours=2)
 
 
 def _slots(
-    start: dt.datetime, end: dt.datetime, length: dt.timedelta, step: dt.timedelta, edge: dt.timedelta
+    start: dt.datetime,
+    end: dt.datetime,
+    length: dt.timedelta,
+    step: dt.timedelta,
+    edge: dt.timedelta,
 ) -> list[dt.datetime]:
     """Candidate break starts: on the grid, `edge` away from both ends when the shift is long enough."""
     first, last = start + edge, end - edge - length
@@ -60,7 +64,9 @@ def place_breaks(
             staffed[(at, skill)] += 1
             at += step
         if t.break_min > 0:
-            shifts.append((span.start, span.end, agent_id, day, skill, dt.timedelta(minutes=t.break_min)))
+            shifts.append(
+                (span.start, span.end, agent_id, day, skill, dt.timedelta(minutes=t.break_min))
+            )
     shifts.sort()
     away: Counter[tuple[dt.datetime, str]] = Counter()
     out: dict[BreakKey, dt.datetime] = {}

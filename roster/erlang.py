@@ -52,7 +52,7 @@ def _check_agents(agents: int) -> None:
     # bool is an int subclass; True agents is always a caller bug. ValueError, not TypeError:
     # every bad input to this module is one kind of error the console reports to the user.
     if isinstance(agents, bool) or not isinstance(agents, int):
-        raise ValueError(f"agents must be an integer, got {agents!r}")  # noqa: TRY004
+        raise ValueError(f"agents must be an integer, got {agents!r}")
     if agents < 0:
         raise ValueError(f"agents must be >= 0, got {agents}")
     if agents > _MAX_AGENTS:
@@ -376,7 +376,7 @@ def with_shrinkage(agents: int, shrinkage: float) -> int:
     """Agents to roster so that `agents` remain after shrinkage: ceil(N / (1 − shrinkage))."""
     _check_agents(agents)
     if isinstance(shrinkage, bool) or not isinstance(shrinkage, (int, float)):
-        raise ValueError(f"shrinkage must be a number in [0, 1), got {shrinkage!r}")  # noqa: TRY004
+        raise ValueError(f"shrinkage must be a number in [0, 1), got {shrinkage!r}")
     if not 0 <= shrinkage < 1:
         raise ValueError(f"shrinkage must be in [0, 1), got {shrinkage}")
     # The epsilon stops 13 / (1 − 0.35) = 20.000000000000004 from rounding up to 21.

@@ -47,7 +47,9 @@ def assign_seats(
             free.add(heapq.heappop(busy)[1])
         if not free:
             local = start.astimezone(dt.UTC).isoformat()
-            raise SeatPlanError(f"no free seat for {agent_id} at {local}: more agents on site than {site.seats} seats")
+            raise SeatPlanError(
+                f"no free seat for {agent_id} at {local}: more agents on site than {site.seats} seats"
+            )
         wanted = (prev.get((agent_id, day)), last_seat.get(agent_id))
         seat = next((s for s in wanted if s is not None and s in free), min(free))
         free.discard(seat)

@@ -352,7 +352,9 @@ class RosterSolver:
                 if worst > cap:
                     m.Add(sum(c * v for c, v in hours) <= cap)
                 if rules.max_late_shifts_per_week is not None:
-                    late_cap = max(0, rules.max_late_shifts_per_week - self.week_prior_late[(a, wk)])
+                    late_cap = max(
+                        0, rules.max_late_shifts_per_week - self.week_prior_late[(a, wk)]
+                    )
                     late = [
                         x[k]
                         for d in days

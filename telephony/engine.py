@@ -294,13 +294,13 @@ _RUNNING_ENGINE: SipEngine | None = None
 class _Endpoint(pj.Endpoint):
     """Endpoint subclass that forwards pjsua's own INVITE rejections to the running engine."""
 
-    def onRejectedIncomingCall(self, prm: pj.OnRejectedIncomingCallParam) -> None:  # noqa: N802
+    def onRejectedIncomingCall(self, prm: pj.OnRejectedIncomingCallParam) -> None:
         """Report INVITEs pjsua refused itself (e.g. 486 when all call slots are used)."""
         try:
             engine = _RUNNING_ENGINE
             if engine is not None:
                 engine._on_pj_rejected(prm)
-        except Exception:  # noqa: BLE001 - a raising callback would be swallowed by pjsua2
+        except Exception:
             log.exception("onRejectedIncomingCall failed")
 
 
@@ -332,9 +332,7 @@ def build_call_cap() -> int:
 class _Call(pj.Call):
     """pjsua2 Call forwarding its callbacks to the engine (holds no strong engine ref)."""
 
-    def __init__(
-        self, engine: SipEngine, acc: pj.Account, leg_id: str, call_id: int = -1
-    ) -> None:
+    def __init__(self, engine: SipEngine, acc: pj.Account, leg_id: str, call_id: int = -1) -> None:
         super().__init__(acc, call_id)
         # A weak link: a Call <-> engine cycle could be collected by the GC on a foreign
         # thread, and destroying a Call off the pj thread aborts the process.
@@ -348,14 +346,14 @@ class _Call(pj.Call):
             engine = self._engine_ref()
             if engine is not None:
                 getattr(engine, handler)(self)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("%s failed for %s", handler, self.leg_id)
 
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
         """Forward a call state change to the engine."""
         self._forward("_on_call_state")
 
-    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         """Forward a media state change to the engine."""
         self._forward("_on_media_state")
 
@@ -367,13 +365,13 @@ class _Account(pj.Account):
         super().__init__()
         self._engine_ref = _WeakEngine(engine)
 
-    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:  # noqa: N802
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         """Forward an incoming INVITE to the engine."""
         try:
             engine = self._engine_ref()
             if engine is not None:
                 engine._on_incoming(self, prm)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("onIncomingCall failed")
 
 
@@ -635,7 +633,7 @@ class SipEngine:
             # A stored pj.Error traceback keeps frames (and pj objects) alive past
             # libDestroy, which aborts the process later: hand out a fresh plain exception.
             error = SipEngineError(_pj_error_text(exc))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             exc.__traceback__ = None
             exc.__context__ = None
             exc.__cause__ = None
@@ -657,7 +655,7 @@ class SipEngine:
                 return
             try:
                 self._on_event(event)
-            except Exception:  # noqa: BLE001 - a bad handler must not kill event delivery
+            except Exception:
                 log.exception("on_event handler failed for %r", event)
 
     # ------------------------------------------------------------------ pj thread main
@@ -667,7 +665,7 @@ class SipEngine:
         self._pj_ident = threading.get_ident()
         try:
             self._pj_init()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self._start_error = (
                 SipEngineError(_pj_error_text(exc)) if isinstance(exc, pj.Error) else exc
             )
@@ -926,9 +924,7 @@ class SipEngine:
             return
         from_value, to_value, call_id = self._incoming_identity(call, prm)
         if self._visible_count() >= self._effective_max:
-            self._refuse(
-                leg, _rejected(source, 486, "Busy Here", from_value, to_value, call_id)
-            )
+            self._refuse(leg, _rejected(source, 486, "Busy Here", from_value, to_value, call_id))
             return
         leg.hidden = False
         with self._visible_lock:
@@ -945,9 +941,7 @@ class SipEngine:
             )
         )
 
-    def _incoming_identity(
-        self, call: _Call, prm: pj.OnIncomingCallParam
-    ) -> tuple[str, str, str]:
+    def _incoming_identity(self, call: _Call, prm: pj.OnIncomingCallParam) -> tuple[str, str, str]:
         """From, To and Call-ID of an incoming call (CallInfo, falling back to the raw INVITE)."""
         try:
             ci = call.getInfo()
@@ -974,7 +968,7 @@ class SipEngine:
         """pjsua refused an INVITE by itself (no slot, bad SDP...): report InviteRejected."""
         try:
             source = str(prm.rdata.srcAddress)
-        except Exception:  # noqa: BLE001 - rdata may be unusable for garbage INVITEs
+        except Exception:
             source = ""
         code, reason = int(prm.statusCode), str(prm.reason)
         with self._rules_lock:
@@ -984,7 +978,7 @@ class SipEngine:
             return
         try:
             headers = _raw_headers(str(prm.rdata.wholeMsg))
-        except Exception:  # noqa: BLE001
+        except Exception:
             headers = {}
         call_id = headers.get("call-id", "")
         # pjsua answers 486 statelessly: a retransmitted INVITE (the 486 was lost) is refused
@@ -1031,7 +1025,10 @@ class SipEngine:
                     self._visible.discard(leg.leg_id)
                 self._emit(
                     LegEnded(
-                        leg.leg_id, int(ci.lastStatusCode), str(ci.lastReason), not leg.local_end,
+                        leg.leg_id,
+                        int(ci.lastStatusCode),
+                        str(ci.lastReason),
+                        not leg.local_end,
                         unconfirmed=leg.ok_sent_at is not None and not leg.answered_sent,
                     )
                 )
@@ -1298,7 +1295,7 @@ def _pj_error_text(exc: BaseException) -> str:
         info = exc.info()  # type: ignore[attr-defined]
         if info:
             return str(info).strip()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return str(exc) or exc.__class__.__name__
 
@@ -1329,5 +1326,5 @@ def _stop_running_engine_at_exit() -> None:
     if engine is not None:
         try:
             engine.stop()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("stopping the SIP engine at exit failed")

@@ -404,7 +404,7 @@ def _set_parent_death_signal() -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001, S110 - no logging in a forked child
+    except Exception:
         pass
 
 
@@ -479,7 +479,7 @@ class SipGuard:
                 stderr=out,
                 cwd=self.workdir,
                 start_new_session=True,  # its own process group: stop() ends it and its children
-                preexec_fn=_set_parent_death_signal,  # noqa: PLW1509 - prctl only, no locks
+                preexec_fn=_set_parent_death_signal,
             )
         finally:
             out.close()

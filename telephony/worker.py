@@ -149,21 +149,30 @@ class TelephonyWorker:
         with self._hl.sessions.begin() as s:
             # After a crash the calls died with the process, i.e. at its last heartbeat; on a
             # clean stop they end now.
-            at = call_svc.worker_last_seen(s, self._worker_id) if reason == "worker-restart" else None
+            at = (
+                call_svc.worker_last_seen(s, self._worker_id)
+                if reason == "worker-restart"
+                else None
+            )
             orphans = call_svc.close_orphans(s, self._worker_id, reason, at)
             tied = [(c.id, c.agent_id) for c in orphans]
         for call_id, agent_id in tied:
             for live in self._hl.live.agents():
                 if live.call_id == call_id and live.state in ("ringing", "on_call"):
                     self._hl.agents.transition(
-                        live.agent_id, "available", expect=["ringing", "on_call"], expect_call=call_id
+                        live.agent_id,
+                        "available",
+                        expect=["ringing", "on_call"],
+                        expect_call=call_id,
                     )
             self._hl.bus.publish(call_ended(call_id=call_id, agent_id=agent_id, end_reason=reason))
         return len(tied)
 
     def _load_agent_phones(self) -> None:
         with self._hl.sessions() as s:
-            self._contacts = {a.id: a.sip_contact for a in s.scalars(select(Agent)) if a.sip_contact}
+            self._contacts = {
+                a.id: a.sip_contact for a in s.scalars(select(Agent)) if a.sip_contact
+            }
         phones = [p for p in (sip_source(c) for c in self._contacts.values()) if p]
         self._engine.set_allowed_sources([*self._hl.settings.trunk_sources, *phones])
 
@@ -249,7 +258,9 @@ class TelephonyWorker:
         elif isinstance(ev, InviteRejected):
             log.info("INVITE from %s rejected: %s %s", ev.source, ev.status_code, ev.reason)
             if ev.trunk:
-                self._record_refused(ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, ev.status_code)
+                self._record_refused(
+                    ev.from_user or ev.from_uri, ev.to_user or ev.to_uri, ev.status_code
+                )
 
     def _record_refused(self, caller: str, callee: str, status_code: int) -> None:
         """A trunk caller turned away leaves a record, so the centre can count lost callers."""
@@ -258,7 +269,9 @@ class TelephonyWorker:
         worker_id, cc = self._worker_id, self._hl.settings.country_code
 
         def write(s: Session) -> None:
-            call_svc.record_refused(s, caller, callee, worker_id, cc, reason, status_code=status_code)
+            call_svc.record_refused(
+                s, caller, callee, worker_id, cc, reason, status_code=status_code
+            )
 
         self._writer.submit(write)
 
@@ -279,12 +292,24 @@ class TelephonyWorker:
         with self._hl.sessions.begin() as session:
             for ev in accepted:
                 call, q, pop = call_svc.open_inbound(
-                    session, ev.from_user or ev.from_uri, ev.to_user or ev.to_uri,
-                    self._worker_id, s.country_code,
+                    session,
+                    ev.from_user or ev.from_uri,
+                    ev.to_user or ev.to_uri,
+                    self._worker_id,
+                    s.country_code,
                 )
-                opened.append((ev, call.id, call.caller_number, q.id if q else None, pop,
-                               q.skill if q else "", q.ring_timeout_s if q else 15,
-                               q.wrap_up_s if q else 60))
+                opened.append(
+                    (
+                        ev,
+                        call.id,
+                        call.caller_number,
+                        q.id if q else None,
+                        pop,
+                        q.skill if q else "",
+                        q.ring_timeout_s if q else 15,
+                        q.wrap_up_s if q else 60,
+                    )
+                )
         for ev, call_id, caller, queue_id, pop, skill, ring, wrap in opened:
             ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id)
             self._calls[call_id] = ctx
@@ -294,8 +319,11 @@ class TelephonyWorker:
             self._engine.play(ev.leg_id, self._moh, True)
             self._hl.bus.publish(
                 call_arrived(
-                    call_id=call_id, queue_id=queue_id, caller_number=caller,
-                    worker_id=self._worker_id, at=time.time(),
+                    call_id=call_id,
+                    queue_id=queue_id,
+                    caller_number=caller,
+                    worker_id=self._worker_id,
+                    at=time.time(),
                 )
             )
             pop["wait_started"] = time.time()
@@ -315,7 +343,11 @@ class TelephonyWorker:
         call_id, agent_id = ctx.call_id, ctx.agent_id
         self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id))
         self._hl.agents.transition(
-            ctx.agent_id, "on_call", call_id=ctx.call_id, expect=["ringing"], expect_call=ctx.call_id
+            ctx.agent_id,
+            "on_call",
+            call_id=ctx.call_id,
+            expect=["ringing"],
+            expect_call=ctx.call_id,
         )
         self._hl.bus.publish(
             call_answered(call_id=ctx.call_id, agent_id=ctx.agent_id, answered_at=time.time())
@@ -366,12 +398,18 @@ class TelephonyWorker:
         wrap = ctx.qc.wrap_up_s if ctx.qc else 0
         if was_connected and ctx.agent_id is not None:
             self._hl.agents.transition(
-                ctx.agent_id, "wrap_up", call_id=ctx.call_id, expect=["on_call"], expect_call=ctx.call_id
+                ctx.agent_id,
+                "wrap_up",
+                call_id=ctx.call_id,
+                expect=["on_call"],
+                expect_call=ctx.call_id,
             )
         self._hl.bus.publish(
             call_ended(
-                call_id=ctx.call_id, agent_id=ctx.agent_id if was_connected else None,
-                end_reason=reason, wrap_up_s=wrap,
+                call_id=ctx.call_id,
+                agent_id=ctx.agent_id if was_connected else None,
+                end_reason=reason,
+                wrap_up_s=wrap,
             )
         )
         self._calls.pop(ctx.call_id, None)
@@ -398,7 +436,9 @@ class TelephonyWorker:
             if ev.state == "available":
                 self.router.route()
             return
-        if not isinstance(ev, call_answer_requested | call_reject_requested | call_hangup_requested):
+        if not isinstance(
+            ev, call_answer_requested | call_reject_requested | call_hangup_requested
+        ):
             return
         ctx = self._calls.get(ev.call_id)
         if ctx is None:

@@ -100,7 +100,12 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
-    values: dict[str, object] = {"data_dir": tmp_path, "database_url": url, "secret_key": "test-secret", "sip_port": 0}
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "database_url": url,
+        "secret_key": "test-secret",
+        "sip_port": 0,
+    }
     values.update(kw)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -33,7 +33,9 @@ def test_reserve_picks_longest_idle_agent_with_the_skill(live: LiveState) -> Non
     time.sleep(0.01)
     live.transition(1, "available")
     got = live.reserve("support", [], "call-a")
-    assert got is not None and got.agent_id == 3 and got.state == "ringing" and got.call_id == "call-a"
+    assert (
+        got is not None and got.agent_id == 3 and got.state == "ringing" and got.call_id == "call-a"
+    )
     got = live.reserve("support", [], "call-b")
     assert got is not None and got.agent_id == 1
     assert live.reserve("support", [], "call-c") is None
@@ -53,7 +55,7 @@ def test_transition_is_compare_and_set(live: LiveState) -> None:
     assert live.reserve("support", [], "c2") is None
 
 
-def _reserve_many(prefix: str, n: int, out: "mp.Queue[list[int]]") -> None:
+def _reserve_many(prefix: str, n: int, out: mp.Queue[list[int]]) -> None:
     state = RedisLiveState(REDIS_URL, prefix=prefix)
     got = []
     for i in range(n):
@@ -87,7 +89,9 @@ def test_redis_reservation_is_atomic_across_processes() -> None:
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 def test_bus_delivers_events_in_order(kind: str) -> None:
-    bus = InProcessBus() if kind == "memory" else RedisBus(REDIS_URL, channel="t" + uuid.uuid4().hex)
+    bus = (
+        InProcessBus() if kind == "memory" else RedisBus(REDIS_URL, channel="t" + uuid.uuid4().hex)
+    )
     got: list[object] = []
     done = threading.Event()
 
@@ -100,7 +104,9 @@ def test_bus_delivers_events_in_order(kind: str) -> None:
     time.sleep(0.1)
     events = [
         agent_state_changed(agent_id=1, state="available", since=1.0),
-        call_offered(call_id="c", agent_id=1, ring_timeout_s=15, offered_at=2.0, pop={"customers": []}),
+        call_offered(
+            call_id="c", agent_id=1, ring_timeout_s=15, offered_at=2.0, pop={"customers": []}
+        ),
         agent_state_changed(agent_id=1, state="ringing", since=3.0, call_id="c"),
     ]
     for ev in events:

@@ -35,9 +35,8 @@ def _count(hl: Hotline) -> int:
 
 def _refused(hl: Hotline, content: str | bytes) -> CustomerImportError:
     before = _count(hl)
-    with pytest.raises(CustomerImportError) as err:
-        with hl.sessions.begin() as s:
-            import_csv(s, content)
+    with pytest.raises(CustomerImportError) as err, hl.sessions.begin() as s:
+        import_csv(s, content)
     assert _count(hl) == before  # nothing was written
     return err.value
 
@@ -46,7 +45,9 @@ def _where(err: CustomerImportError) -> list[tuple[int, str, str]]:
     return [(p.line, p.column, p.error_id) for p in err.problems]
 
 
-def test_an_unclosed_quote_is_an_error_naming_its_line_and_later_lines_are_still_checked(hotline: Hotline) -> None:
+def test_an_unclosed_quote_is_an_error_naming_its_line_and_later_lines_are_still_checked(
+    hotline: Hotline,
+) -> None:
     content = (
         "name,phones,grade,notes\n"
         "周杰,13500001111,A,ok\n"
@@ -64,7 +65,10 @@ def test_an_unclosed_quote_is_an_error_naming_its_line_and_later_lines_are_still
 def test_a_quote_that_closes_on_a_later_line_outside_notes_is_refused(hotline: Hotline) -> None:
     content = 'name,phones,grade\n吴敏,"13500002222,B\n郑强,13500003333,C"\n钱多,13500004444,A\n'
     # Line 3 read on its own has its own fault: the stray quote makes its grade `C"`.
-    assert _where(_refused(hotline, content)) == [(2, "", "csv-quote"), (3, "grade", "invalid-grade")]
+    assert _where(_refused(hotline, content)) == [
+        (2, "", "csv-quote"),
+        (3, "grade", "invalid-grade"),
+    ]
     content = 'name,phones,grade\n"吴敏,13500002222,B\n郑强,13500003333,C\n'
     assert _where(_refused(hotline, content)) == [(2, "", "csv-quote")]
 
@@ -79,7 +83,9 @@ def test_quoted_notes_may_span_lines(hotline: Hotline) -> None:
 
 
 def test_a_gb18030_file_imports_correctly(hotline: Hotline) -> None:
-    content = "name,phones,grade,地址\n张小𠮷,13600001111,A,北京市东城区\n欧阳娜娜,13600002222,B,上海\n"
+    content = (
+        "name,phones,grade,地址\n张小𠮷,13600001111,A,北京市东城区\n欧阳娜娜,13600002222,B,上海\n"
+    )
     data = content.encode("gb18030")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")  # the case: a spreadsheet saved as GBK/GB18030
@@ -111,7 +117,9 @@ def test_files_that_are_not_readable_text_are_refused_with_how_to_fix_it(hotline
     assert _where(err) == [(3, "", "csv-encoding")] and "iconv" in err.message("zh-CN")
 
 
-def test_a_number_owned_by_another_customer_or_repeated_in_the_file_is_refused(hotline: Hotline) -> None:
+def test_a_number_owned_by_another_customer_or_repeated_in_the_file_is_refused(
+    hotline: Hotline,
+) -> None:
     content = (
         "name,phones,grade\n"
         "新客户,138 0013 8000,A\n"  # 张伟's number, written another way
@@ -147,7 +155,9 @@ def test_field_lengths_are_limited(hotline: Hotline) -> None:
 
 def test_a_bad_header_is_refused(hotline: Hotline) -> None:
     assert _where(_refused(hotline, "phones,grade\n13700008888,A\n")) == [(1, "", "csv-no-name")]
-    assert _where(_refused(hotline, "name,Phone,phones\n甲,1,2\n")) == [(1, "phones", "csv-duplicate-column")]
+    assert _where(_refused(hotline, "name,Phone,phones\n甲,1,2\n")) == [
+        (1, "phones", "csv-duplicate-column")
+    ]
     assert _where(_refused(hotline, "")) == [(1, "", "csv-no-name")]
     assert _where(_refused(hotline, 'name,"phones\n甲,1\n')) == [(1, "", "csv-quote")]
 
@@ -156,7 +166,11 @@ def test_the_service_refuses_a_number_another_customer_owns(hotline: Hotline) ->
     with hotline.sessions.begin() as s:
         with pytest.raises(DomainError) as err:
             customers.create_customer(s, None, {"name": "冒名", "phones": ["13800138000"]})
-        assert (err.value.error_id, err.value.status, err.value.detail) == ("phone-taken", 409, ZHANG_WEI)
+        assert (err.value.error_id, err.value.status, err.value.detail) == (
+            "phone-taken",
+            409,
+            ZHANG_WEI,
+        )
         other = customers.create_customer(s, None, {"name": "甲", "phones": ["13700009999"]})
         user = s.scalar(select(User).where(User.username == "admin"))
         assert user is not None
@@ -164,10 +178,14 @@ def test_the_service_refuses_a_number_another_customer_owns(hotline: Hotline) ->
             customers.update_customer(s, user, other.id, {"phones": ["13700009999", "13800138000"]})
         assert err.value.error_id == "phone-taken"
         # Its own numbers are no obstacle to editing it.
-        customers.update_customer(s, user, other.id, {"notes": "still mine", "phones": ["13700009999"]})
+        customers.update_customer(
+            s, user, other.id, {"notes": "still mine", "phones": ["13700009999"]}
+        )
 
 
-def test_a_file_whose_number_older_data_already_shares_can_still_be_edited(hotline: Hotline) -> None:
+def test_a_file_whose_number_older_data_already_shares_can_still_be_edited(
+    hotline: Hotline,
+) -> None:
     with hotline.sessions.begin() as s:
         twin = customers.create_customer(s, None, {"name": "旧档案"})
         s.add(CustomerPhone(customer_id=twin.id, number=ZHANG_WEI))  # as stored before the rule
@@ -186,23 +204,36 @@ def app(hotline: Hotline) -> Iterator[Flask]:
     yield app
 
 
-def test_the_api_answers_409_for_a_number_another_customer_owns(app: Flask, hotline: Hotline) -> None:
+def test_the_api_answers_409_for_a_number_another_customer_owns(
+    app: Flask, hotline: Hotline
+) -> None:
     c = login(app.test_client(), "agent1")
     token = csrf(c, "/agent")
     headers = {"X-CSRFToken": token}  # agent1 reads zh-CN
-    r = c.post("/api/v1/customers", json={"name": "Copy", "phones": ["138 0013 8000"]}, headers=headers)
+    r = c.post(
+        "/api/v1/customers", json={"name": "Copy", "phones": ["138 0013 8000"]}, headers=headers
+    )
     assert r.status_code == 409
-    assert r.get_json() == {"error": "phone-taken", "message": "号码 +8613800138000 已属于另一个客户档案。"}
-    r = c.post("/api/v1/customers", json={"name": "Own", "phones": ["13700001212"]}, headers=headers)
+    assert r.get_json() == {
+        "error": "phone-taken",
+        "message": "号码 +8613800138000 已属于另一个客户档案。",
+    }
+    r = c.post(
+        "/api/v1/customers", json={"name": "Own", "phones": ["13700001212"]}, headers=headers
+    )
     assert r.status_code == 201
     cid = r.get_json()["id"]
-    r = c.put(f"/api/v1/customers/{cid}", json={"phones": ["13700001212", "13800138000"]}, headers=headers)
+    r = c.put(
+        f"/api/v1/customers/{cid}", json={"phones": ["13700001212", "13800138000"]}, headers=headers
+    )
     assert r.status_code == 409 and r.get_json()["error"] == "phone-taken"
     with hotline.sessions() as s:
         assert [c.name for c in customers.find_by_number(s, ZHANG_WEI)] == ["张伟"]
 
 
-def test_two_writers_cannot_both_claim_a_free_number_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+def test_two_writers_cannot_both_claim_a_free_number_on_postgresql(
+    tmp_path: Path, pg_url: str
+) -> None:
     hl = build(make_settings(tmp_path, pg_url))
     try:
         first = hl.sessions()
@@ -224,7 +255,9 @@ def test_two_writers_cannot_both_claim_a_free_number_on_postgresql(tmp_path: Pat
         with hl.engine.connect() as watch:
             for _ in range(500):
                 waiting = watch.execute(
-                    text("select count(*) from pg_locks where locktype = 'advisory' and not granted")
+                    text(
+                        "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+                    )
                 ).scalar()
                 if waiting:
                     break
@@ -238,7 +271,9 @@ def test_two_writers_cannot_both_claim_a_free_number_on_postgresql(tmp_path: Pat
 
 
 def run_cli(tmp_path: Path, *args: str) -> int:
-    return main([*args, "--data-dir", str(tmp_path), "--database-url", f"sqlite:///{tmp_path / 'cli.db'}"])
+    return main(
+        [*args, "--data-dir", str(tmp_path), "--database-url", f"sqlite:///{tmp_path / 'cli.db'}"]
+    )
 
 
 def test_the_cli_imports_gb18030_and_reports_problems_in_the_terminals_language(
@@ -248,7 +283,9 @@ def test_the_cli_imports_gb18030_and_reports_problems_in_the_terminals_language(
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     good = tmp_path / "good.csv"
-    good.write_bytes("name,phones,grade\n周杰,13500001111,A\n蔡依,13500002222,B\n".encode("gb18030"))
+    good.write_bytes(
+        "name,phones,grade\n周杰,13500001111,A\n蔡依,13500002222,B\n".encode("gb18030")
+    )
     assert run_cli(tmp_path, "customer", "import", str(good)) == 0
     assert "已导入 2 位客户。" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
@@ -266,4 +303,7 @@ def test_the_cli_imports_gb18030_and_reports_problems_in_the_terminals_language(
     dup = tmp_path / "dup.csv"
     dup.write_text("name,phones\n周杰,13500001111\n", encoding="utf-8")
     assert run_cli(tmp_path, "customer", "import", str(dup)) == 2
-    assert "line 2, Phones: The number +8613500001111 already belongs to another customer file." in capsys.readouterr().err
+    assert (
+        "line 2, Phones: The number +8613500001111 already belongs to another customer file."
+        in capsys.readouterr().err
+    )

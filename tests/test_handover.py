@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 from console import jobs
 from console.container import Hotline
 from console.i18n import DomainError
-from console.models import Agent, Call, HandoverEntry, Miss, RosterPlan, RosterShift, User, WeeklySummary
+from console.models import (
+    Agent,
+    Call,
+    HandoverEntry,
+    Miss,
+    RosterPlan,
+    RosterShift,
+    User,
+    WeeklySummary,
+)
 from console.services import handover, workforce
 from console.services.users import create_user
 from tests.test_openapi import assert_valid
@@ -27,20 +36,30 @@ def utc(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
 
 def agent_id(hotline: Hotline, username: str) -> int:
     with hotline.sessions() as s:
-        aid = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username))
+        aid = s.scalar(
+            select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username)
+        )
     assert aid is not None
     return aid
 
 
-def publish(hotline: Hotline, shifts: list[tuple[str, dt.date, str]], start: dt.date = MONDAY, days: int = 7) -> None:
+def publish(
+    hotline: Hotline, shifts: list[tuple[str, dt.date, str]], start: dt.date = MONDAY, days: int = 7
+) -> None:
     with hotline.sessions.begin() as s:
         workforce.seed_templates(s)
         # Published now: later than any roster the demo data may hold, so this one is in force.
-        plan = RosterPlan(start=start, days=days, status="published", published_at=dt.datetime.now(dt.UTC))
+        plan = RosterPlan(
+            start=start, days=days, status="published", published_at=dt.datetime.now(dt.UTC)
+        )
         s.add(plan)
         s.flush()
         for username, day, code in shifts:
-            aid = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username))
+            aid = s.scalar(
+                select(Agent.id)
+                .join(User, Agent.user_id == User.id)
+                .where(User.username == username)
+            )
             s.add(RosterShift(roster_id=plan.id, agent_id=aid, day=day, template_code=code))
 
 
@@ -66,15 +85,27 @@ def test_outgoing_agent_files_and_incoming_agent_acknowledges_once(hotline: Hotl
         shift = handover.shift_to_hand_over(s, a1, filed_at, TZ)
         assert shift is not None and shift.template_code == "E" and shift.day == MONDAY
         entry = handover.file_entry(
-            s, a1, [{"text": " Call back Mrs Li about the refund ", "ref": "C-1001"}, {"text": "Printer jammed"}],
-            "Keys in drawer 2", filed_at, TZ,
+            s,
+            a1,
+            [
+                {"text": " Call back Mrs Li about the refund ", "ref": "C-1001"},
+                {"text": "Printer jammed"},
+            ],
+            "Keys in drawer 2",
+            filed_at,
+            TZ,
         )
         entry_id = entry.id
     with hotline.sessions() as s:
         row = s.get(HandoverEntry, entry_id)
         assert row is not None
-        assert row.items == [{"text": "Call back Mrs Li about the refund", "ref": "C-1001"}, {"text": "Printer jammed", "ref": ""}]
-        assert row.shift_day == MONDAY and row.template_code == "E" and row.notes == "Keys in drawer 2"
+        assert row.items == [
+            {"text": "Call back Mrs Li about the refund", "ref": "C-1001"},
+            {"text": "Printer jammed", "ref": ""},
+        ]
+        assert (
+            row.shift_day == MONDAY and row.template_code == "E" and row.notes == "Keys in drawer 2"
+        )
         assert [e.id for e in handover.incoming(s, a2, filed_at)] == [entry_id]
         assert handover.incoming(s, a1, filed_at) == []  # one's own entry is not incoming
     with hotline.sessions.begin() as s:
@@ -90,7 +121,11 @@ def test_outgoing_agent_files_and_incoming_agent_acknowledges_once(hotline: Hotl
         assert err.message("en") == "This handover was already acknowledged by Agent Kim."
     with hotline.sessions() as s:
         row = s.get(HandoverEntry, entry_id)
-        assert row is not None and row.acknowledged_by == a2 and row.acknowledged_at == utc(MONDAY, 17, 20)
+        assert (
+            row is not None
+            and row.acknowledged_by == a2
+            and row.acknowledged_at == utc(MONDAY, 17, 20)
+        )
         assert handover.incoming(s, a2, utc(MONDAY, 18)) == []
         assert [e.id for e in handover.taken_over(s, a2, utc(MONDAY, 18))] == [entry_id]
 
@@ -99,23 +134,35 @@ def test_filing_needs_a_running_or_just_ended_shift_and_happens_once(hotline: Ho
     publish(hotline, [("agent1", MONDAY, "E")])
     a1 = agent_id(hotline, "agent1")
     with hotline.sessions.begin() as s:
-        assert error_of(lambda: handover.file_entry(s, a1, [], "", utc(MONDAY, 7, 30), TZ)).error_id == "handover-no-shift"
-        assert error_of(lambda: handover.file_entry(s, a1, [], "", utc(MONDAY + dt.timedelta(days=1), 8), TZ)).error_id == (
-            "handover-no-shift"
+        assert (
+            error_of(lambda: handover.file_entry(s, a1, [], "", utc(MONDAY, 7, 30), TZ)).error_id
+            == "handover-no-shift"
         )
-        assert error_of(lambda: handover.file_entry(s, a1, [{"text": "  "}], "", utc(MONDAY, 12), TZ)).error_id == (
-            "handover-item-empty"
+        assert error_of(
+            lambda: handover.file_entry(s, a1, [], "", utc(MONDAY + dt.timedelta(days=1), 8), TZ)
+        ).error_id == ("handover-no-shift")
+        assert error_of(
+            lambda: handover.file_entry(s, a1, [{"text": "  "}], "", utc(MONDAY, 12), TZ)
+        ).error_id == ("handover-item-empty")
+        assert (
+            error_of(
+                lambda: handover.file_entry(s, a1, "not a list", "", utc(MONDAY, 12), TZ)
+            ).error_id
+            == "invalid-input"
         )
-        assert error_of(lambda: handover.file_entry(s, a1, "not a list", "", utc(MONDAY, 12), TZ)).error_id == "invalid-input"
-        assert error_of(lambda: handover.file_entry(s, a1, [{"text": "x" * 501}], "", utc(MONDAY, 12), TZ)).error_id == (
-            "invalid-input"
-        )
+        assert error_of(
+            lambda: handover.file_entry(s, a1, [{"text": "x" * 501}], "", utc(MONDAY, 12), TZ)
+        ).error_id == ("invalid-input")
     assert count(hotline, HandoverEntry) == 0
     with hotline.sessions.begin() as s:
-        entry = handover.file_entry(s, a1, [], "", utc(MONDAY, 20), TZ)  # "nothing open", filed after the end
+        entry = handover.file_entry(
+            s, a1, [], "", utc(MONDAY, 20), TZ
+        )  # "nothing open", filed after the end
         assert entry.items == [] and entry.shift_day == MONDAY
     with hotline.sessions.begin() as s:
-        err = error_of(lambda: handover.file_entry(s, a1, [{"text": "more"}], "", utc(MONDAY, 21), TZ))
+        err = error_of(
+            lambda: handover.file_entry(s, a1, [{"text": "more"}], "", utc(MONDAY, 21), TZ)
+        )
         assert err.error_id == "handover-already-filed" and err.status == 409
     assert count(hotline, HandoverEntry) == 1
 
@@ -131,7 +178,9 @@ def test_handover_miss_sweep_counts_a_late_shift_across_midnight_once(hotline: H
         assert handover.sweep_handover_misses(s, utc(tuesday, 1, 29), TZ) == []
     with hotline.sessions.begin() as s:
         added = handover.sweep_handover_misses(s, utc(tuesday, 1, 31), TZ)
-        assert [(m.agent_id, m.kind, m.ref, m.period) for m in added] == [(a1, "handover", "2030-01-07", "2030-01")]
+        assert [(m.agent_id, m.kind, m.ref, m.period) for m in added] == [
+            (a1, "handover", "2030-01-07", "2030-01")
+        ]
     with hotline.sessions.begin() as s:
         assert handover.sweep_handover_misses(s, utc(tuesday, 1, 45), TZ) == []
         assert handover.sweep_handover_misses(s, utc(tuesday, 9), TZ) == []
@@ -153,7 +202,13 @@ def test_handover_timings_are_the_configured_ones(hotline: Hotline) -> None:
     a1, a2 = agent_id(hotline, "agent1"), agent_id(hotline, "agent2")
     with hotline.sessions.begin() as s:
         workforce.update_settings(
-            s, {"handover_grace_min": 90, "handover_file_window_h": 2, "handover_takeover_early_min": 15, "weekly_summary_remind_h": 5}
+            s,
+            {
+                "handover_grace_min": 90,
+                "handover_file_window_h": 2,
+                "handover_takeover_early_min": 15,
+                "weekly_summary_remind_h": 5,
+            },
         )
     with hotline.sessions.begin() as s:
         # The early shift ends at 17:30: with 90 minutes' grace nothing is missed at 18:30, at 19:00 it is.
@@ -211,16 +266,23 @@ def test_weekly_summary_length_duplicate_and_late_rules(hotline: Hotline) -> Non
         err = error_of(lambda: handover.submit_summary(s, a1, "好" * 150, "改" * 49, wednesday, TZ))
         assert err.error_id == "weekly-summary-too-short" and err.detail == "199/200"
         assert "199/200" in err.message("zh-CN")
-        assert error_of(lambda: handover.submit_summary(s, a1, "好" * 250, "  ", wednesday, TZ)).error_id == (
-            "weekly-summary-incomplete"
+        assert error_of(
+            lambda: handover.submit_summary(s, a1, "好" * 250, "  ", wednesday, TZ)
+        ).error_id == ("weekly-summary-incomplete")
+        assert (
+            error_of(lambda: handover.submit_summary(s, a1, 5, "x", wednesday, TZ)).error_id
+            == "invalid-input"
         )
-        assert error_of(lambda: handover.submit_summary(s, a1, 5, "x", wednesday, TZ)).error_id == "invalid-input"
-        assert error_of(lambda: handover.submit_summary(s, a1, "a" * 100, "b" * 100, wednesday, TZ, "2030-01-08")).error_id == (
-            "invalid-input"
-        )
-        assert error_of(lambda: handover.submit_summary(s, a1, "a" * 100, "b" * 100, wednesday, TZ, "2030-01-14")).error_id == (
-            "weekly-summary-week"
-        )
+        assert error_of(
+            lambda: handover.submit_summary(
+                s, a1, "a" * 100, "b" * 100, wednesday, TZ, "2030-01-08"
+            )
+        ).error_id == ("invalid-input")
+        assert error_of(
+            lambda: handover.submit_summary(
+                s, a1, "a" * 100, "b" * 100, wednesday, TZ, "2030-01-14"
+            )
+        ).error_id == ("weekly-summary-week")
     assert count(hotline, WeeklySummary) == 0
     with hotline.sessions.begin() as s:
         on_time = handover.submit_summary(s, a1, "好" * 150, "改" * 50, wednesday, TZ)
@@ -235,7 +297,13 @@ def test_weekly_summary_length_duplicate_and_late_rules(hotline: Hotline) -> Non
         assert late.late
         # Monday of the next week: last week's summary may still be handed in, marked late.
         a_week_later = handover.submit_summary(
-            s, a2, "c" * 100, "d" * 100, utc(MONDAY + dt.timedelta(days=7), 9), TZ, (MONDAY - dt.timedelta(days=7)).isoformat()
+            s,
+            a2,
+            "c" * 100,
+            "d" * 100,
+            utc(MONDAY + dt.timedelta(days=7), 9),
+            TZ,
+            (MONDAY - dt.timedelta(days=7)).isoformat(),
         )
         assert a_week_later.late and a_week_later.week_start == MONDAY - dt.timedelta(days=7)
 
@@ -245,7 +313,10 @@ def test_weekly_minimum_length_is_the_configured_one(hotline: Hotline) -> None:
     with hotline.sessions.begin() as s:
         workforce.update_settings(s, {"weekly_summary_min_chars": 20})
     with hotline.sessions.begin() as s:
-        assert handover.submit_summary(s, a1, "a" * 10, "b" * 10, utc(MONDAY, 12), TZ).week_start == MONDAY
+        assert (
+            handover.submit_summary(s, a1, "a" * 10, "b" * 10, utc(MONDAY, 12), TZ).week_start
+            == MONDAY
+        )
 
 
 def test_weekly_reminder_once_before_the_deadline_and_misses_after(hotline: Hotline) -> None:
@@ -263,7 +334,13 @@ def test_weekly_reminder_once_before_the_deadline_and_misses_after(hotline: Hotl
     assert jobs.remind_weekly_summaries(utc(saturday, 15, 0)) == [a1]
     assert jobs.remind_weekly_summaries(utc(saturday, 15, 15)) == []  # the next run stays quiet
     assert jobs.remind_weekly_summaries(utc(saturday, 16, 40)) == []  # and so do late runs
-    assert pushed == [("weekly_summary_reminded", {"agent_id": a1, "due": utc(saturday, 17).isoformat()}, f"agent:{a1}")]
+    assert pushed == [
+        (
+            "weekly_summary_reminded",
+            {"agent_id": a1, "due": utc(saturday, 17).isoformat()},
+            f"agent:{a1}",
+        )
+    ]
     with hotline.sessions() as s:
         status = handover.weekly_status(s, a1, utc(saturday, 16), TZ)
         assert status["due_soon"] and not status["overdue"] and status["summary"] is None
@@ -288,7 +365,9 @@ def _calls(hotline: Hotline, n: int, at: dt.datetime) -> list[str]:
         return [c.id for c in calls]
 
 
-def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind(hotline: Hotline) -> None:
+def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind(
+    hotline: Hotline,
+) -> None:
     a1, a2 = agent_id(hotline, "agent1"), agent_id(hotline, "agent2")
     with hotline.sessions.begin() as s:
         workforce.update_settings(s, {"escalation": ["warning 警告", "fine 50", "dismissal 辞退"]})
@@ -302,11 +381,23 @@ def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind
         handover.record_complaint(s, a1, december[0], now, TZ)
         s.add(Miss(agent_id=a1, kind="handover", period="2030-01", ref="2030-01-05", at=now))
     with hotline.sessions.begin() as s:
-        assert error_of(lambda: handover.record_complaint(s, a1, call_ids[0], now, TZ)).error_id == "miss-exists"
-        assert error_of(lambda: handover.record_complaint(s, a1, "nope", now, TZ)).error_id == "miss-unknown-call"
-        assert error_of(lambda: handover.record_complaint(s, 9999, call_ids[0], now, TZ)).error_id == "not-found"
+        assert (
+            error_of(lambda: handover.record_complaint(s, a1, call_ids[0], now, TZ)).error_id
+            == "miss-exists"
+        )
+        assert (
+            error_of(lambda: handover.record_complaint(s, a1, "nope", now, TZ)).error_id
+            == "miss-unknown-call"
+        )
+        assert (
+            error_of(lambda: handover.record_complaint(s, 9999, call_ids[0], now, TZ)).error_id
+            == "not-found"
+        )
     with hotline.sessions() as s:
-        levels = {(e.agent_id, e.kind): (e.count, e.level, e.consequence) for e in handover.escalations(s, "2030-01")}
+        levels = {
+            (e.agent_id, e.kind): (e.count, e.level, e.consequence)
+            for e in handover.escalations(s, "2030-01")
+        }
         assert levels == {
             (a1, "complaint"): (4, 3, "dismissal 辞退"),  # capped at the last configured step
             (a1, "handover"): (1, 1, "warning 警告"),
@@ -314,8 +405,15 @@ def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind
         }
         assert [(e.count, e.level) for e in handover.escalations(s, "2029-12")] == [(1, 1)]
         report = handover.misses_report(s, "2030-01", a1)
-        assert [(m["kind"], m["occurrence"], m["level"]) for m in report["misses"] if m["kind"] == "complaint"] == [
-            ("complaint", 1, 1), ("complaint", 2, 2), ("complaint", 3, 3), ("complaint", 4, 3),
+        assert [
+            (m["kind"], m["occurrence"], m["level"])
+            for m in report["misses"]
+            if m["kind"] == "complaint"
+        ] == [
+            ("complaint", 1, 1),
+            ("complaint", 2, 2),
+            ("complaint", 3, 3),
+            ("complaint", 4, 3),
         ]
     assert handover.level_for(7, []) == (5, "")
     assert handover.level_for(0, ["x"]) == (0, "")
@@ -324,17 +422,26 @@ def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind
 # ---- web ------------------------------------------------------------------------------
 
 
-def test_agent_pages_and_apis_file_acknowledge_and_summarise(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_agent_pages_and_apis_file_acknowledge_and_summarise(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     now = dt.datetime.now(dt.UTC)
     today = workforce.local_day(now, TZ)
     # A shift running now for agent1 and agent2, whatever the time of day.
     with hotline.sessions.begin() as s:
         workforce.seed_templates(s)
-        workforce.save_template(s, {"code": "X", "name": "all day", "start": "00:00", "end": "23:59"})
+        workforce.save_template(
+            s, {"code": "X", "name": "all day", "start": "00:00", "end": "23:59"}
+        )
     # Today and tomorrow: at 23:59 the next X is under an hour away, so agent2 is on duty.
     tomorrow = today + dt.timedelta(days=1)
-    publish(hotline, [("agent1", today, "X"), ("agent2", today, "X"), ("agent2", tomorrow, "X")], start=today, days=2)
+    publish(
+        hotline,
+        [("agent1", today, "X"), ("agent2", today, "X"), ("agent2", tomorrow, "X")],
+        start=today,
+        days=2,
+    )
     a1, a2 = agent_id(hotline, "agent1"), agent_id(hotline, "agent2")
     c1 = login(app.test_client(), "agent1")
     t1 = csrf(c1, "/handover")
@@ -347,7 +454,11 @@ def test_agent_pages_and_apis_file_acknowledge_and_summarise(web: tuple[Flask, S
     assert r.get_json()["message"] == "第 1 条未结事项没有内容:请填写或删除该行。"
     assert count(hotline, HandoverEntry) == 0
     assert c1.post("/api/v1/handover", json={"items": []}).status_code == 400  # no CSRF token
-    r = c1.post("/api/v1/handover", json={"items": [{"text": "Call back", "ref": "C-9"}], "notes": "n"}, headers=h1)
+    r = c1.post(
+        "/api/v1/handover",
+        json={"items": [{"text": "Call back", "ref": "C-9"}], "notes": "n"},
+        headers=h1,
+    )
     assert r.status_code == 201, r.get_json()
     entry = r.get_json()
     assert_valid("HandoverEntry", entry)
@@ -367,9 +478,15 @@ def test_agent_pages_and_apis_file_acknowledge_and_summarise(web: tuple[Flask, S
     assert r.status_code == 409 and r.get_json()["error"] == "handover-already-acknowledged"
     assert c2.post("/api/v1/handover/99999/acknowledge", headers=h2).status_code == 404
 
-    r = c2.post("/api/v1/weekly-summaries", json={"went_well": "short", "to_improve": "too"}, headers=h2)
+    r = c2.post(
+        "/api/v1/weekly-summaries", json={"went_well": "short", "to_improve": "too"}, headers=h2
+    )
     assert r.status_code == 400 and r.get_json()["error"] == "weekly-summary-too-short"
-    r = c2.post("/api/v1/weekly-summaries", json={"went_well": "w" * 120, "to_improve": "i" * 80}, headers=h2)
+    r = c2.post(
+        "/api/v1/weekly-summaries",
+        json={"went_well": "w" * 120, "to_improve": "i" * 80},
+        headers=h2,
+    )
     assert r.status_code == 201
     assert_valid("WeeklySummary", r.get_json())
     weekly = c2.get("/api/v1/weekly-summaries/mine").get_json()
@@ -378,11 +495,29 @@ def test_agent_pages_and_apis_file_acknowledge_and_summarise(web: tuple[Flask, S
 
     # Her own misses are transparent to the agent, nobody else's.
     with hotline.sessions.begin() as s:
-        s.add(Miss(agent_id=a2, kind="handover", period=handover.period_of(today), ref="2000-01-01", at=now))
-        s.add(Miss(agent_id=a1, kind="handover", period=handover.period_of(today), ref="2000-01-02", at=now))
+        s.add(
+            Miss(
+                agent_id=a2,
+                kind="handover",
+                period=handover.period_of(today),
+                ref="2000-01-01",
+                at=now,
+            )
+        )
+        s.add(
+            Miss(
+                agent_id=a1,
+                kind="handover",
+                period=handover.period_of(today),
+                ref="2000-01-02",
+                at=now,
+            )
+        )
     own = c2.get("/api/v1/misses/mine").get_json()
     assert_valid("MissReport", own)
-    assert [(m["agent_id"], m["level"], m["consequence"]) for m in own["misses"]] == [(a2, 1, "verbal warning")]
+    assert [(m["agent_id"], m["level"], m["consequence"]) for m in own["misses"]] == [
+        (a2, 1, "verbal warning")
+    ]
     assert c2.get("/api/v1/misses/mine?period=bad").status_code == 400
 
     # Agents may not read the log, the misses or record complaints.
@@ -390,10 +525,15 @@ def test_agent_pages_and_apis_file_acknowledge_and_summarise(web: tuple[Flask, S
     assert c2.get("/api/v1/handover").status_code == 403
     assert c2.get("/api/v1/misses").status_code == 403
     assert c2.get("/api/v1/weekly-summaries").status_code == 403
-    assert c2.post("/api/v1/misses", json={"agent_id": a1, "call_id": "x"}, headers=h2).status_code == 403
+    assert (
+        c2.post("/api/v1/misses", json={"agent_id": a1, "call_id": "x"}, headers=h2).status_code
+        == 403
+    )
 
 
-def test_supervisor_sees_the_log_and_records_complaints(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_supervisor_sees_the_log_and_records_complaints(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1 = agent_id(hotline, "agent1")
     now = dt.datetime.now(dt.UTC)
@@ -425,7 +565,12 @@ def test_supervisor_sees_the_log_and_records_complaints(web: tuple[Flask, Socket
     planner = login(app.test_client(), "planner")
     hp = {"X-CSRFToken": csrf(planner, "/schedule/handover")}
     assert planner.get("/api/v1/misses").status_code == 200
-    assert planner.post("/api/v1/misses", json={"agent_id": a1, "call_id": call_id}, headers=hp).status_code == 403
+    assert (
+        planner.post(
+            "/api/v1/misses", json={"agent_id": a1, "call_id": call_id}, headers=hp
+        ).status_code
+        == 403
+    )
 
 
 def test_a_late_first_run_of_the_reminder_job_still_reminds(hotline: Hotline) -> None:

@@ -26,6 +26,7 @@ def _used_keys() -> dict[str, str]:
 def test_every_key_the_pages_use_is_in_the_catalog() -> None:
     used = _used_keys()
     assert len(used) > 200  # the scan found the pages
+
     # A key ending in "." is a prefix completed at run time (t("rule." + name)): some key has it.
     def known(key: str) -> bool:
         return any(k.startswith(key) for k in MESSAGES) if key.endswith(".") else key in MESSAGES

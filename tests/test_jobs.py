@@ -15,7 +15,11 @@ def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None
         user = s.scalar(select(User).where(User.username == "agent1"))
         old = users.open_login_session(s, user)
         fresh = users.open_login_session(s, user)
-        s.execute(update(LoginSession).where(LoginSession.token == old).values(created_at=utcnow() - dt.timedelta(hours=17)))
+        s.execute(
+            update(LoginSession)
+            .where(LoginSession.token == old)
+            .values(created_at=utcnow() - dt.timedelta(hours=17))
+        )
     sched = jobs.start_scheduler(hotline)
     try:
         assert sched.get_job("expire_login_sessions") is not None
@@ -32,7 +36,11 @@ def test_handover_and_weekly_jobs_are_registered_with_their_intervals(hotline: H
     try:
         intervals = {
             job_id: sched.get_job(job_id).trigger.interval
-            for job_id in ("sweep_handover_misses", "remind_weekly_summaries", "sweep_weekly_misses")
+            for job_id in (
+                "sweep_handover_misses",
+                "remind_weekly_summaries",
+                "sweep_weekly_misses",
+            )
         }
     finally:
         sched.shutdown(wait=False)

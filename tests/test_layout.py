@@ -22,14 +22,26 @@ def python_files(*parts: str) -> list[Path]:
 
 
 def test_only_the_telephony_engine_imports_pjsua2() -> None:
-    users = [p.relative_to(ROOT).as_posix() for p in python_files("console", "telephony", "bench") if "pjsua2" in imports_of(p)]
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for p in python_files("console", "telephony", "bench")
+        if "pjsua2" in imports_of(p)
+    ]
     assert users == ["telephony/engine.py"]
 
 
 def test_console_domain_does_not_import_flask() -> None:
-    domain = [p for p in python_files("console") if "web" not in p.relative_to(ROOT).parts and p.name != "cli.py"]
+    domain = [
+        p
+        for p in python_files("console")
+        if "web" not in p.relative_to(ROOT).parts and p.name != "cli.py"
+    ]
     assert domain
-    offenders = [p.name for p in domain if imports_of(p) & {"flask", "flask_socketio", "flask_login", "flask_wtf"}]
+    offenders = [
+        p.name
+        for p in domain
+        if imports_of(p) & {"flask", "flask_socketio", "flask_login", "flask_wtf"}
+    ]
     assert offenders == []
 
 

@@ -46,34 +46,83 @@ def app(sqlite_hotline: Hotline) -> Flask:
     return app
 
 
-def post_login(client: FlaskClient, query: str, username: str = "agent1", password: str | None = None,
-               **headers: str):  # type: ignore[no-untyped-def]
+def post_login(
+    client: FlaskClient,
+    query: str,
+    username: str = "agent1",
+    password: str | None = None,
+    **headers: str,
+):  # type: ignore[no-untyped-def]
     token = csrf(client)
     return client.post(
         "/login" + query,
-        data={"username": username, "password": password if password is not None else username, "csrf_token": token},
+        data={
+            "username": username,
+            "password": password if password is not None else username,
+            "csrf_token": token,
+        },
         headers=headers,
     )
 
 
 # Each value is sent exactly as written after "?next=" (already percent-encoded).
 REDIRECT_BYPASSES = [
-    "/%09/evil.example/path", "/%0A/evil.example", "/%0D/evil.example", "/%0D%0A/evil.example",
-    "%09//evil.example", "%20//evil.example", "%00//evil.example", "//%09/evil.example",
-    "//evil.example", "///evil.example", "////evil.example/", "//evil.example/%2F..",
-    "/%5Cevil.example", "/%5C/evil.example", "%5C%5Cevil.example", "%5C/evil.example",
-    "%2F%2Fevil.example", "/%2F%2Fevil.example", "%252F%252Fevil.example", "/%255C%255Cevil.example",
-    "http://evil.example", "https://evil.example/", "https:evil.example", "http:/evil.example",
-    "HTTP://evil.example", "https:%2F%2Fevil.example", "ftp://evil.example",
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "%6Aavascript:alert(1)", "java%09script:alert(1)",
-    "%256Aavascript:alert(1)", "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E", "vbscript:msgbox(1)",
-    "/.//evil.example", "/./%2F/evil.example", "/%2e//evil.example", "/%2E%2E//evil.example",
-    "/..//evil.example", "/x/..//evil.example", "/./../.././/evil.example",
-    "//agent1@evil.example", "http://localhost@evil.example", "//localhost%40evil.example",
-    "/%2F@evil.example", "@evil.example",
-    "%EF%BC%8F%EF%BC%8Fevil.example", "/%EF%BC%8Fevil.example", "/%E2%88%95evil.example",
-    "/%E3%80%80/evil.example", "%E2%81%84%E2%81%84evil.example", "/%C0%AFevil.example",
-    "evil.example", ".evil.example", "?next=//evil.example", "#//evil.example",
+    "/%09/evil.example/path",
+    "/%0A/evil.example",
+    "/%0D/evil.example",
+    "/%0D%0A/evil.example",
+    "%09//evil.example",
+    "%20//evil.example",
+    "%00//evil.example",
+    "//%09/evil.example",
+    "//evil.example",
+    "///evil.example",
+    "////evil.example/",
+    "//evil.example/%2F..",
+    "/%5Cevil.example",
+    "/%5C/evil.example",
+    "%5C%5Cevil.example",
+    "%5C/evil.example",
+    "%2F%2Fevil.example",
+    "/%2F%2Fevil.example",
+    "%252F%252Fevil.example",
+    "/%255C%255Cevil.example",
+    "http://evil.example",
+    "https://evil.example/",
+    "https:evil.example",
+    "http:/evil.example",
+    "HTTP://evil.example",
+    "https:%2F%2Fevil.example",
+    "ftp://evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "%6Aavascript:alert(1)",
+    "java%09script:alert(1)",
+    "%256Aavascript:alert(1)",
+    "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E",
+    "vbscript:msgbox(1)",
+    "/.//evil.example",
+    "/./%2F/evil.example",
+    "/%2e//evil.example",
+    "/%2E%2E//evil.example",
+    "/..//evil.example",
+    "/x/..//evil.example",
+    "/./../.././/evil.example",
+    "//agent1@evil.example",
+    "http://localhost@evil.example",
+    "//localhost%40evil.example",
+    "/%2F@evil.example",
+    "@evil.example",
+    "%EF%BC%8F%EF%BC%8Fevil.example",
+    "/%EF%BC%8Fevil.example",
+    "/%E2%88%95evil.example",
+    "/%E3%80%80/evil.example",
+    "%E2%81%84%E2%81%84evil.example",
+    "/%C0%AFevil.example",
+    "evil.example",
+    ".evil.example",
+    "?next=//evil.example",
+    "#//evil.example",
 ]
 
 
@@ -105,9 +154,14 @@ def test_the_known_bypass_lands_on_the_users_home(app: Flask) -> None:
 
 def test_a_local_next_survives_normalised(app: Flask) -> None:
     assert post_login(app.test_client(), "?next=/agent").headers["Location"] == "/agent"
-    r = post_login(app.test_client(), "?next=/api/v1/calls%3Fstatus%3Dended%26page%3D2", username="super1")
+    r = post_login(
+        app.test_client(), "?next=/api/v1/calls%3Fstatus%3Dended%26page%3D2", username="super1"
+    )
     assert r.headers["Location"] == "/api/v1/calls?status=ended&page=2"
-    assert post_login(app.test_client(), "?next=/schedule/./x/../forecast").headers["Location"] == "/schedule/forecast"
+    assert (
+        post_login(app.test_client(), "?next=/schedule/./x/../forecast").headers["Location"]
+        == "/schedule/forecast"
+    )
     assert post_login(app.test_client(), "?next=/.//agent").headers["Location"] == "/agent"
 
 
@@ -116,7 +170,7 @@ def test_the_login_redirect_for_an_anonymous_page_comes_back(app: Flask) -> None
     r = c.get("/agent")
     assert r.status_code == 302
     login_url = r.headers["Location"]
-    r = post_login(c, login_url[login_url.index("?"):])
+    r = post_login(c, login_url[login_url.index("?") :])
     assert r.headers["Location"] == "/agent"
 
 
@@ -249,7 +303,9 @@ def test_the_login_numbers_are_settings() -> None:
 
 
 def _use_clock(hotline: Hotline, clock: FakeClock) -> None:
-    hotline.logins = LoginThrottle(InProcessLoginAttempts(), LoginPolicy.from_settings(hotline.settings), clock)
+    hotline.logins = LoginThrottle(
+        InProcessLoginAttempts(), LoginPolicy.from_settings(hotline.settings), clock
+    )
 
 
 def test_wrong_passwords_lock_sign_in_with_a_message_in_the_users_language(
@@ -275,14 +331,18 @@ def test_wrong_passwords_lock_sign_in_with_a_message_in_the_users_language(
     assert post_login(c, "").status_code == 302
     with sqlite_hotline.sessions() as s:
         agent1 = s.scalar(select(User.id).where(User.username == "agent1"))
-        rows = s.scalars(select(AuditLog).where(AuditLog.action.in_(["login-failed", "login-locked"]))).all()
+        rows = s.scalars(
+            select(AuditLog).where(AuditLog.action.in_(["login-failed", "login-locked"]))
+        ).all()
     assert [r.action for r in rows].count("login-failed") == 5
     locked = [r for r in rows if r.action == "login-locked"]
     assert len(locked) == 1 and locked[0].user_id == agent1 and locked[0].detail["seconds"] == 300
     assert {r.detail["address"] for r in rows} == {"127.0.0.1"}
 
 
-def test_parallel_wrong_passwords_are_checked_five_times_at_most(app: Flask, sqlite_hotline: Hotline) -> None:
+def test_parallel_wrong_passwords_are_checked_five_times_at_most(
+    app: Flask, sqlite_hotline: Hotline
+) -> None:
     _use_clock(sqlite_hotline, FakeClock())
     clients = [app.test_client() for _ in range(12)]
     tokens = [csrf(c) for c in clients]
@@ -294,7 +354,9 @@ def test_parallel_wrong_passwords_are_checked_five_times_at_most(app: Flask, sql
         r = c.post("/login", data={"username": "agent1", "password": "wrong", "csrf_token": token})
         codes.append(r.status_code)
 
-    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, tokens, strict=True)]
+    threads = [
+        threading.Thread(target=send, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -310,7 +372,9 @@ def test_unknown_usernames_lock_the_same_way(app: Flask, sqlite_hotline: Hotline
     assert codes == [401, 401, 401, 401, 429]
 
 
-def test_a_successful_sign_in_resets_the_account_on_the_web(app: Flask, sqlite_hotline: Hotline) -> None:
+def test_a_successful_sign_in_resets_the_account_on_the_web(
+    app: Flask, sqlite_hotline: Hotline
+) -> None:
     _use_clock(sqlite_hotline, FakeClock())
     for _ in range(4):
         assert post_login(app.test_client(), "", password="wrong").status_code == 401
@@ -320,14 +384,19 @@ def test_a_successful_sign_in_resets_the_account_on_the_web(app: Flask, sqlite_h
 
 
 def test_a_node_with_redis_locks_across_its_web_processes(tmp_path: Path, sqlite_url: str) -> None:
-    settings = make_settings(tmp_path, sqlite_url, redis_url=REDIS_URL, redis_prefix="t" + uuid.uuid4().hex[:8])
+    settings = make_settings(
+        tmp_path, sqlite_url, redis_url=REDIS_URL, redis_prefix="t" + uuid.uuid4().hex[:8]
+    )
     one, two = build(settings), build(settings)
     try:
         with one.sessions.begin() as s:
             seed(s)
         assert isinstance(one.logins.store, RedisLoginAttempts)
         apps = [create_app(settings, hl)[0] for hl in (one, two)]
-        codes = [post_login(apps[i % 2].test_client(), "", password="wrong").status_code for i in range(5)]
+        codes = [
+            post_login(apps[i % 2].test_client(), "", password="wrong").status_code
+            for i in range(5)
+        ]
         assert codes == [401, 401, 401, 401, 429]
         assert post_login(apps[0].test_client(), "").status_code == 429
         assert post_login(apps[1].test_client(), "").status_code == 429

@@ -93,8 +93,13 @@ def test_the_document_is_openapi_3_1_with_valid_schemas() -> None:
     socket = SPEC["x-socketio"]
     assert set(socket["clientToServer"]) == {"set_state", "answer", "reject", "hangup", "snapshot"}
     assert {
-        "snapshot", "agent_state_changed", "call_offered", "call_offer_withdrawn",
-        "call_answered", "call_ended", "call_wrapped",
+        "snapshot",
+        "agent_state_changed",
+        "call_offered",
+        "call_offer_withdrawn",
+        "call_answered",
+        "call_ended",
+        "call_wrapped",
     } <= set(socket["serverToClient"])
 
 
@@ -133,7 +138,8 @@ def _make_calls(hotline: Hotline) -> tuple[str, str]:
 
 
 def test_real_responses_match_the_documented_schemas(
-    web: tuple[Flask, SocketIO], hotline: Hotline  # noqa: F811
+    web: tuple[Flask, SocketIO],
+    hotline: Hotline,
 ) -> None:
     app, _ = web
     done, gone = _make_calls(hotline)
@@ -178,7 +184,12 @@ def test_real_responses_match_the_documented_schemas(
     token = csrf(agent, "/agent")
     r = agent.post(
         "/api/v1/customers",
-        json={"name": "李娜", "grade": "b", "phones": "13900000000;13700000000", "fields": {"company": "X"}},
+        json={
+            "name": "李娜",
+            "grade": "b",
+            "phones": "13900000000;13700000000",
+            "fields": {"company": "X"},
+        },
         headers={"X-CSRFToken": token},
     )
     assert r.status_code == 201, r.get_data(as_text=True)

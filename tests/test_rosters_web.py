@@ -16,8 +16,19 @@ from sqlalchemy import func, select
 
 from console.container import Hotline
 from console.events import Event, roster_cancel_requested, schedule_changed
-from console.models import Agent, ClockEvent, Queue, RosterDuty, RosterPlan, RosterShift, ShiftTemplateRow, SwapRequest, User, utcnow
 from console.i18n import DomainError
+from console.models import (
+    Agent,
+    ClockEvent,
+    Queue,
+    RosterDuty,
+    RosterPlan,
+    RosterShift,
+    ShiftTemplateRow,
+    SwapRequest,
+    User,
+    utcnow,
+)
 from console.services import attendance, requests, rosters, workforce
 from tests.test_openapi import assert_valid
 from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
@@ -40,7 +51,9 @@ def _agent(app: Flask, name: str) -> tuple[FlaskClient, dict[str, str]]:
 
 def _agent_id(hotline: Hotline, username: str) -> int:
     with hotline.sessions() as s:
-        agent_id = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username))
+        agent_id = s.scalar(
+            select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username)
+        )
     assert agent_id is not None
     return agent_id
 
@@ -63,26 +76,43 @@ def _forecast_csv(monday: dt.date) -> str:
 
 def _shift_count(hotline: Hotline, roster_id: int) -> int:
     with hotline.sessions() as s:
-        return s.scalar(select(func.count()).select_from(RosterShift).where(RosterShift.roster_id == roster_id)) or 0
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(RosterShift)
+                .where(RosterShift.roster_id == roster_id)
+            )
+            or 0
+        )
 
 
-def test_agents_may_not_plan_and_planners_may_not_request(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_agents_may_not_plan_and_planners_may_not_request(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     agent, ah = _agent(app, "agent1")
     assert agent.get("/schedule/rosters").status_code == 403
     assert agent.get("/api/v1/rosters").status_code == 403
-    assert agent.post("/api/v1/rosters", json={"start": "2030-01-07"}, headers=ah).status_code == 403
+    assert (
+        agent.post("/api/v1/rosters", json={"start": "2030-01-07"}, headers=ah).status_code == 403
+    )
     assert agent.put("/api/v1/workforce-settings", json={"seats": 1}, headers=ah).status_code == 403
     planner, ph = _planner(app)
     assert planner.get("/my/schedule").status_code == 403
     assert planner.get("/api/v1/agent/schedule").status_code == 403
-    r = planner.post("/api/v1/leave-requests", json={"first_day": "2030-01-07", "last_day": "2030-01-07"}, headers=ph)
+    r = planner.post(
+        "/api/v1/leave-requests",
+        json={"first_day": "2030-01-07", "last_day": "2030-01-07"},
+        headers=ph,
+    )
     assert r.status_code == 403
     with hotline.sessions() as s:
         assert s.get(workforce.WorkforceSettings, 1).seats == 10  # type: ignore[union-attr]
 
 
-def test_templates_and_rules_are_checked_before_anything_is_stored(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_templates_and_rules_are_checked_before_anything_is_stored(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     c, h = _planner(app)
     r = c.get("/api/v1/shift-templates")
@@ -93,7 +123,18 @@ def test_templates_and_rules_are_checked_before_anything_is_stored(web: tuple[Fl
     assert late["crosses_midnight"] and late["paid_hours"] == 8.0
     for x in r.get_json():
         assert_valid("ShiftTemplate", x)
-    r = c.post("/api/v1/shift-templates", json={"code": "N", "name": "Night 夜班", "start": "22:00", "end": "08:00", "break_min": 60, "late": True}, headers=h)
+    r = c.post(
+        "/api/v1/shift-templates",
+        json={
+            "code": "N",
+            "name": "Night 夜班",
+            "start": "22:00",
+            "end": "08:00",
+            "break_min": 60,
+            "late": True,
+        },
+        headers=h,
+    )
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["paid_hours"] == 9.0 and r.get_json()["crosses_midnight"]
     bad = [
@@ -108,17 +149,38 @@ def test_templates_and_rules_are_checked_before_anything_is_stored(web: tuple[Fl
         assert r.status_code == 400, body
         assert r.get_json()["message"]
     with hotline.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(ShiftTemplateRow).where(ShiftTemplateRow.code == "X")) == 0
-    tpl_id = r2 = next(x["id"] for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "N")
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(ShiftTemplateRow)
+                .where(ShiftTemplateRow.code == "X")
+            )
+            == 0
+        )
+    tpl_id = r2 = next(
+        x["id"] for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "N"
+    )
     r2 = c.put(f"/api/v1/shift-templates/{tpl_id}", json={"active": False}, headers=h)
     assert r2.status_code == 200 and r2.get_json()["active"] is False
 
     r = c.get("/api/v1/workforce-settings")
     assert_valid("WorkforceSettings", r.get_json())
     assert r.get_json()["max_hours_week"] == 40.0 and r.get_json()["max_swaps_month"] == 4
-    r = c.put("/api/v1/workforce-settings", json={"seats": 12, "open_from": "08:00", "open_to": "00:00", "cleaning_template": "E"}, headers=h)
-    assert r.status_code == 200 and r.get_json()["seats"] == 12 and r.get_json()["open_to"] == "00:00"
-    for body in ({"seats": 0}, {"seats": 5, "min_rest_h": -1}, {"cleaning_template": "ZZ"}, {"open_from": None}, {"bogus": 1}):
+    r = c.put(
+        "/api/v1/workforce-settings",
+        json={"seats": 12, "open_from": "08:00", "open_to": "00:00", "cleaning_template": "E"},
+        headers=h,
+    )
+    assert (
+        r.status_code == 200 and r.get_json()["seats"] == 12 and r.get_json()["open_to"] == "00:00"
+    )
+    for body in (
+        {"seats": 0},
+        {"seats": 5, "min_rest_h": -1},
+        {"cleaning_template": "ZZ"},
+        {"open_from": None},
+        {"bogus": 1},
+    ):
         r = c.put("/api/v1/workforce-settings", json=body, headers=h)
         assert r.status_code == 400, body
     assert c.get("/api/v1/workforce-settings").get_json()["seats"] == 12
@@ -139,21 +201,35 @@ def _wait_solved(c: FlaskClient, roster_id: int, timeout: float = 60.0) -> dict[
     raise AssertionError("the roster did not finish solving")
 
 
-def test_scheduler_solves_edits_and_publishes_a_roster(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_scheduler_solves_edits_and_publishes_a_roster(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     c, h = _planner(app)
     monday = _next_monday()
     with hotline.sessions() as s:
         qid = s.scalar(select(Queue.id).where(Queue.name == "support"))
-    r = c.post(f"/api/v1/queues/{qid}/forecast/import", json={"csv": _forecast_csv(monday)}, headers=h)
+    r = c.post(
+        f"/api/v1/queues/{qid}/forecast/import", json={"csv": _forecast_csv(monday)}, headers=h
+    )
     assert r.status_code == 200, r.get_json()
     # No forecast for that far ahead: a clear error and nothing starts.
-    far = c.post("/api/v1/rosters", json={"start": "2040-01-02", "weeks": 1, "time_limit_s": 5}, headers=h).get_json()
+    far = c.post(
+        "/api/v1/rosters", json={"start": "2040-01-02", "weeks": 1, "time_limit_s": 5}, headers=h
+    ).get_json()
     r = c.post(f"/api/v1/rosters/{far['id']}/solve", headers=h | {"Accept-Language": "en"})
     assert r.status_code == 400 and r.get_json()["error"] == "roster-no-forecast"
-    for body in ({"start": "soon"}, {"start": monday.isoformat(), "weeks": 7}, {"start": monday.isoformat(), "time_limit_s": 1}):
+    for body in (
+        {"start": "soon"},
+        {"start": monday.isoformat(), "weeks": 7},
+        {"start": monday.isoformat(), "time_limit_s": 1},
+    ):
         assert c.post("/api/v1/rosters", json=body, headers=h).status_code == 400
-    r = c.post("/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1, "time_limit_s": 10}, headers=h)
+    r = c.post(
+        "/api/v1/rosters",
+        json={"start": monday.isoformat(), "weeks": 1, "time_limit_s": 10},
+        headers=h,
+    )
     assert r.status_code == 201
     assert_valid("RosterSummary", r.get_json())
     rid = r.get_json()["id"]
@@ -166,7 +242,9 @@ def test_scheduler_solves_edits_and_publishes_a_roster(web: tuple[Flask, SocketI
     assert data["status"] == "solved", data["error"]
     # The solver reported its progress on the way (figures kept on the roster).
     assert data["progress"]["solutions"] >= 1 and data["progress"]["done"]
-    assert c.post(f"/api/v1/rosters/{rid}/cancel", headers=h).get_json() == {"cancelled": False}  # nothing runs
+    assert c.post(f"/api/v1/rosters/{rid}/cancel", headers=h).get_json() == {
+        "cancelled": False
+    }  # nothing runs
     assert_valid("RosterDetail", data)
     assert data["violation_list"] == []
     result = data["result"]
@@ -205,11 +283,17 @@ def test_scheduler_solves_edits_and_publishes_a_roster(web: tuple[Flask, SocketI
     assert placed
     cov = c.get(f"/api/v1/rosters/{rid}/coverage").get_json()
     assert_valid("RosterCoverage", cov)
-    assert max(x["scheduled"] for x in cov["rows"]) >= 1 and cov["gaps"]  # two people cannot seal 7x24
+    assert (
+        max(x["scheduled"] for x in cov["rows"]) >= 1 and cov["gaps"]
+    )  # two people cannot seal 7x24
 
     # A manual edit that breaks the 40-hour week is stored, flagged with the rule, and blocks publishing.
     rest_days = [d for d in data["days_list"] if d not in row["shifts"]]
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": rest_days[0], "template_code": "E"}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": rest_days[0], "template_code": "E"},
+        headers=h,
+    )
     assert r.status_code == 200
     assert_valid("RosterEditResult", r.get_json())
     rules = {v["rule"] for v in r.get_json()["violations"]}
@@ -217,22 +301,41 @@ def test_scheduler_solves_edits_and_publishes_a_roster(web: tuple[Flask, SocketI
     r = c.post(f"/api/v1/rosters/{rid}/publish", headers=h | {"Accept-Language": "en"})
     assert r.status_code == 409 and r.get_json()["error"] == "roster-violations"
     assert c.get(f"/api/v1/rosters/{rid}").get_json()["status"] == "solved"
-    for body in ({"agent_id": a1, "day": "2000-01-01", "template_code": "E"}, {"agent_id": a1, "day": rest_days[0], "template_code": "ZZ"}, {"agent_id": 999, "day": rest_days[0]}):
+    for body in (
+        {"agent_id": a1, "day": "2000-01-01", "template_code": "E"},
+        {"agent_id": a1, "day": rest_days[0], "template_code": "ZZ"},
+        {"agent_id": 999, "day": rest_days[0]},
+    ):
         assert c.put(f"/api/v1/rosters/{rid}/shifts", json=body, headers=h).status_code == 400
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": rest_days[0], "template_code": None}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": rest_days[0], "template_code": None},
+        headers=h,
+    )
     assert r.get_json()["violations"] == []
     seen = _heard(hotline)
     r = c.post(f"/api/v1/rosters/{rid}/publish", headers=h)
     assert r.status_code == 200 and r.get_json()["status"] == "published"
     # Everyone on the roster hears it in her own room.
     _wait_for(seen, {(a["id"], "published") for a in data["agents"] if a["shifts"]})
-    assert c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": rest_days[0], "template_code": "E"}, headers=h).status_code == 409
+    assert (
+        c.put(
+            f"/api/v1/rosters/{rid}/shifts",
+            json={"agent_id": a1, "day": rest_days[0], "template_code": "E"},
+            headers=h,
+        ).status_code
+        == 409
+    )
 
     # The agent sees the published shifts and can take them to her calendar.
     agent, _ = _agent(app, "agent1")
     mine = agent.get("/api/v1/agent/schedule").get_json()
     assert_valid("AgentSchedule", mine)
-    assert all(x["break_start"] and x["break_end"] > x["break_start"] for x in mine["shifts"] if x["code"] != "C")
+    assert all(
+        x["break_start"] and x["break_end"] > x["break_start"]
+        for x in mine["shifts"]
+        if x["code"] != "C"
+    )
     assert sorted(s["day"] for s in mine["shifts"]) == sorted(row["shifts"])
     r = agent.get("/api/v1/agent/schedule.ics")
     assert r.status_code == 200 and r.mimetype == "text/calendar"
@@ -265,12 +368,30 @@ def _wait_for(seen: list[Event], expected: set[tuple[int, str]], timeout: float 
 def _publish(hotline: Hotline, start: dt.date, rows: dict[int, dict[int, str]]) -> int:
     """A published one-week roster: agent id -> day offset -> template code."""
     with hotline.sessions.begin() as s:
-        plan = RosterPlan(start=start, days=7, status="published", published_at=utcnow(), name="test", progress={}, result={}, violations=[], error="")
+        plan = RosterPlan(
+            start=start,
+            days=7,
+            status="published",
+            published_at=utcnow(),
+            name="test",
+            progress={},
+            result={},
+            violations=[],
+            error="",
+        )
         s.add(plan)
         s.flush()
         for agent_id, days in rows.items():
             for offset, code in days.items():
-                s.add(RosterShift(roster_id=plan.id, agent_id=agent_id, day=start + dt.timedelta(days=offset), template_code=code, queue_skill="support"))
+                s.add(
+                    RosterShift(
+                        roster_id=plan.id,
+                        agent_id=agent_id,
+                        day=start + dt.timedelta(days=offset),
+                        template_code=code,
+                        queue_skill="support",
+                    )
+                )
         return plan.id
 
 
@@ -280,30 +401,55 @@ def _codes(hotline: Hotline, roster_id: int, agent_id: int) -> dict[int, str]:
         assert plan is not None
         return {
             (r.day - plan.start).days: r.template_code
-            for r in s.scalars(select(RosterShift).where(RosterShift.roster_id == roster_id, RosterShift.agent_id == agent_id))
+            for r in s.scalars(
+                select(RosterShift).where(
+                    RosterShift.roster_id == roster_id, RosterShift.agent_id == agent_id
+                )
+            )
         }
 
 
-def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
     monday = _next_monday()
     # A 09:00–17:00 with a paid break is 8 h: five of them make exactly the 40-hour week.
-    rid = _publish(hotline, monday, {a1: {0: "A", 1: "A", 2: "A", 3: "A", 4: "A"}, a2: {1: "A", 2: "A", 3: "A", 4: "A", 5: "A"}})
+    rid = _publish(
+        hotline,
+        monday,
+        {
+            a1: {0: "A", 1: "A", 2: "A", 3: "A", 4: "A"},
+            a2: {1: "A", 2: "A", 3: "A", 4: "A", 5: "A"},
+        },
+    )
     one, h1 = _agent(app, "agent1")
     two, h2 = _agent(app, "agent2")
     planner, ph = _planner(app)
     mon, sat = monday.isoformat(), (monday + dt.timedelta(days=5)).isoformat()
 
     # Giving Monday away would put agent2 at 48 h: agent2 accepts, the approval re-validates and refuses.
-    r = one.post("/api/v1/swap-requests", json={"day": mon, "partner_id": a2, "reason": "doctor"}, headers=h1)
+    r = one.post(
+        "/api/v1/swap-requests", json={"day": mon, "partner_id": a2, "reason": "doctor"}, headers=h1
+    )
     assert r.status_code == 201, r.get_json()
     assert_valid("SwapRequest", r.get_json())
     give = r.get_json()["id"]
-    assert planner.post(f"/api/v1/swap-requests/{give}/decision", json={"approve": True}, headers=ph).status_code == 409  # not accepted yet
+    assert (
+        planner.post(
+            f"/api/v1/swap-requests/{give}/decision", json={"approve": True}, headers=ph
+        ).status_code
+        == 409
+    )  # not accepted yet
     incoming = two.get("/api/v1/swap-requests").get_json()
     assert [x["id"] for x in incoming if x["status"] == "pending"] == [give]
-    assert one.post(f"/api/v1/swap-requests/{give}/answer", json={"accept": True}, headers=h1).status_code == 404  # not the partner
+    assert (
+        one.post(
+            f"/api/v1/swap-requests/{give}/answer", json={"accept": True}, headers=h1
+        ).status_code
+        == 404
+    )  # not the partner
     r = two.post(f"/api/v1/swap-requests/{give}/answer", json={"accept": True}, headers=h2)
     assert r.status_code == 200 and r.get_json()["status"] == "accepted"
     r = planner.post(f"/api/v1/swap-requests/{give}/decision", json={"approve": True}, headers=ph)
@@ -315,25 +461,40 @@ def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(web: t
     assert {v["rule"] for v in body["request"]["violations"]} == {"max-hours-week"}
     assert _codes(hotline, rid, a1) == {0: "A", 1: "A", 2: "A", 3: "A", 4: "A"}
     assert _codes(hotline, rid, a2) == {1: "A", 2: "A", 3: "A", 4: "A", 5: "A"}
-    r = planner.post(f"/api/v1/swap-requests/{give}/decision", json={"approve": False, "note": "48 h"}, headers=ph)
+    r = planner.post(
+        f"/api/v1/swap-requests/{give}/decision",
+        json={"approve": False, "note": "48 h"},
+        headers=ph,
+    )
     assert r.status_code == 200 and r.get_json()["status"] == "refused"
 
     # An exchange (my Monday for your Saturday) keeps both at 40 h: approved, the roster changes.
     bad_requests = [
         {"day": sat, "partner_id": a2},  # agent1 has no shift on Saturday
         {"day": mon, "partner_id": a1},  # with herself
-        {"day": mon, "partner_id": a2, "partner_day": (monday + dt.timedelta(days=1)).isoformat()},  # agent1 works Tuesday already
+        {
+            "day": mon,
+            "partner_id": a2,
+            "partner_day": (monday + dt.timedelta(days=1)).isoformat(),
+        },  # agent1 works Tuesday already
         {"day": "2000-01-03", "partner_id": a2},
     ]
     for req in bad_requests:
         r = one.post("/api/v1/swap-requests", json=req, headers=h1)
         assert r.status_code == 400, (req, r.get_json())
     seen = _heard(hotline)
-    r = one.post("/api/v1/swap-requests", json={"day": mon, "partner_id": a2, "partner_day": sat}, headers=h1)
+    r = one.post(
+        "/api/v1/swap-requests", json={"day": mon, "partner_id": a2, "partner_day": sat}, headers=h1
+    )
     assert r.status_code == 201, r.get_json()
     ex = r.get_json()["id"]
     _wait_for(seen, {(a2, "swap-requested")})
-    assert two.post(f"/api/v1/swap-requests/{ex}/answer", json={"accept": True}, headers=h2).status_code == 200
+    assert (
+        two.post(
+            f"/api/v1/swap-requests/{ex}/answer", json={"accept": True}, headers=h2
+        ).status_code
+        == 200
+    )
     _wait_for(seen, {(a1, "swap-accepted")})
     r = planner.post(f"/api/v1/swap-requests/{ex}/decision", json={"approve": True}, headers=ph)
     assert r.status_code == 200, r.get_json()
@@ -342,12 +503,22 @@ def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(web: t
     assert _codes(hotline, rid, a1) == {1: "A", 2: "A", 3: "A", 4: "A", 5: "A"}
     assert _codes(hotline, rid, a2) == {0: "A", 1: "A", 2: "A", 3: "A", 4: "A"}
     with hotline.sessions() as s:
-        seats = {(r.agent_id, r.day): r.seat for r in s.scalars(select(RosterShift).where(RosterShift.roster_id == rid))}
+        seats = {
+            (r.agent_id, r.day): r.seat
+            for r in s.scalars(select(RosterShift).where(RosterShift.roster_id == rid))
+        }
     for offset in range(1, 5):  # both work 09:00-17:00 Tuesday to Friday: two seats
         day_ = monday + dt.timedelta(days=offset)
         assert {seats[(a1, day_)], seats[(a2, day_)]} == {1, 2}
-    assert sorted(s["day"] for s in two.get("/api/v1/agent/schedule").get_json()["shifts"])[0] == mon
-    assert planner.post(f"/api/v1/swap-requests/{ex}/decision", json={"approve": False}, headers=ph).status_code == 409
+    assert (
+        sorted(s["day"] for s in two.get("/api/v1/agent/schedule").get_json()["shifts"])[0] == mon
+    )
+    assert (
+        planner.post(
+            f"/api/v1/swap-requests/{ex}/decision", json={"approve": False}, headers=ph
+        ).status_code
+        == 409
+    )
 
 
 def test_the_monthly_swap_limit_is_enforced(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
@@ -356,69 +527,143 @@ def test_the_monthly_swap_limit_is_enforced(web: tuple[Flask, SocketIO], hotline
     monday = _next_monday()
     _publish(hotline, monday, {a1: {0: "A", 1: "A"}})
     planner, ph = _planner(app)
-    assert planner.put("/api/v1/workforce-settings", json={"max_swaps_month": 1}, headers=ph).status_code == 200
+    assert (
+        planner.put(
+            "/api/v1/workforce-settings", json={"max_swaps_month": 1}, headers=ph
+        ).status_code
+        == 200
+    )
     one, h1 = _agent(app, "agent1")
-    assert one.post("/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1).status_code == 201
+    assert (
+        one.post(
+            "/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1
+        ).status_code
+        == 201
+    )
     day2 = monday + dt.timedelta(days=1)
     if day2.month == monday.month:
-        r = one.post("/api/v1/swap-requests", json={"day": day2.isoformat(), "partner_id": a2}, headers=h1)
+        r = one.post(
+            "/api/v1/swap-requests", json={"day": day2.isoformat(), "partner_id": a2}, headers=h1
+        )
         assert r.status_code == 400 and r.get_json()["error"] == "swap-limit"
         assert "每月最多调班 1 次" in r.get_json()["message"]
-    assert planner.put("/api/v1/workforce-settings", json={"max_swaps_month": 0}, headers=ph).status_code == 200
-    r = one.post("/api/v1/swap-requests", json={"day": day2.isoformat(), "partner_id": a2}, headers=h1)
+    assert (
+        planner.put(
+            "/api/v1/workforce-settings", json={"max_swaps_month": 0}, headers=ph
+        ).status_code
+        == 200
+    )
+    r = one.post(
+        "/api/v1/swap-requests", json={"day": day2.isoformat(), "partner_id": a2}, headers=h1
+    )
     assert r.status_code == 400 and r.get_json()["error"] == "swap-limit"
     with hotline.sessions() as s:
         assert s.scalar(select(func.count()).select_from(SwapRequest)) == 1
 
 
-def test_approved_leave_takes_the_agent_off_the_published_roster(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_approved_leave_takes_the_agent_off_the_published_roster(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1 = _agent_id(hotline, "agent1")
     monday = _next_monday()
     rid = _publish(hotline, monday, {a1: {0: "E", 1: "E", 2: "E"}})
     one, h1 = _agent(app, "agent1")
     planner, ph = _planner(app)
-    tue, wed = (monday + dt.timedelta(days=1)).isoformat(), (monday + dt.timedelta(days=2)).isoformat()
-    for body in ({"first_day": wed, "last_day": tue}, {"first_day": tue, "last_day": wed, "kind": "holiday"}, {"first_day": "x", "last_day": wed}):
+    tue, wed = (
+        (monday + dt.timedelta(days=1)).isoformat(),
+        (monday + dt.timedelta(days=2)).isoformat(),
+    )
+    for body in (
+        {"first_day": wed, "last_day": tue},
+        {"first_day": tue, "last_day": wed, "kind": "holiday"},
+        {"first_day": "x", "last_day": wed},
+    ):
         assert one.post("/api/v1/leave-requests", json=body, headers=h1).status_code == 400
-    r = one.post("/api/v1/leave-requests", json={"first_day": tue, "last_day": wed, "kind": "sick", "reason": "flu"}, headers=h1)
+    r = one.post(
+        "/api/v1/leave-requests",
+        json={"first_day": tue, "last_day": wed, "kind": "sick", "reason": "flu"},
+        headers=h1,
+    )
     assert r.status_code == 201
     assert_valid("LeaveRequest", r.get_json())
     lid = r.get_json()["id"]
-    r = one.post("/api/v1/leave-requests", json={"first_day": wed, "last_day": wed}, headers=h1 | {"Accept-Language": "en"})
+    r = one.post(
+        "/api/v1/leave-requests",
+        json={"first_day": wed, "last_day": wed},
+        headers=h1 | {"Accept-Language": "en"},
+    )
     assert r.status_code == 400 and r.get_json()["error"] == "leave-overlap"
-    assert one.post(f"/api/v1/leave-requests/{lid}/decision", json={"approve": True}, headers=h1).status_code == 403
-    assert [x["id"] for x in planner.get("/api/v1/leave-requests?status=pending").get_json()] == [lid]
+    assert (
+        one.post(
+            f"/api/v1/leave-requests/{lid}/decision", json={"approve": True}, headers=h1
+        ).status_code
+        == 403
+    )
+    assert [x["id"] for x in planner.get("/api/v1/leave-requests?status=pending").get_json()] == [
+        lid
+    ]
     r = planner.post(f"/api/v1/leave-requests/{lid}/decision", json={"approve": True}, headers=ph)
     assert r.status_code == 200, r.get_json()
     assert_valid("LeaveRequest", r.get_json())
     assert r.get_json()["status"] == "approved"
     assert sorted(x["day"] for x in r.get_json()["removed_shifts"]) == [tue, wed]
     assert _codes(hotline, rid, a1) == {0: "E"}
-    assert planner.post(f"/api/v1/leave-requests/{lid}/decision", json={"approve": False}, headers=ph).status_code == 409
+    assert (
+        planner.post(
+            f"/api/v1/leave-requests/{lid}/decision", json={"approve": False}, headers=ph
+        ).status_code
+        == 409
+    )
 
 
-def test_a_new_roster_is_checked_against_the_published_one_before_it(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_a_new_roster_is_checked_against_the_published_one_before_it(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1 = _agent_id(hotline, "agent1")
     monday = _next_monday()
     # The published week before ends with agent1 closing on Sunday (late until 01:00 Monday).
     _publish(hotline, monday - dt.timedelta(days=7), {a1: {6: "L"}})
     c, h = _planner(app)
-    rid = c.post("/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h).get_json()["id"]
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "E"}, headers=h)
+    rid = c.post(
+        "/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h
+    ).get_json()["id"]
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": monday.isoformat(), "template_code": "E"},
+        headers=h,
+    )
     assert [v["rule"] for v in r.get_json()["violations"]] == ["min-rest"]
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "B"}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": monday.isoformat(), "template_code": "B"},
+        headers=h,
+    )
     assert r.get_json()["violations"] == []  # 12:00 is 11 h after 01:00
     # The late shift is retired: agent1's Sunday shift still ended at 01:00, for the checks
     # and for the solver, which may no longer assign L itself.
     late = next(x for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "L")
-    assert c.put(f"/api/v1/shift-templates/{late['id']}", json={"active": False}, headers=h).status_code == 200
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "E"}, headers=h)
+    assert (
+        c.put(
+            f"/api/v1/shift-templates/{late['id']}", json={"active": False}, headers=h
+        ).status_code
+        == 200
+    )
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": monday.isoformat(), "template_code": "E"},
+        headers=h,
+    )
     assert [v["rule"] for v in r.get_json()["violations"]] == ["min-rest"]
     with hotline.sessions() as s:
         qid = s.scalar(select(Queue.id).where(Queue.name == "support"))
-    assert c.post(f"/api/v1/queues/{qid}/forecast/import", json={"csv": _forecast_csv(monday)}, headers=h).status_code == 200
+    assert (
+        c.post(
+            f"/api/v1/queues/{qid}/forecast/import", json={"csv": _forecast_csv(monday)}, headers=h
+        ).status_code
+        == 200
+    )
     with hotline.sessions() as s:
         plan = s.get(RosterPlan, rid)
         assert plan is not None
@@ -429,14 +674,18 @@ def test_a_new_roster_is_checked_against_the_published_one_before_it(web: tuple[
     assert "L" not in {code for days in res.roster.assignments.values() for code in days.values()}
 
 
-def test_agents_contract_terms_are_checked_and_honoured_by_the_rules(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_agents_contract_terms_are_checked_and_honoured_by_the_rules(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1 = _agent_id(hotline, "agent1")
     c, h = _planner(app)
     terms = c.get("/api/v1/roster-agents").get_json()
     for x in terms:
         assert_valid("RosterAgent", x)
-    assert {x["id"] for x in terms} >= {a1} and next(x for x in terms if x["id"] == a1)["contract_flags"] == []
+    assert {x["id"] for x in terms} >= {a1} and next(x for x in terms if x["id"] == a1)[
+        "contract_flags"
+    ] == []
     monday = _next_monday()
     # Unavailable on Monday morning (local 08:00-12:00 = 00:00-04:00 UTC), no late shifts.
     span = {"from": f"{monday.isoformat()}T00:00:00Z", "to": f"{monday.isoformat()}T04:00:00Z"}
@@ -444,7 +693,12 @@ def test_agents_contract_terms_are_checked_and_honoured_by_the_rules(web: tuple[
     r = c.put(f"/api/v1/roster-agents/{a1}", json=body, headers=h)
     assert r.status_code == 200, r.get_json()
     assert_valid("RosterAgent", r.get_json())
-    assert r.get_json()["unavailable"] == [{"from": f"{monday.isoformat()}T00:00:00+00:00", "to": f"{monday.isoformat()}T04:00:00+00:00"}]
+    assert r.get_json()["unavailable"] == [
+        {
+            "from": f"{monday.isoformat()}T00:00:00+00:00",
+            "to": f"{monday.isoformat()}T04:00:00+00:00",
+        }
+    ]
     for bad in (
         {"max_hours_week": 0},
         {"contract_flags": ["no-nights"]},
@@ -453,26 +707,63 @@ def test_agents_contract_terms_are_checked_and_honoured_by_the_rules(web: tuple[
         {"skills": ["x"]},
     ):
         assert c.put(f"/api/v1/roster-agents/{a1}", json=bad, headers=h).status_code == 400, bad
-    assert c.get("/api/v1/roster-agents").get_json() == [x if x["id"] != a1 else r.get_json() for x in terms]
+    assert c.get("/api/v1/roster-agents").get_json() == [
+        x if x["id"] != a1 else r.get_json() for x in terms
+    ]
     agent, ah = _agent(app, "agent1")
-    assert agent.put(f"/api/v1/roster-agents/{a1}", json={"max_hours_week": 40}, headers=ah).status_code == 403
-    rid = c.post("/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h).get_json()["id"]
+    assert (
+        agent.put(
+            f"/api/v1/roster-agents/{a1}", json={"max_hours_week": 40}, headers=ah
+        ).status_code
+        == 403
+    )
+    rid = c.post(
+        "/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h
+    ).get_json()["id"]
     cases = [
         (monday, "E", "availability"),  # 08:00 while unavailable
         (monday + dt.timedelta(days=1), "L", "availability"),  # contract: no late shifts
     ]
     for day_, code, rule in cases:
-        r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": day_.isoformat(), "template_code": code}, headers=h)
-        assert rule in {v["rule"] for v in r.get_json()["violations"] if v["day"] == day_.isoformat()}
-        c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": day_.isoformat(), "template_code": None}, headers=h)
+        r = c.put(
+            f"/api/v1/rosters/{rid}/shifts",
+            json={"agent_id": a1, "day": day_.isoformat(), "template_code": code},
+            headers=h,
+        )
+        assert rule in {
+            v["rule"] for v in r.get_json()["violations"] if v["day"] == day_.isoformat()
+        }
+        c.put(
+            f"/api/v1/rosters/{rid}/shifts",
+            json={"agent_id": a1, "day": day_.isoformat(), "template_code": None},
+            headers=h,
+        )
     for offset in range(4):  # four 8-hour days make 32 h, the fifth breaks her own limit
-        c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": (monday + dt.timedelta(days=offset + 1)).isoformat(), "template_code": "A"}, headers=h)
+        c.put(
+            f"/api/v1/rosters/{rid}/shifts",
+            json={
+                "agent_id": a1,
+                "day": (monday + dt.timedelta(days=offset + 1)).isoformat(),
+                "template_code": "A",
+            },
+            headers=h,
+        )
     assert c.get(f"/api/v1/rosters/{rid}").get_json()["violation_list"] == []
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": (monday + dt.timedelta(days=5)).isoformat(), "template_code": "A"}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={
+            "agent_id": a1,
+            "day": (monday + dt.timedelta(days=5)).isoformat(),
+            "template_code": "A",
+        },
+        headers=h,
+    )
     assert [v["rule"] for v in r.get_json()["violations"]] == ["max-hours-week"]
 
 
-def test_agents_withdraw_their_own_requests_until_they_are_decided(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_agents_withdraw_their_own_requests_until_they_are_decided(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
     monday = _next_monday()
@@ -480,35 +771,75 @@ def test_agents_withdraw_their_own_requests_until_they_are_decided(web: tuple[Fl
     one, h1 = _agent(app, "agent1")
     two, h2 = _agent(app, "agent2")
     planner, ph = _planner(app)
-    swap = one.post("/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1).get_json()
-    assert two.post(f"/api/v1/swap-requests/{swap['id']}/cancel", headers=h2).status_code == 404  # not hers
+    swap = one.post(
+        "/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1
+    ).get_json()
+    assert (
+        two.post(f"/api/v1/swap-requests/{swap['id']}/cancel", headers=h2).status_code == 404
+    )  # not hers
     seen = _heard(hotline)
     r = one.post(f"/api/v1/swap-requests/{swap['id']}/cancel", headers=h1)
     assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
     _wait_for(seen, {(a2, "swap-cancelled")})
-    assert two.post(f"/api/v1/swap-requests/{swap['id']}/answer", json={"accept": True}, headers=h2).status_code == 409
+    assert (
+        two.post(
+            f"/api/v1/swap-requests/{swap['id']}/answer", json={"accept": True}, headers=h2
+        ).status_code
+        == 409
+    )
     # A withdrawn swap does not count toward the monthly limit.
-    assert planner.put("/api/v1/workforce-settings", json={"max_swaps_month": 1}, headers=ph).status_code == 200
-    assert one.post("/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1).status_code == 201
+    assert (
+        planner.put(
+            "/api/v1/workforce-settings", json={"max_swaps_month": 1}, headers=ph
+        ).status_code
+        == 200
+    )
+    assert (
+        one.post(
+            "/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1
+        ).status_code
+        == 201
+    )
     day = (monday + dt.timedelta(days=3)).isoformat()
-    leave = one.post("/api/v1/leave-requests", json={"first_day": day, "last_day": day}, headers=h1).get_json()
-    assert planner.post(f"/api/v1/leave-requests/{leave['id']}/decision", json={"approve": False}, headers=ph).status_code == 200
-    assert one.post(f"/api/v1/leave-requests/{leave['id']}/cancel", headers=h1).status_code == 409  # decided already
-    again = one.post("/api/v1/leave-requests", json={"first_day": day, "last_day": day}, headers=h1).get_json()
+    leave = one.post(
+        "/api/v1/leave-requests", json={"first_day": day, "last_day": day}, headers=h1
+    ).get_json()
+    assert (
+        planner.post(
+            f"/api/v1/leave-requests/{leave['id']}/decision", json={"approve": False}, headers=ph
+        ).status_code
+        == 200
+    )
+    assert (
+        one.post(f"/api/v1/leave-requests/{leave['id']}/cancel", headers=h1).status_code == 409
+    )  # decided already
+    again = one.post(
+        "/api/v1/leave-requests", json={"first_day": day, "last_day": day}, headers=h1
+    ).get_json()
     r = one.post(f"/api/v1/leave-requests/{again['id']}/cancel", headers=h1)
     assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
     assert_valid("LeaveRequest", r.get_json())
     assert [x["id"] for x in planner.get("/api/v1/leave-requests?status=pending").get_json()] == []
 
 
-def test_history_stays_put_templates_in_use_past_days_and_started_shifts(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_history_stays_put_templates_in_use_past_days_and_started_shifts(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
     c, h = _planner(app)
     today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
     # A roster for days already begun cannot be published (worked shifts are history).
-    past = c.post("/api/v1/rosters", json={"start": (today - dt.timedelta(days=1)).isoformat(), "weeks": 1}, headers=h).get_json()
-    c.put(f"/api/v1/rosters/{past['id']}/shifts", json={"agent_id": a1, "day": today.isoformat(), "template_code": "A"}, headers=h)
+    past = c.post(
+        "/api/v1/rosters",
+        json={"start": (today - dt.timedelta(days=1)).isoformat(), "weeks": 1},
+        headers=h,
+    ).get_json()
+    c.put(
+        f"/api/v1/rosters/{past['id']}/shifts",
+        json={"agent_id": a1, "day": today.isoformat(), "template_code": "A"},
+        headers=h,
+    )
     r = c.post(f"/api/v1/rosters/{past['id']}/publish", headers=h)
     assert r.status_code == 409 and r.get_json()["error"] == "roster-starts-in-past"
     # Once a template is on a published roster its times are fixed; its name may change.
@@ -516,55 +847,110 @@ def test_history_stays_put_templates_in_use_past_days_and_started_shifts(web: tu
     e = next(x for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "E")
     r = c.put(f"/api/v1/shift-templates/{e['id']}", json={"start": "07:00"}, headers=h)
     assert r.status_code == 409 and r.get_json()["error"] == "template-in-use"
-    assert c.put(f"/api/v1/shift-templates/{e['id']}", json={"name": "Early 早班 (renamed)"}, headers=h).status_code == 200
-    assert next(x for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "E")["start"] == "08:00"
+    assert (
+        c.put(
+            f"/api/v1/shift-templates/{e['id']}", json={"name": "Early 早班 (renamed)"}, headers=h
+        ).status_code
+        == 200
+    )
+    assert (
+        next(x for x in c.get("/api/v1/shift-templates").get_json() if x["code"] == "E")["start"]
+        == "08:00"
+    )
     # A swap whose receiving agent took a shift that day meanwhile is refused, not a 500.
     monday = _next_monday()
     rid = _publish(hotline, monday, {a1: {0: "A"}})
     one, h1 = _agent(app, "agent1")
     two, h2 = _agent(app, "agent2")
-    swap = one.post("/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1).get_json()
-    assert two.post(f"/api/v1/swap-requests/{swap['id']}/answer", json={"accept": True}, headers=h2).status_code == 200
+    swap = one.post(
+        "/api/v1/swap-requests", json={"day": monday.isoformat(), "partner_id": a2}, headers=h1
+    ).get_json()
+    assert (
+        two.post(
+            f"/api/v1/swap-requests/{swap['id']}/answer", json={"accept": True}, headers=h2
+        ).status_code
+        == 200
+    )
     with hotline.sessions.begin() as s:
-        s.add(RosterShift(roster_id=rid, agent_id=a2, day=monday, template_code="B", queue_skill="support"))
+        s.add(
+            RosterShift(
+                roster_id=rid, agent_id=a2, day=monday, template_code="B", queue_skill="support"
+            )
+        )
     r = c.post(f"/api/v1/swap-requests/{swap['id']}/decision", json={"approve": True}, headers=h)
     assert r.status_code == 409 and r.get_json()["error"] == "swap-partner-busy"
     assert _codes(hotline, rid, a1) == {0: "A"} and _codes(hotline, rid, a2) == {0: "B"}
 
 
-def test_shifts_of_an_agent_who_left_are_flagged_until_reassigned(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_shifts_of_an_agent_who_left_are_flagged_until_reassigned(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     a2 = _agent_id(hotline, "agent2")
     c, h = _planner(app)
     monday = _next_monday()
-    rid = c.post("/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h).get_json()["id"]
-    c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a2, "day": monday.isoformat(), "template_code": "A"}, headers=h)
+    rid = c.post(
+        "/api/v1/rosters", json={"start": monday.isoformat(), "weeks": 1}, headers=h
+    ).get_json()["id"]
+    c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a2, "day": monday.isoformat(), "template_code": "A"},
+        headers=h,
+    )
     with hotline.sessions.begin() as s:
         user = s.scalar(select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == a2))
         assert user is not None
         user.active = False
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a2, "day": (monday + dt.timedelta(days=1)).isoformat(), "template_code": "A"}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={
+            "agent_id": a2,
+            "day": (monday + dt.timedelta(days=1)).isoformat(),
+            "template_code": "A",
+        },
+        headers=h,
+    )
     assert r.status_code == 400
     data = c.get(f"/api/v1/rosters/{rid}").get_json()
     assert_valid("RosterDetail", data)
     row = next(a for a in data["agents"] if a["id"] == a2)
     assert row["active"] is False and monday.isoformat() in row["shifts"]
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a2, "day": monday.isoformat(), "template_code": "A"}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a2, "day": monday.isoformat(), "template_code": "A"},
+        headers=h,
+    )
     assert r.status_code == 400  # still no new shifts for her
     a1 = _agent_id(hotline, "agent1")
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a1, "day": monday.isoformat(), "template_code": "A"}, headers=h)
-    assert [(v["rule"], v["agent_id"]) for v in r.get_json()["violations"]] == [("agent-inactive", a2)]
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a1, "day": monday.isoformat(), "template_code": "A"},
+        headers=h,
+    )
+    assert [(v["rule"], v["agent_id"]) for v in r.get_json()["violations"]] == [
+        ("agent-inactive", a2)
+    ]
     assert c.post(f"/api/v1/rosters/{rid}/publish", headers=h).status_code == 409
-    r = c.put(f"/api/v1/rosters/{rid}/shifts", json={"agent_id": a2, "day": monday.isoformat(), "template_code": None}, headers=h)
+    r = c.put(
+        f"/api/v1/rosters/{rid}/shifts",
+        json={"agent_id": a2, "day": monday.isoformat(), "template_code": None},
+        headers=h,
+    )
     assert r.status_code == 200 and r.get_json()["violations"] == []
     with hotline.sessions.begin() as s:
-        s.scalar(select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == a2)).active = True  # type: ignore[union-attr]
+        s.scalar(
+            select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == a2)
+        ).active = True  # type: ignore[union-attr]
 
 
-def test_a_solve_in_another_web_process_is_left_alone_until_its_heartbeat_stops(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_a_solve_in_another_web_process_is_left_alone_until_its_heartbeat_stops(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     c, h = _planner(app)
-    rid = c.post("/api/v1/rosters", json={"start": _next_monday().isoformat(), "weeks": 1}, headers=h).get_json()["id"]
+    rid = c.post(
+        "/api/v1/rosters", json={"start": _next_monday().isoformat(), "weeks": 1}, headers=h
+    ).get_json()["id"]
     # Another web process is solving it: status solving, with a fresh heartbeat in its name.
     beat = {"elapsed_s": 3.0, "solutions": 1, "time_limit_s": 60, "owner": "web-2:41:0f0f0f0f"}
     with hotline.sessions.begin() as s:
@@ -598,10 +984,14 @@ def test_a_solve_in_another_web_process_is_left_alone_until_its_heartbeat_stops(
         assert plan is not None
         plan.status = "solving"
     r = c.post(f"/api/v1/rosters/{rid}/solve", headers=h | {"Accept-Language": "en"})
-    assert r.status_code == 400 and r.get_json()["error"] == "roster-no-forecast"  # past the lease check
+    assert (
+        r.status_code == 400 and r.get_json()["error"] == "roster-no-forecast"
+    )  # past the lease check
 
 
-def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     class Solve:
         stopped = threading.Event()
 
@@ -623,7 +1013,9 @@ def test_stop_pressed_on_another_web_process_stops_the_solve_running_here(web: t
 def test_quick_swap_requests_cannot_pass_the_monthly_limit_together(hotline: Hotline) -> None:
     a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
     today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
-    first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # next month: six days in one month
+    first = (today.replace(day=1) + dt.timedelta(days=32)).replace(
+        day=1
+    )  # next month: six days in one month
     _publish(hotline, first, {a1: {k: "A" for k in range(6)}})
     with hotline.sessions.begin() as s:
         workforce.update_settings(s, {"max_swaps_month": 2})
@@ -634,7 +1026,9 @@ def test_quick_swap_requests_cannot_pass_the_monthly_limit_together(hotline: Hot
         start.wait()
         try:
             with hotline.sessions.begin() as s:
-                requests.request_swap(s, a1, {"day": (first + dt.timedelta(days=k)).isoformat(), "partner_id": a2}, TZ)
+                requests.request_swap(
+                    s, a1, {"day": (first + dt.timedelta(days=k)).isoformat(), "partner_id": a2}, TZ
+                )
             results.append("ok")
         except DomainError as err:
             results.append(err.error_id)
@@ -674,7 +1068,9 @@ def test_two_quick_clock_ins_store_one(hotline: Hotline) -> None:
         assert s.scalar(select(func.count()).select_from(ClockEvent)) == 1
 
 
-def test_a_roster_exports_as_a_sheet_agents_by_days(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_a_roster_exports_as_a_sheet_agents_by_days(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     import csv
     import io
 
@@ -683,7 +1079,11 @@ def test_a_roster_exports_as_a_sheet_agents_by_days(web: tuple[Flask, SocketIO],
     monday = _next_monday()
     rid = _publish(hotline, monday, {a1: {0: "E", 1: "L"}, a2: {0: "A"}})
     with hotline.sessions.begin() as s:
-        first = s.scalar(select(RosterShift).where(RosterShift.roster_id == rid, RosterShift.agent_id == a1, RosterShift.day == monday))
+        first = s.scalar(
+            select(RosterShift).where(
+                RosterShift.roster_id == rid, RosterShift.agent_id == a1, RosterShift.day == monday
+            )
+        )
         assert first is not None
         first.seat = 4
         s.add(RosterDuty(roster_id=rid, duty="cleaning", day=monday, agent_id=a1))

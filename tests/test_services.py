@@ -15,11 +15,29 @@ from console.services import customers
 def test_migrations_create_every_table(hotline: Hotline) -> None:
     tables = set(inspect(hotline.engine).get_table_names())
     assert {
-        "users", "agents", "queues", "customers", "customer_phones", "calls", "call_tags",
-        "call_events", "agent_state_log", "audit_log", "dispositions", "login_sessions",
-        "shift_templates", "workforce_settings", "rosters", "roster_shifts", "roster_duties",
-        "leave_requests", "swap_requests", "clock_events", "handover_entries",
-        "weekly_summaries", "misses",
+        "users",
+        "agents",
+        "queues",
+        "customers",
+        "customer_phones",
+        "calls",
+        "call_tags",
+        "call_events",
+        "agent_state_log",
+        "audit_log",
+        "dispositions",
+        "login_sessions",
+        "shift_templates",
+        "workforce_settings",
+        "rosters",
+        "roster_shifts",
+        "roster_duties",
+        "leave_requests",
+        "swap_requests",
+        "clock_events",
+        "handover_entries",
+        "weekly_summaries",
+        "misses",
     } <= tables
 
 
@@ -57,11 +75,18 @@ def test_call_lifecycle_records_times_and_reason(hotline: Hotline) -> None:
         assert c.arrived_at <= c.offered_at <= c.answered_at <= c.ended_at <= c.wrapped_at
         assert c.end_reason == "caller-hangup" and c.status == "ended"
         assert [t.tag for t in c.tags] == ["billing", "vip"]
-        kinds = list(s.scalars(select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)))
+        kinds = list(
+            s.scalars(
+                select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+            )
+        )
         assert kinds == ["arrived", "offered", "answered", "ended", "wrapped"]
         page = call_svc.search(s, call_svc.CallFilter(tag="vip"))
         assert page["total"] == 1 and page["items"][0]["disposition"] == "resolved"
-        assert call_svc.search(s, call_svc.CallFilter.from_args({"number": "138 0013 8000"}))["total"] == 1
+        assert (
+            call_svc.search(s, call_svc.CallFilter.from_args({"number": "138 0013 8000"}))["total"]
+            == 1
+        )
         assert call_svc.search(s, call_svc.CallFilter(tag="other"))["total"] == 0
         csv_text = "".join(call_svc.export_csv(s, call_svc.CallFilter()))
         assert csv_text.splitlines()[0].startswith("id,arrived_at")
@@ -81,7 +106,9 @@ def test_orphans_of_a_crashed_worker_are_closed(hotline: Hotline) -> None:
 
 
 def test_csv_import_is_all_or_nothing(hotline: Hotline) -> None:
-    good = "name,phones,grade,address\n赵六,13700001234,B,上海\nBeta Ltd,021-12345678;13611112222,A,\n"
+    good = (
+        "name,phones,grade,address\n赵六,13700001234,B,上海\nBeta Ltd,021-12345678;13611112222,A,\n"
+    )
     bad = "name,phones,grade\nOK Person,13700009999,A\nBroken,13700008888,Z\n"
     with hotline.sessions() as s:
         before = s.scalar(select(func.count(Customer.id)))
@@ -105,13 +132,21 @@ def test_ordered_writer_keeps_order_and_drains_on_close(hotline: Hotline) -> Non
 
     writer = OrderedWriter(hotline.sessions, "test-writer")
     for i in range(20):
-        writer.submit(lambda s, i=i: s.add(Disposition(code=f"d{i:02d}", label_en=str(i), label_zh=str(i))))
+        writer.submit(
+            lambda s, i=i: s.add(Disposition(code=f"d{i:02d}", label_en=str(i), label_zh=str(i)))
+        )
     bad = writer.submit(lambda s: s.add(Disposition(code="d00", label_en="dup", label_zh="dup")))
     writer.submit(lambda s: s.add(Disposition(code="last", label_en="l", label_zh="l")))
     writer.close()
     assert bad.exception() is not None  # a failed write is reported, the others still land
     with hotline.sessions() as s:
-        codes = list(s.scalars(select(Disposition.code).where(Disposition.code.like("d%") | (Disposition.code == "last")).order_by(Disposition.id)))
+        codes = list(
+            s.scalars(
+                select(Disposition.code)
+                .where(Disposition.code.like("d%") | (Disposition.code == "last"))
+                .order_by(Disposition.id)
+            )
+        )
     assert codes == [f"d{i:02d}" for i in range(20)] + ["last"]
 
 
@@ -122,5 +157,10 @@ def test_agent_state_changes_are_logged(hotline: Hotline) -> None:
     hotline.agents.choose(1, "not_ready", "lunch")
     hotline.agents.flush()
     with hotline.sessions() as s:
-        rows = [(r.state, r.reason) for r in s.scalars(select(AgentStateLog).where(AgentStateLog.agent_id == 1).order_by(AgentStateLog.id))]
+        rows = [
+            (r.state, r.reason)
+            for r in s.scalars(
+                select(AgentStateLog).where(AgentStateLog.agent_id == 1).order_by(AgentStateLog.id)
+            )
+        ]
     assert rows == [("available", ""), ("not_ready", "lunch")]

@@ -54,10 +54,8 @@ def test_ids_beyond_the_database_range_are_a_400_not_a_500(web: tuple[Flask, Soc
         assert r.status_code == 400, (method, path, r.status_code, r.get_data(as_text=True)[:200])
         err = r.get_json()
         assert (
-            err["error"] == "invalid-input"
-            and "2147483647" in err["message"]
-            or "1000000000" in err["message"]
-        ), err
+            err["error"] == "invalid-input" and "2147483647" in err["message"]
+        ) or "1000000000" in err["message"], err
 
 
 def test_phones_as_a_number_is_refused_and_nothing_is_stored(

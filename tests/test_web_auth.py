@@ -132,7 +132,9 @@ def test_socket_events_stop_after_logout(web: tuple[Flask, SocketIO]) -> None:
     assert result is None or result.get("ok") is False
 
 
-def test_logout_takes_an_available_agent_offline(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+def test_logout_takes_an_available_agent_offline(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, socketio = web
     c = login(app.test_client(), "agent1")
     sio = socketio.test_client(app, flask_test_client=c)
@@ -142,7 +144,9 @@ def test_logout_takes_an_available_agent_offline(web: tuple[Flask, SocketIO], ho
     assert hotline.live.get_agent(agent_id).state == "offline"
 
 
-def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+def test_customer_edit_is_validated_and_audited(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     app, _ = web
     c = login(app.test_client(), "agent1")
     token = csrf(c, "/agent")
@@ -151,7 +155,11 @@ def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hot
     r = c.put(f"/api/v1/customers/{cid}", json={"grade": "E"}, headers={"X-CSRFToken": token})
     assert r.status_code == 400 and r.get_json()["error"] == "invalid-grade"
     assert "A、B、C 或 D" in r.get_json()["message"]
-    r = c.put(f"/api/v1/customers/{cid}", json={"grade": "B", "notes": "moved"}, headers={"X-CSRFToken": token})
+    r = c.put(
+        f"/api/v1/customers/{cid}",
+        json={"grade": "B", "notes": "moved"},
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 200 and r.get_json()["grade"] == "B"
     r = c.post(
         "/api/v1/customers",
@@ -160,12 +168,17 @@ def test_customer_edit_is_validated_and_audited(web: tuple[Flask, SocketIO], hot
     )
     assert r.status_code == 201 and r.get_json()["phones"] == ["+8675588889999"]
     with hotline.sessions() as s:
-        actions = [(a.action, a.detail.get("fields")) for a in s.scalars(select(AuditLog).where(AuditLog.user_id.is_not(None)))]
+        actions = [
+            (a.action, a.detail.get("fields"))
+            for a in s.scalars(select(AuditLog).where(AuditLog.user_id.is_not(None)))
+        ]
     assert ("update", ["grade", "notes"]) in actions
     assert any(a == "create" for a, _ in actions)
 
 
-def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(tmp_path, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(
+    tmp_path, sqlite_url
+) -> None:  # type: ignore[no-untyped-def]
     import time
 
     from console.container import build
@@ -202,14 +215,21 @@ def test_each_role_lands_on_its_own_page(web: tuple[Flask, SocketIO], hotline: H
     with hotline.sessions.begin() as s:
         create_user(s, "sched1", "sched1", "scheduler")
         create_user(s, "qa01", "qa01", "qa")
-    for username, page in (("agent1", "/agent"), ("super1", "/calls"), ("sched1", "/schedule/forecast"), ("qa01", "/calls")):
+    for username, page in (
+        ("agent1", "/agent"),
+        ("super1", "/calls"),
+        ("sched1", "/schedule/forecast"),
+        ("qa01", "/calls"),
+    ):
         c = login(app.test_client(), username)
         r = c.get("/")
         assert r.status_code == 302 and r.headers["Location"].endswith(page), username
         assert c.get(page).status_code == 200, username
 
 
-def test_schedulers_hear_desk_state_changes_live_but_not_the_calls(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
+def test_schedulers_hear_desk_state_changes_live_but_not_the_calls(
+    web: tuple[Flask, SocketIO], hotline: Hotline
+) -> None:
     from console.events import call_arrived
 
     app, socketio = web
@@ -219,7 +239,9 @@ def test_schedulers_hear_desk_state_changes_live_but_not_the_calls(web: tuple[Fl
     sup.get_received()
     agent = socketio.test_client(app, flask_test_client=login(app.test_client(), "agent1"))
     assert agent.emit("set_state", {"state": "available"}, callback=True)["ok"]
-    hotline.bus.publish(call_arrived(call_id="c-1", queue_id=None, caller_number="+8613800138000", worker_id="w"))
+    hotline.bus.publish(
+        call_arrived(call_id="c-1", queue_id=None, caller_number="+8613800138000", worker_id="w")
+    )
     heard = [m["name"] for m in planner.get_received()]
     assert heard == ["agent_state_changed"]  # for live adherence; no caller numbers
     sup_heard = [m["name"] for m in sup.get_received()]

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.bus import AgentLive, Bus, LiveState
-from console.writer import OrderedWriter
 from console.events import agent_state_changed
 from console.i18n import DomainError
 from console.models import Agent, AgentStateLog
+from console.writer import OrderedWriter
 
 STATES = ("available", "not_ready", "ringing", "on_call", "wrap_up", "offline")
 NOT_READY_REASONS = ("break", "lunch", "meeting", "training", "missed", "phone_unreachable")
@@ -95,8 +95,6 @@ class AgentStateService:
                 call_id=new.call_id,
             )
         )
-
-
 
     def flush(self) -> None:
         """Wait until every state change so far is in the log."""

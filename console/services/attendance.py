@@ -52,7 +52,9 @@ class ClockStatus:
     last: ClockEvent | None
 
 
-def _last_clock(session: Session, agent_id: int, before: dt.datetime | None = None) -> ClockEvent | None:
+def _last_clock(
+    session: Session, agent_id: int, before: dt.datetime | None = None
+) -> ClockEvent | None:
     q = select(ClockEvent).where(ClockEvent.agent_id == agent_id)
     if before is not None:
         q = q.where(ClockEvent.at <= before)
@@ -70,12 +72,20 @@ def clock_status(session: Session, agent_id: int, now: dt.datetime) -> ClockStat
     return _status_of(_last_clock(session, agent_id, now), now)
 
 
-def clock_statuses(session: Session, now: dt.datetime, agent_ids: set[int] | None = None) -> dict[int, ClockStatus]:
+def clock_statuses(
+    session: Session, now: dt.datetime, agent_ids: set[int] | None = None
+) -> dict[int, ClockStatus]:
     """Clock status at `now` of every agent (or of `agent_ids`), in one query; a clock-in older
     than MAX_OPEN_CLOCK is no longer open, so nothing older is read. Agents without a recent
     clock event are absent: not clocked in."""
     # Ordered by time then id: the last row of an agent wins.
-    rows = _latest_before(session, ClockEvent, now + dt.timedelta(microseconds=1), agent_ids, since=now - MAX_OPEN_CLOCK)
+    rows = _latest_before(
+        session,
+        ClockEvent,
+        now + dt.timedelta(microseconds=1),
+        agent_ids,
+        since=now - MAX_OPEN_CLOCK,
+    )
     last = {c.agent_id: c for c in rows}
     return {a: _status_of(c, now) for a, c in last.items()}
 
@@ -100,7 +110,9 @@ def relief_missing(session: Session, agent_id: int, now: dt.datetime, tz: str) -
     relief = {
         p.agent_id
         for p in shifts
-        if p.agent_id != agent_id and p.start <= now < p.end and (not queue or not p.queue_skill or p.queue_skill == queue)
+        if p.agent_id != agent_id
+        and p.start <= now < p.end
+        and (not queue or not p.queue_skill or p.queue_skill == queue)
     }
     if not relief:
         return []
@@ -156,7 +168,11 @@ def _local(at: dt.datetime | None, tz: str) -> str:
 
 
 def _latest_before(
-    session: Session, model: Any, lo: dt.datetime, agent_ids: set[int] | None, since: dt.datetime | None = None
+    session: Session,
+    model: Any,
+    lo: dt.datetime,
+    agent_ids: set[int] | None,
+    since: dt.datetime | None = None,
 ) -> list[Any]:
     """Per agent, the last row of `model` strictly before `lo` (what was true at `lo`),
     looking back to `since` when given."""
@@ -176,7 +192,9 @@ def _rows_between(
     q = select(model).where(model.at >= lo, model.at <= hi)
     if agent_ids is not None:
         q = q.where(model.agent_id.in_(agent_ids))
-    rows = _latest_before(session, model, lo, agent_ids) + list(session.scalars(q.order_by(model.at, model.id)))
+    rows = _latest_before(session, model, lo, agent_ids) + list(
+        session.scalars(q.order_by(model.at, model.id))
+    )
     return rows
 
 
@@ -207,7 +225,11 @@ def desk_entries(
         .where(or_(sub.c.was_off.is_(None), sub.c.was_off != sub.c.is_off))
         .order_by(sub.c.at, sub.c.id)
     )
-    before = [(r.agent_id, r.at, r.state) for r in _latest_before(session, log, lo, agent_ids) if r.state in adh.STATES]
+    before = [
+        (r.agent_id, r.at, r.state)
+        for r in _latest_before(session, log, lo, agent_ids)
+        if r.state in adh.STATES
+    ]
     return [adh.StateEntry(_agent_key(a), at, state) for a, at, state in [*before, *changes]]
 
 
@@ -215,7 +237,9 @@ def clock_rows(
     session: Session, lo: dt.datetime, hi: dt.datetime, agent_ids: set[int] | None = None
 ) -> list[ClockEvent]:
     """Clock events between lo and hi, with each agent's last event before lo."""
-    return [r for r in _rows_between(session, ClockEvent, lo, hi, agent_ids) if r.kind in CLOCK_KINDS]
+    return [
+        r for r in _rows_between(session, ClockEvent, lo, hi, agent_ids) if r.kind in CLOCK_KINDS
+    ]
 
 
 # ---- adherence per shift -----------------------------------------------------------------
@@ -234,12 +258,22 @@ class JudgedShift:
 
 
 def _engine_shift(p: PublishedShift) -> adh.ScheduledShift:
-    brk_end = p.break_start + dt.timedelta(minutes=p.break_min) if p.break_start is not None else None
-    if p.break_start is not None and brk_end is not None and not p.start <= p.break_start < brk_end <= p.end:
+    brk_end = (
+        p.break_start + dt.timedelta(minutes=p.break_min) if p.break_start is not None else None
+    )
+    if (
+        p.break_start is not None
+        and brk_end is not None
+        and not p.start <= p.break_start < brk_end <= p.end
+    ):
         brk_end = None  # a break left outside its shift by an edit is ignored, not trusted
     return adh.ScheduledShift(
-        _agent_key(p.agent_id), p.start, p.end, p.template_code,
-        p.break_start if brk_end is not None else None, brk_end,
+        _agent_key(p.agent_id),
+        p.start,
+        p.end,
+        p.template_code,
+        p.break_start if brk_end is not None else None,
+        brk_end,
     )
 
 
@@ -249,7 +283,11 @@ def approved_swaps(
     """Approved swaps per requester whose swapped day falls between first_day and last_day."""
     q = (
         select(SwapRequest.requester_id, func.count())
-        .where(SwapRequest.status == "approved", SwapRequest.day >= first_day, SwapRequest.day <= last_day)
+        .where(
+            SwapRequest.status == "approved",
+            SwapRequest.day >= first_day,
+            SwapRequest.day <= last_day,
+        )
         .group_by(SwapRequest.requester_id)
     )
     if agent_ids is not None:
@@ -267,7 +305,9 @@ def judge(
     lo = min(p.start for p in shifts) - LOOKBACK
     hi = max(p.end for p in shifts)
     clocks = clock_rows(session, lo, hi, agents)
-    clock_stream = adh.clock_entries(((_agent_key(c.agent_id), c.at, c.kind) for c in clocks), MAX_OPEN_CLOCK)
+    clock_stream = adh.clock_entries(
+        ((_agent_key(c.agent_id), c.at, c.kind) for c in clocks), MAX_OPEN_CLOCK
+    )
     desk = desk_entries(session, lo, hi, agents)
     engine = [_engine_shift(p) for p in shifts]
     kwargs = {"logout_threshold": threshold} if threshold is not None else {}
@@ -308,7 +348,9 @@ def judge(
 def _all_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     # Agents who left still appear in old rosters: name them too.
     wanted = set(ids)
-    rows = session.execute(select(Agent.id, User.display_name, User.username).join(User, Agent.user_id == User.id))
+    rows = session.execute(
+        select(Agent.id, User.display_name, User.username).join(User, Agent.user_id == User.id)
+    )
     return {a: (d or u) for a, d, u in rows if a in wanted}
 
 
@@ -327,7 +369,9 @@ def shift_dict(p: PublishedShift) -> dict[str, Any]:
         "on_site": p.on_site,
         "seat": p.seat,
         "break_start": p.break_start.isoformat() if p.break_start else None,
-        "break_end": (p.break_start + dt.timedelta(minutes=p.break_min)).isoformat() if p.break_start else None,
+        "break_end": (p.break_start + dt.timedelta(minutes=p.break_min)).isoformat()
+        if p.break_start
+        else None,
     }
 
 
@@ -362,9 +406,15 @@ def history(
 ) -> dict[str, Any]:
     """Adherence per ended shift starting on local days first_day..last_day, with totals."""
     if last_day < first_day or (last_day - first_day).days >= MAX_RANGE_DAYS:
-        raise DomainError("invalid-input", f"to must be on or after from, at most {MAX_RANGE_DAYS} days")
+        raise DomainError(
+            "invalid-input", f"to must be on or after from, at most {MAX_RANGE_DAYS} days"
+        )
     policy = workforce.attendance_policy(workforce.settings_row(session))
-    shifts = [p for p in workforce.published_shifts(session, first_day, last_day, tz, agent_id) if p.end <= now]
+    shifts = [
+        p
+        for p in workforce.published_shifts(session, first_day, last_day, tz, agent_id)
+        if p.end <= now
+    ]
     judged = judge(session, shifts, tz)
     names = _all_names(session, {p.agent_id for p in shifts})
     judged.sort(key=lambda j: (j.shift.start, j.shift.agent_id))
@@ -392,7 +442,9 @@ def history(
 # ---- real time -----------------------------------------------------------------------------
 
 
-def realtime(session: Session, tz: str, now: dt.datetime, live_states: Mapping[int, str]) -> dict[str, Any]:
+def realtime(
+    session: Session, tz: str, now: dt.datetime, live_states: Mapping[int, str]
+) -> dict[str, Any]:
     """Every active agent now: scheduled or not, clocked in or not, desk state, adherence."""
     running = [p for p in workforce.shifts_around(session, now, tz) if p.start <= now < p.end]
     engine = adh.current_adherence(
@@ -502,7 +554,9 @@ def ledgers(
     months = [_add_months(year, month, -k) for k in range(max(policy.severe_months, 1) - 1, -1, -1)]
     first, _ = _month_days(*months[0])
     _, last = _month_days(year, month)
-    shifts = [p for p in workforce.published_shifts(session, first, last, tz, agent_id) if p.end <= now]
+    shifts = [
+        p for p in workforce.published_shifts(session, first, last, tz, agent_id) if p.end <= now
+    ]
     judged = judge(session, shifts, tz)
     results = [j.result for j in judged]
     ids = {p.agent_id for p in shifts}
@@ -522,8 +576,16 @@ def ledgers(
         leave_m = {_agent_key(a): {d for d in days if f <= d <= l_} for a, days in leave.items()}
         swaps_m = {_agent_key(a): n for a, n in approved_swaps(session, f, l_, ids).items()}
         result = att.monthly_ledgers(
-            results, tz, y, m, agents=keys, leave=leave_m, swaps=swaps_m,
-            history=scores, until=now, policy=policy,
+            results,
+            tz,
+            y,
+            m,
+            agents=keys,
+            leave=leave_m,
+            swaps=swaps_m,
+            history=scores,
+            until=now,
+            policy=policy,
         )
         for k in keys:
             scores[k].append(result[k].score)
@@ -532,7 +594,8 @@ def ledgers(
     views: list[LedgerView] = []
     for k in keys:
         mine = [
-            j for j in judged
+            j
+            for j in judged
             if _agent_key(j.shift.agent_id) == k and f <= j.shift.day <= l_ and not j.on_leave
         ]
         entries = result[k].entries
@@ -583,7 +646,17 @@ def ledger_dict(v: LedgerView, language: str) -> dict[str, Any]:
 
 
 LEDGER_CSV_COLUMNS = (
-    "agent_id", "name", "month", "score", "level", "shifts", "late", "absences", "logouts", "leave_days", "swaps",
+    "agent_id",
+    "name",
+    "month",
+    "score",
+    "level",
+    "shifts",
+    "late",
+    "absences",
+    "logouts",
+    "leave_days",
+    "swaps",
     "deductions",
 )
 
@@ -597,7 +670,9 @@ def ledger_csv(views: list[LedgerView], language: str) -> str:
     for v in views:
         d = ledger_dict(v, language)
         d["level"] = d["level"] or ""
-        d["deductions"] = "; ".join(f"{e['day']} {e['kind']} {e['points']:g} {e['detail']}" for e in d["entries"])
+        d["deductions"] = "; ".join(
+            f"{e['day']} {e['kind']} {e['points']:g} {e['detail']}" for e in d["entries"]
+        )
         writer.writerow([d[c] for c in LEDGER_CSV_COLUMNS])
     return buf.getvalue()
 
@@ -623,12 +698,18 @@ def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:
 # ---- the agent's own view ------------------------------------------------------------------
 
 
-def agent_view(session: Session, agent_id: int, tz: str, now: dt.datetime, language: str) -> dict[str, Any]:
+def agent_view(
+    session: Session, agent_id: int, tz: str, now: dt.datetime, language: str
+) -> dict[str, Any]:
     """What the agent console shows: clock status, today's and the next shift, the month's ledger."""
     status = clock_status(session, agent_id, now)
     today = workforce.local_day(now, tz)
     around = workforce.published_shifts(
-        session, today - dt.timedelta(days=1), today + dt.timedelta(days=LOOKAHEAD_DAYS), tz, agent_id
+        session,
+        today - dt.timedelta(days=1),
+        today + dt.timedelta(days=LOOKAHEAD_DAYS),
+        tz,
+        agent_id,
     )
     current = next((p for p in around if p.start <= now < p.end), None)
     todays = [p for p in around if p.day == today]

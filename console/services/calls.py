@@ -30,7 +30,9 @@ from console.services import customers
 OPEN_STATUSES = ("queued", "ringing", "connecting", "connected")
 
 
-def add_event(session: Session, call_id: str, kind: str, agent_id: int | None = None, **data: Any) -> None:
+def add_event(
+    session: Session, call_id: str, kind: str, agent_id: int | None = None, **data: Any
+) -> None:
     """Append one entry to the call's event log."""
     session.add(CallEvent(call_id=call_id, kind=kind, agent_id=agent_id, data=data))
 
@@ -122,7 +124,11 @@ def queue_info(q: Queue | None) -> dict[str, Any] | None:
     """The queue as a screen pop shows it, with the registration fields it asks for."""
     if q is None:
         return None
-    keys = [str(f.get("key")) for f in q.registration_fields or [] if isinstance(f, dict) and f.get("key")]
+    keys = [
+        str(f.get("key"))
+        for f in q.registration_fields or []
+        if isinstance(f, dict) and f.get("key")
+    ]
     return {"id": q.id, "name": q.name, "fields": keys}
 
 
@@ -167,14 +173,18 @@ def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
     return call
 
 
-def mark_ended(session: Session, call_id: str, end_reason: str, at: dt.datetime | None = None) -> Call:
+def mark_ended(
+    session: Session, call_id: str, end_reason: str, at: dt.datetime | None = None
+) -> Call:
     """Close the call with its end reason and durations (ended now, or at ``at``); idempotent."""
     call = _call(session, call_id)
     if call.ended_at is not None:
         return call
     # A call answered (or offered) after the given moment ends when that happened: never
     # a negative duration.
-    now = utcnow() if at is None else max(at, call.answered_at or call.offered_at or call.arrived_at)
+    now = (
+        utcnow() if at is None else max(at, call.answered_at or call.offered_at or call.arrived_at)
+    )
     call.ended_at = now
     call.end_reason = end_reason
     if call.answered_at is not None:
@@ -206,7 +216,9 @@ def wrap_up(
     disposition = (disposition or "").strip()
     if not disposition:
         raise DomainError("disposition-required")
-    if not session.scalar(select(Disposition).where(Disposition.code == disposition, Disposition.active)):
+    if not session.scalar(
+        select(Disposition).where(Disposition.code == disposition, Disposition.active)
+    ):
         raise DomainError("unknown-disposition")
     clean_tags = sorted({t.strip()[:64] for t in tags or [] if t.strip()})
     now = utcnow()
@@ -295,7 +307,9 @@ class CallFilter:
                 raise DomainError("invalid-input", key) from None
             return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
-        def integer(key: str, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
+        def integer(
+            key: str, default: int | None = None, lo: int = 0, hi: int = 10**9
+        ) -> int | None:
             raw = args.get(key)
             if raw in (None, ""):
                 return default
@@ -358,7 +372,9 @@ def _filtered(f: CallFilter) -> Select[tuple[Call]]:
     return stmt
 
 
-def call_dict(call: Call, names: dict[int, str] | None = None, queues: dict[int, str] | None = None) -> dict[str, Any]:
+def call_dict(
+    call: Call, names: dict[int, str] | None = None, queues: dict[int, str] | None = None
+) -> dict[str, Any]:
     """The wire/CSV shape of a call record."""
 
     def iso(v: dt.datetime | None) -> str | None:
@@ -403,15 +419,32 @@ def search(session: Session, f: CallFilter) -> dict[str, Any]:
     """One page of the call log, newest first, with the total count."""
     stmt = _filtered(f)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Call.arrived_at.desc(), Call.id).limit(f.limit).offset(f.offset))
+    rows = session.scalars(
+        stmt.order_by(Call.arrived_at.desc(), Call.id).limit(f.limit).offset(f.offset)
+    )
     names, queues = _lookups(session)
     return {"total": total, "items": [call_dict(c, names, queues) for c in rows]}
 
 
-CSV_COLUMNS = (
-    "id arrived_at answered_at ended_at direction caller_number callee_number queue agent "
-    "wait_s ring_s talk_s wrap_up_s end_reason disposition tags notes"
-).split()
+CSV_COLUMNS = [
+    "id",
+    "arrived_at",
+    "answered_at",
+    "ended_at",
+    "direction",
+    "caller_number",
+    "callee_number",
+    "queue",
+    "agent",
+    "wait_s",
+    "ring_s",
+    "talk_s",
+    "wrap_up_s",
+    "end_reason",
+    "disposition",
+    "tags",
+    "notes",
+]
 
 
 def export_csv(session: Session, f: CallFilter) -> Iterator[str]:

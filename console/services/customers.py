@@ -40,7 +40,9 @@ def audit(
 ) -> None:
     """Append one audit entry (who saw or changed which record)."""
     session.add(
-        AuditLog(user_id=user_id, action=action, object_type=obj, object_id=str(obj_id), detail=detail)
+        AuditLog(
+            user_id=user_id, action=action, object_type=obj, object_id=str(obj_id), detail=detail
+        )
     )
 
 
@@ -258,7 +260,13 @@ def update_customer(
     }
     clean = _validate(merged, country_code, keep=old_phones)
     _refuse_taken(session, [n for n in clean.phones if n not in old_phones])
-    name, grade, phones, notes, fields = clean.name, clean.grade, clean.phones, clean.notes, clean.fields
+    name, grade, phones, notes, fields = (
+        clean.name,
+        clean.grade,
+        clean.phones,
+        clean.notes,
+        clean.fields,
+    )
     changed = [
         k
         for k, old, new in (
@@ -290,9 +298,20 @@ def get_customer(session: Session, user: User, customer_id: int) -> dict[str, An
 
 # --- CSV import -------------------------------------------------------------------------
 
-_KNOWN_COLUMNS = {"name": "name", "phones": "phones", "phone": "phones", "grade": "grade", "notes": "notes"}
+_KNOWN_COLUMNS = {
+    "name": "name",
+    "phones": "phones",
+    "phone": "phones",
+    "grade": "grade",
+    "notes": "notes",
+}
 # Column labels in the catalog; registration-field columns are shown by their header name.
-_COLUMN_LABELS = {"name": "customer.name", "phones": "customer.phones", "grade": "card.grade", "notes": "customer.notes"}
+_COLUMN_LABELS = {
+    "name": "customer.name",
+    "phones": "customer.phones",
+    "grade": "card.grade",
+    "notes": "customer.notes",
+}
 
 
 @dataclass(frozen=True)
@@ -307,7 +326,9 @@ class ImportProblem:
 
     def message(self, language: str) -> str:
         """The problem as one line of text in the language."""
-        text = translate(f"error.{self.error_id}", language, detail=self.detail, line=self.other_line).strip()
+        text = translate(
+            f"error.{self.error_id}", language, detail=self.detail, line=self.other_line
+        ).strip()
         if not self.column:
             return translate("import.problem_line", language, line=self.line, message=text)
         label = self.column
@@ -328,14 +349,22 @@ class CustomerImportError(DomainError):
         lines = [translate("import.failed", language, n=len(self.problems))]
         lines += ["  " + p.message(language) for p in self.problems[:IMPORT_PROBLEMS_SHOWN]]
         if len(self.problems) > IMPORT_PROBLEMS_SHOWN:
-            lines.append("  " + translate("import.more", language, n=len(self.problems) - IMPORT_PROBLEMS_SHOWN))
+            lines.append(
+                "  "
+                + translate("import.more", language, n=len(self.problems) - IMPORT_PROBLEMS_SHOWN)
+            )
         return "\n".join(lines)
 
     def as_dict(self, language: str) -> dict[str, Any]:  # type: ignore[override]
         """The wire shape, with each problem as fields."""
         return super().as_dict(language) | {
             "problems": [
-                {"line": p.line, "column": p.column, "error": p.error_id, "message": p.message(language)}
+                {
+                    "line": p.line,
+                    "column": p.column,
+                    "error": p.error_id,
+                    "message": p.message(language),
+                }
                 for p in self.problems
             ]
         }
@@ -361,7 +390,9 @@ def decode_csv(data: bytes) -> str:
     valid_wide = sum(1 for ch in loose if ord(ch) > 0x7F) - broken
     if valid_wide > broken:
         line = data[:first_bad].count(b"\n") + 1
-        raise CustomerImportError([ImportProblem(line, "", "csv-bad-utf8", f"0x{data[first_bad]:02X}")])
+        raise CustomerImportError(
+            [ImportProblem(line, "", "csv-bad-utf8", f"0x{data[first_bad]:02X}")]
+        )
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as err:
@@ -369,7 +400,9 @@ def decode_csv(data: bytes) -> str:
         raise CustomerImportError([ImportProblem(line, "", "csv-encoding")]) from None
 
 
-def _records(lines: list[str], spans_ok: Callable[[list[str]], bool]) -> Iterator[tuple[int, list[str] | None]]:
+def _records(
+    lines: list[str], spans_ok: Callable[[list[str]], bool]
+) -> Iterator[tuple[int, list[str] | None]]:
     """(first line number, values) per CSV record; values None when its quoting is broken.
 
     A record is broken when the csv module refuses it (a quote never closed, text after a
@@ -398,7 +431,9 @@ def _records(lines: list[str], spans_ok: Callable[[list[str]], bool]) -> Iterato
         i = restart
 
 
-def _parse(text: str, country_code: str) -> tuple[list[tuple[int, CustomerData]], list[ImportProblem]]:
+def _parse(
+    text: str, country_code: str
+) -> tuple[list[tuple[int, CustomerData]], list[ImportProblem]]:
     lines = list(io.StringIO(text, newline=""))
     problems: list[ImportProblem] = []
     header: list[str] | None = None
@@ -429,9 +464,13 @@ def _parse(text: str, country_code: str) -> tuple[list[tuple[int, CustomerData]]
             notes_at = header.index("notes") if "notes" in header else None
             continue
         if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
-            problems.append(ImportProblem(line, "", "csv-columns", f"{len(values)} > {len(header)}"))
+            problems.append(
+                ImportProblem(line, "", "csv-columns", f"{len(values)} > {len(header)}")
+            )
             continue
-        row = dict(zip(header, values, strict=False))  # short rows: missing trailing values are empty
+        row = dict(
+            zip(header, values, strict=False)
+        )  # short rows: missing trailing values are empty
         if any(v.strip() for h, v in row.items() if not h):
             problems.append(ImportProblem(line, "", "csv-unnamed-column"))
             continue

@@ -20,7 +20,14 @@ from roster.forecast import ForecastError, ForecastRow, HistoryCall, build_forec
 # describe a centre that no longer exists, and reading them costs time on every generate.
 HISTORY_WEEKS = 13
 MAX_WEEKS = 8
-SETTING_FIELDS = ("interval_min", "target_sl", "target_answer_s", "shrinkage", "max_occupancy", "patience_s")
+SETTING_FIELDS = (
+    "interval_min",
+    "target_sl",
+    "target_answer_s",
+    "shrinkage",
+    "max_occupancy",
+    "patience_s",
+)
 OPTIONAL_FIELDS = ("max_occupancy", "patience_s")
 
 
@@ -75,7 +82,11 @@ def update_settings(session: Session, queue_id: int, data: dict[str, Any]) -> St
         if value is None and key in OPTIONAL_FIELDS:
             values[key] = None
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise DomainError("invalid-input", f"{key} must be a number")
         values[key] = value
     if values["interval_min"] not in (15, 30) or isinstance(values["interval_min"], float):
@@ -83,7 +94,12 @@ def update_settings(session: Session, queue_id: int, data: dict[str, Any]) -> St
     if not 0 <= values["shrinkage"] < 1:
         raise DomainError("invalid-input", "shrinkage must be in [0, 1)")
     try:
-        StaffingInputs(**{k: float(v) if k != "interval_min" and v is not None else v for k, v in values.items()})
+        StaffingInputs(
+            **{
+                k: float(v) if k != "interval_min" and v is not None else v
+                for k, v in values.items()
+            }
+        )
     except ValueError as err:
         raise DomainError("invalid-input", str(err)) from None
     stored = session.get(StaffingSettings, queue_id)
@@ -162,7 +178,9 @@ def generate(session: Session, queue_id: int, start_date: dt.date, weeks: int, t
     return _store(session, queue_id, rows, keep_edited=True)
 
 
-def import_csv(session: Session, queue_id: int, text: str, tz: str | None = None) -> list[ForecastRow]:
+def import_csv(
+    session: Session, queue_id: int, text: str, tz: str | None = None
+) -> list[ForecastRow]:
     """Store a forecast CSV (start,calls,aht_s); a bad line stores nothing."""
     cfg = settings_of(session, queue_id)
     try:
@@ -173,14 +191,20 @@ def import_csv(session: Session, queue_id: int, text: str, tz: str | None = None
     for a, b in zip(rows, rows[1:], strict=False):
         if b.start - a.start < step:
             raise DomainError(
-                "invalid-input", f"{a.start.isoformat()} and {b.start.isoformat()} are closer than {cfg.interval_min} min"
+                "invalid-input",
+                f"{a.start.isoformat()} and {b.start.isoformat()} are closer than {cfg.interval_min} min",
             )
     _store(session, queue_id, rows, keep_edited=False)
     return rows
 
 
 def _number(name: str, value: Any, limit: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise DomainError("invalid-input", f"{name} must be a number >= 0")
     if value > limit:
         # Stored, it would be refused by the staffing engine on every read of the forecast.
@@ -188,14 +212,18 @@ def _number(name: str, value: Any, limit: float) -> float:
     return float(value)
 
 
-def edit(session: Session, queue_id: int, start: dt.datetime, calls: Any, aht_s: Any) -> ForecastInterval:
+def edit(
+    session: Session, queue_id: int, start: dt.datetime, calls: Any, aht_s: Any
+) -> ForecastInterval:
     """The scheduler's own figures for one interval; generate keeps them from now on."""
     _queue(session, queue_id)
     c, a = _number("calls", calls, MAX_CALLS_PER_INTERVAL), _number("aht_s", aht_s, MAX_AHT_S)
     if c > 0 and a == 0:
         raise DomainError("invalid-input", "aht_s must be > 0 when calls > 0")
     row = session.scalar(
-        select(ForecastInterval).where(ForecastInterval.queue_id == queue_id, ForecastInterval.start == start)
+        select(ForecastInterval).where(
+            ForecastInterval.queue_id == queue_id, ForecastInterval.start == start
+        )
     )
     if row is None:
         raise DomainError("not-found", status=404)
@@ -220,7 +248,9 @@ def with_actuals(session: Session, table: dict[str, Any], now: dt.datetime) -> d
     if past:
         arrived = session.scalars(
             select(Call.arrived_at).where(
-                Call.queue_id == table["queue_id"], Call.arrived_at >= past[0], Call.arrived_at < past[-1] + step
+                Call.queue_id == table["queue_id"],
+                Call.arrived_at >= past[0],
+                Call.arrived_at < past[-1] + step,
             )
         )
         for at in arrived:
@@ -250,7 +280,9 @@ def accuracy(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+def table(
+    session: Session, queue_id: int, since: dt.datetime, until: dt.datetime
+) -> dict[str, Any]:
     """Forecast rows in [since, until) with the staffing requirement of each interval."""
     cfg = settings_of(session, queue_id)
     stored = list(

@@ -45,7 +45,9 @@ def _names(session: Session, agent_ids: set[int]) -> dict[int, str]:
     if not agent_ids:
         return {}
     rows = session.execute(
-        select(Agent.id, User.display_name).join(User, Agent.user_id == User.id).where(Agent.id.in_(agent_ids))
+        select(Agent.id, User.display_name)
+        .join(User, Agent.user_id == User.id)
+        .where(Agent.id.in_(agent_ids))
     )
     return {a: n for a, n in rows}
 
@@ -70,10 +72,15 @@ def entry_dict(entry: HandoverEntry, names: dict[int, str]) -> dict[str, Any]:
         "shift_day": entry.shift_day.isoformat(),
         "template_code": entry.template_code,
         "created_at": _iso(entry.created_at),
-        "items": [{"text": str(i.get("text", "")), "ref": str(i.get("ref", ""))} for i in entry.items or []],
+        "items": [
+            {"text": str(i.get("text", "")), "ref": str(i.get("ref", ""))}
+            for i in entry.items or []
+        ],
         "notes": entry.notes or "",
         "acknowledged_by": entry.acknowledged_by,
-        "acknowledged_by_name": names.get(entry.acknowledged_by, "") if entry.acknowledged_by else None,
+        "acknowledged_by_name": names.get(entry.acknowledged_by, "")
+        if entry.acknowledged_by
+        else None,
         "acknowledged_at": _iso(entry.acknowledged_at),
     }
 
@@ -108,12 +115,18 @@ def remind_before(session: Session) -> dt.timedelta:
 # ---- the handover log --------------------------------------------------------------------
 
 
-def shift_to_hand_over(session: Session, agent_id: int, now: dt.datetime, tz: str) -> PublishedShift | None:
+def shift_to_hand_over(
+    session: Session, agent_id: int, now: dt.datetime, tz: str
+) -> PublishedShift | None:
     """The agent's shift a handover entry belongs to now: the running one, else the one that ended last
     (within the filing window)."""
     now = _utc(now)
     window = file_window(session)
-    candidates = [s for s in workforce.shifts_around(session, now, tz, agent_id) if s.start <= now <= s.end + window]
+    candidates = [
+        s
+        for s in workforce.shifts_around(session, now, tz, agent_id)
+        if s.start <= now <= s.end + window
+    ]
     if not candidates:
         return None
     running = [s for s in candidates if s.end >= now]
@@ -148,7 +161,10 @@ def _clean_items(raw: Any) -> list[dict[str, str]]:
         if not text:
             raise DomainError("handover-item-empty", str(n))
         if len(text) > MAX_ITEM_CHARS or len(ref) > MAX_REF_CHARS:
-            raise DomainError("invalid-input", f"items[{n}]: text ≤ {MAX_ITEM_CHARS}, ref ≤ {MAX_REF_CHARS} characters")
+            raise DomainError(
+                "invalid-input",
+                f"items[{n}]: text ≤ {MAX_ITEM_CHARS}, ref ≤ {MAX_REF_CHARS} characters",
+            )
         out.append({"text": text, "ref": ref})
     return out
 
@@ -169,7 +185,9 @@ def file_entry(
     if shift is None:
         raise DomainError("handover-no-shift", status=409)
     if entry_for_shift(session, agent_id, shift) is not None:
-        raise DomainError("handover-already-filed", f"{shift.day.isoformat()} {shift.template_code}", status=409)
+        raise DomainError(
+            "handover-already-filed", f"{shift.day.isoformat()} {shift.template_code}", status=409
+        )
     entry = HandoverEntry(
         author_id=agent_id,
         shift_day=shift.day,
@@ -205,7 +223,9 @@ def taken_over(session: Session, agent_id: int, now: dt.datetime) -> list[Handov
     return list(
         session.scalars(
             select(HandoverEntry)
-            .where(HandoverEntry.acknowledged_by == agent_id, HandoverEntry.acknowledged_at >= since)
+            .where(
+                HandoverEntry.acknowledged_by == agent_id, HandoverEntry.acknowledged_at >= since
+            )
             .order_by(HandoverEntry.acknowledged_at.desc(), HandoverEntry.id.desc())
         )
     )
@@ -215,10 +235,14 @@ def on_duty(session: Session, agent_id: int, now: dt.datetime, tz: str) -> bool:
     """True when the agent's published shift is running, or starts within the early-takeover time."""
     now = _utc(now)
     early = takeover_early(session)
-    return any(s.start - early <= now < s.end for s in workforce.shifts_around(session, now, tz, agent_id))
+    return any(
+        s.start - early <= now < s.end for s in workforce.shifts_around(session, now, tz, agent_id)
+    )
 
 
-def acknowledge(session: Session, entry_id: int, agent_id: int, now: dt.datetime, tz: str) -> HandoverEntry:
+def acknowledge(
+    session: Session, entry_id: int, agent_id: int, now: dt.datetime, tz: str
+) -> HandoverEntry:
     """An agent of the incoming shift takes over another agent's entry; who and when are
     recorded, once. Only an agent on duty (docs/rules.md §5.2: the next shift takes them over)."""
     entry = session.get(HandoverEntry, entry_id, with_for_update=True)
@@ -230,7 +254,9 @@ def acknowledge(session: Session, entry_id: int, agent_id: int, now: dt.datetime
         raise DomainError("handover-not-on-duty", status=409)
     if entry.acknowledged_at is not None:
         who = _names(session, {entry.acknowledged_by} if entry.acknowledged_by else set())
-        raise DomainError("handover-already-acknowledged", who.get(entry.acknowledged_by or 0, ""), status=409)
+        raise DomainError(
+            "handover-already-acknowledged", who.get(entry.acknowledged_by or 0, ""), status=409
+        )
     entry.acknowledged_by = agent_id
     entry.acknowledged_at = _utc(now)
     session.flush()
@@ -249,17 +275,22 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
     entries = list(
         session.scalars(
             select(HandoverEntry).where(
-                HandoverEntry.shift_day >= last - dt.timedelta(days=days - 1), HandoverEntry.shift_day <= last
+                HandoverEntry.shift_day >= last - dt.timedelta(days=days - 1),
+                HandoverEntry.shift_day <= last,
             )
         )
     )
-    by_key = {(e.author_id, e.shift_day): e for e in sorted(entries, key=lambda e: e.id, reverse=True)}
+    by_key = {
+        (e.author_id, e.shift_day): e for e in sorted(entries, key=lambda e: e.id, reverse=True)
+    }
     wire = {e.id: d for e, d in zip(entries, entries_dicts(session, entries), strict=True)}
     names = _names(session, {s.agent_id for s in shifts})
     first = (last - dt.timedelta(days=days - 1)).isoformat()
     misses = {
         (a, r)
-        for a, r in session.execute(select(Miss.agent_id, Miss.ref).where(Miss.kind == "handover", Miss.ref >= first))
+        for a, r in session.execute(
+            select(Miss.agent_id, Miss.ref).where(Miss.kind == "handover", Miss.ref >= first)
+        )
     }
     after = grace(session)
     out = []
@@ -279,7 +310,11 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
             status = "due"
         out.append(
             shift_dict(s)
-            | {"agent_name": names.get(s.agent_id, ""), "status": status, "entry": wire[entry.id] if entry else None}
+            | {
+                "agent_name": names.get(s.agent_id, ""),
+                "status": status,
+                "entry": wire[entry.id] if entry else None,
+            }
         )
     return out
 
@@ -292,10 +327,14 @@ def period_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _add_miss(session: Session, agent_id: int, kind: str, day: dt.date, ref: str, now: dt.datetime) -> Miss | None:
+def _add_miss(
+    session: Session, agent_id: int, kind: str, day: dt.date, ref: str, now: dt.datetime
+) -> Miss | None:
     # Checked first so a sweep never trips the unique key (which would abort a PostgreSQL
     # transaction); the unique key stays the backstop against a second scheduler.
-    exists = session.scalar(select(Miss.id).where(Miss.agent_id == agent_id, Miss.kind == kind, Miss.ref == ref))
+    exists = session.scalar(
+        select(Miss.id).where(Miss.agent_id == agent_id, Miss.kind == kind, Miss.ref == ref)
+    )
     if exists is not None:
         return None
     miss = Miss(agent_id=agent_id, kind=kind, period=period_of(day), ref=ref, at=_utc(now))
@@ -304,9 +343,7 @@ def _add_miss(session: Session, agent_id: int, kind: str, day: dt.date, ref: str
     return miss
 
 
-def sweep_handover_misses(
-    session: Session, now: dt.datetime, tz: str
-) -> list[Miss]:
+def sweep_handover_misses(session: Session, now: dt.datetime, tz: str) -> list[Miss]:
     """Count a miss for every published shift that ended more than the grace time ago without a
     handover entry by its agent (idempotent: each shift is counted once, ref = its local day)."""
     now = _utc(now)
@@ -323,7 +360,9 @@ def sweep_handover_misses(
     filed = {
         (a, d)
         for a, d in session.execute(
-            select(HandoverEntry.author_id, HandoverEntry.shift_day).where(HandoverEntry.shift_day >= first)
+            select(HandoverEntry.author_id, HandoverEntry.shift_day).where(
+                HandoverEntry.shift_day >= first
+            )
         )
     }
     added = []
@@ -336,7 +375,9 @@ def sweep_handover_misses(
     return added
 
 
-def record_complaint(session: Session, agent_id: Any, call_id: Any, now: dt.datetime, tz: str) -> Miss:
+def record_complaint(
+    session: Session, agent_id: Any, call_id: Any, now: dt.datetime, tz: str
+) -> Miss:
     """A supervisor counts a customer complaint against an agent, referring to the call."""
     if isinstance(agent_id, bool) or not isinstance(agent_id, int):
         raise DomainError("invalid-input", "agent_id: an integer expected")
@@ -349,7 +390,9 @@ def record_complaint(session: Session, agent_id: Any, call_id: Any, now: dt.date
     if call is None:
         raise DomainError("miss-unknown-call", call_id, status=404)
     # The complaint belongs to the month of the call it is about.
-    miss = _add_miss(session, agent_id, "complaint", workforce.local_day(call.arrived_at, tz), call_id, now)
+    miss = _add_miss(
+        session, agent_id, "complaint", workforce.local_day(call.arrived_at, tz), call_id, now
+    )
     if miss is None:
         raise DomainError("miss-exists", call_id, status=409)
     return miss
@@ -417,7 +460,9 @@ def misses_report(session: Session, period: str, agent_id: int | None = None) ->
     """The wire shape of a period's misses: each miss with its ordinal, and per agent the levels."""
     rows = misses(session, period, agent_id)
     consequences = [str(c) for c in workforce.settings_row(session).escalation or []]
-    agents = {a.id: n for a, n in ((a, u.display_name) for a, u in workforce.roster_agents(session))}
+    agents = {
+        a.id: n for a, n in ((a, u.display_name) for a, u in workforce.roster_agents(session))
+    }
     agents |= _names(session, {m.agent_id for m in rows} - set(agents))
     seen: dict[tuple[int, str], int] = {}
     listed = []
@@ -439,7 +484,10 @@ def misses_report(session: Session, period: str, agent_id: int | None = None) ->
         )
     per_agent: dict[int, dict[str, Any]] = {}
     for e in escalations(session, period, agent_id):
-        row = per_agent.setdefault(e.agent_id, {"agent_id": e.agent_id, "agent_name": agents.get(e.agent_id, ""), "kinds": {}})
+        row = per_agent.setdefault(
+            e.agent_id,
+            {"agent_id": e.agent_id, "agent_name": agents.get(e.agent_id, ""), "kinds": {}},
+        )
         row["kinds"][e.kind] = {"count": e.count, "level": e.level, "consequence": e.consequence}
     return {
         "period": period,
@@ -461,7 +509,9 @@ def deadline(session: Session, week_start: dt.date, tz: str) -> dt.datetime:
     """When the summary of a week is due (UTC): the configured weekday and time of that week."""
     row = workforce.settings_row(session)
     day = week_start + dt.timedelta(days=row.weekly_summary_due_weekday)
-    return dt.datetime.combine(day, row.weekly_summary_due_time, tzinfo=rm.zone(tz)).astimezone(dt.UTC)
+    return dt.datetime.combine(day, row.weekly_summary_due_time, tzinfo=rm.zone(tz)).astimezone(
+        dt.UTC
+    )
 
 
 def summary_dict(summary: WeeklySummary, names: dict[int, str] | None = None) -> dict[str, Any]:
@@ -495,7 +545,13 @@ def _parse_week(raw: Any, now: dt.datetime, tz: str) -> dt.date:
 
 
 def submit_summary(
-    session: Session, agent_id: int, went_well: Any, to_improve: Any, now: dt.datetime, tz: str, week_start: Any = None
+    session: Session,
+    agent_id: int,
+    went_well: Any,
+    to_improve: Any,
+    now: dt.datetime,
+    tz: str,
+    week_start: Any = None,
 ) -> WeeklySummary:
     """File the agent's summary for a week (this week unless given; up to 4 weeks back).
 
@@ -515,7 +571,9 @@ def submit_summary(
     if total < minimum:
         raise DomainError("weekly-summary-too-short", f"{total}/{minimum}")
     if session.scalar(
-        select(WeeklySummary.id).where(WeeklySummary.agent_id == agent_id, WeeklySummary.week_start == week)
+        select(WeeklySummary.id).where(
+            WeeklySummary.agent_id == agent_id, WeeklySummary.week_start == week
+        )
     ):
         raise DomainError("weekly-summary-exists", week.isoformat(), status=409)
     summary = WeeklySummary(
@@ -533,7 +591,9 @@ def submit_summary(
 
 def summary_of(session: Session, agent_id: int, week_start: dt.date) -> WeeklySummary | None:
     return session.scalar(
-        select(WeeklySummary).where(WeeklySummary.agent_id == agent_id, WeeklySummary.week_start == week_start)
+        select(WeeklySummary).where(
+            WeeklySummary.agent_id == agent_id, WeeklySummary.week_start == week_start
+        )
     )
 
 
@@ -541,7 +601,9 @@ def summaries(session: Session, week_start: dt.date) -> list[WeeklySummary]:
     """Every summary filed for one week, in filing order."""
     return list(
         session.scalars(
-            select(WeeklySummary).where(WeeklySummary.week_start == week_start).order_by(WeeklySummary.submitted_at)
+            select(WeeklySummary)
+            .where(WeeklySummary.week_start == week_start)
+            .order_by(WeeklySummary.submitted_at)
         )
     )
 
@@ -572,7 +634,11 @@ def _workers(session: Session, week_start: dt.date, tz: str) -> set[int]:
 
 
 def _worked(session: Session, agent_id: int, week_start: dt.date, tz: str) -> bool:
-    return bool(workforce.published_shifts(session, week_start, week_start + dt.timedelta(days=6), tz, agent_id))
+    return bool(
+        workforce.published_shifts(
+            session, week_start, week_start + dt.timedelta(days=6), tz, agent_id
+        )
+    )
 
 
 def agents_to_remind(session: Session, now: dt.datetime, tz: str) -> list[int]:
@@ -585,7 +651,9 @@ def agents_to_remind(session: Session, now: dt.datetime, tz: str) -> list[int]:
     if not due - remind_before(session) <= now < due:
         return []
     filed = {s.agent_id for s in summaries(session, week)}
-    done = set(session.scalars(select(WeeklyReminder.agent_id).where(WeeklyReminder.week_start == week)))
+    done = set(
+        session.scalars(select(WeeklyReminder.agent_id).where(WeeklyReminder.week_start == week))
+    )
     out = sorted(_workers(session, week, tz) - filed - done)
     for agent_id in out:
         session.add(WeeklyReminder(agent_id=agent_id, week_start=week, at=now))
@@ -593,7 +661,9 @@ def agents_to_remind(session: Session, now: dt.datetime, tz: str) -> list[int]:
     return out
 
 
-def sweep_weekly_misses(session: Session, now: dt.datetime, tz: str, weeks_back: int = 2) -> list[Miss]:
+def sweep_weekly_misses(
+    session: Session, now: dt.datetime, tz: str, weeks_back: int = 2
+) -> list[Miss]:
     """After a week's deadline, count a miss for each agent who had a published shift that week
     and filed no summary by the deadline (a late one does not undo it). Idempotent."""
     now = _utc(now)
@@ -606,7 +676,14 @@ def sweep_weekly_misses(session: Session, now: dt.datetime, tz: str, weeks_back:
             continue
         on_time = {s.agent_id for s in summaries(session, week) if not s.late}
         for agent_id in sorted(_workers(session, week, tz) - on_time):
-            miss = _add_miss(session, agent_id, "weekly-summary", workforce.local_day(due, tz), week.isoformat(), now)
+            miss = _add_miss(
+                session,
+                agent_id,
+                "weekly-summary",
+                workforce.local_day(due, tz),
+                week.isoformat(),
+                now,
+            )
             if miss is not None:
                 added.append(miss)
     return added

@@ -212,7 +212,15 @@ class RedisLoginAttempts:
     def step(self, mode: str, key: str, now: float, limit: int, policy: LoginPolicy) -> float:
         result = self._step(
             keys=[self._key(key)],
-            args=[mode, repr(now), limit, policy.window_s, policy.lock_s, policy.lock_max_s, LOCK_MEMORY_S],
+            args=[
+                mode,
+                repr(now),
+                limit,
+                policy.window_s,
+                policy.lock_s,
+                policy.lock_max_s,
+                LOCK_MEMORY_S,
+            ],
         )
         return float(result)
 
@@ -290,7 +298,10 @@ class LoginThrottle:
         """The attempt's password was wrong; the seconds of the lock it caused (0: none)."""
         now = self.clock()
         until = max(
-            (self.store.step("fail", key, now, limit, self.policy) for key, limit in self._keys(username, address)),
+            (
+                self.store.step("fail", key, now, limit, self.policy)
+                for key, limit in self._keys(username, address)
+            ),
             default=0.0,
         )
         return _seconds(until - now)

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from console.db import lock_row
 from console.i18n import DomainError
-from console.models import Agent, LeaveRequest, RosterDuty, RosterPlan, RosterShift, SwapRequest, User, utcnow
+from console.models import (
+    Agent,
+    LeaveRequest,
+    RosterDuty,
+    RosterPlan,
+    RosterShift,
+    SwapRequest,
+    User,
+    utcnow,
+)
 from console.services import rosters, workforce
 from roster import model as rm
 from roster.rules import validate
@@ -54,7 +63,9 @@ def _names(session: Session) -> dict[int, str]:
 # ---- own schedule ---------------------------------------------------------------------------
 
 
-def schedule(session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str) -> dict[str, Any]:
+def schedule(
+    session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str
+) -> dict[str, Any]:
     """The agent's published shifts (and duties) between two local days."""
     tpl = {t.code: t for t in workforce.templates(session)}
     shifts = workforce.published_shifts(session, first, last, tz, agent_id)
@@ -76,24 +87,32 @@ def schedule(session: Session, agent_id: int, first: dt.date, last: dt.date, tz:
                 "on_site": s.on_site,
                 "seat": s.seat,
                 "break_start": s.break_start.isoformat() if s.break_start else None,
-                "break_end": (s.break_start + dt.timedelta(minutes=s.break_min)).isoformat() if s.break_start else None,
+                "break_end": (s.break_start + dt.timedelta(minutes=s.break_min)).isoformat()
+                if s.break_start
+                else None,
                 "duties": duties.get(s.day, []),
                 "roster_id": s.roster_id,
             }
             for s in shifts
         ],
-        "swaps_this_month": swaps_in_month(session, agent_id, month.year, month.month, COUNTED_SWAP),
+        "swaps_this_month": swaps_in_month(
+            session, agent_id, month.year, month.month, COUNTED_SWAP
+        ),
         "max_swaps_month": cfg.max_swaps_month,
         "colleagues": [{"id": k, "name": v} for k, v in _names(session).items() if k != agent_id],
     }
 
 
-def _duties(session: Session, keys: set[tuple[int, dt.date]], agent_id: int) -> dict[dt.date, list[str]]:
+def _duties(
+    session: Session, keys: set[tuple[int, dt.date]], agent_id: int
+) -> dict[dt.date, list[str]]:
     out: dict[dt.date, list[str]] = defaultdict(list)
     if not keys:
         return out
     rows = session.scalars(
-        select(RosterDuty).where(RosterDuty.agent_id == agent_id, RosterDuty.roster_id.in_({k[0] for k in keys}))
+        select(RosterDuty).where(
+            RosterDuty.agent_id == agent_id, RosterDuty.roster_id.in_({k[0] for k in keys})
+        )
     )
     for d in rows:
         if (d.roster_id, d.day) in keys:
@@ -141,7 +160,9 @@ def ical(session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str
 # ---- leave ----------------------------------------------------------------------------------
 
 
-def leave_dict(session: Session, row: LeaveRequest, names: dict[int, str] | None = None) -> dict[str, Any]:
+def leave_dict(
+    session: Session, row: LeaveRequest, names: dict[int, str] | None = None
+) -> dict[str, Any]:
     names = names if names is not None else _names(session)
     return {
         "id": row.id,
@@ -182,14 +203,26 @@ def request_leave(session: Session, agent_id: int, data: dict[str, Any]) -> Leav
     )
     if overlap is not None:
         raise DomainError("leave-overlap")
-    row = LeaveRequest(agent_id=agent_id, first_day=first, last_day=last, kind=kind, reason=reason.strip(), status="pending", decision_note="")
+    row = LeaveRequest(
+        agent_id=agent_id,
+        first_day=first,
+        last_day=last,
+        kind=kind,
+        reason=reason.strip(),
+        status="pending",
+        decision_note="",
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def list_leave(session: Session, agent_id: int | None, status: str | None) -> list[dict[str, Any]]:
-    q = select(LeaveRequest).order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc()).limit(200)
+    q = (
+        select(LeaveRequest)
+        .order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc())
+        .limit(200)
+    )
     if agent_id is not None:
         q = q.where(LeaveRequest.agent_id == agent_id)
     if status:
@@ -211,15 +244,21 @@ def decide_leave(
     removed: list[dict[str, Any]] = []
     if approve:
         for s in workforce.published_shifts(session, row.first_day, row.last_day, tz, row.agent_id):
-            removed.append({"day": s.day.isoformat(), "code": s.template_code, "roster_id": s.roster_id})
+            removed.append(
+                {"day": s.day.isoformat(), "code": s.template_code, "roster_id": s.roster_id}
+            )
             session.execute(
                 delete(RosterShift).where(
-                    RosterShift.roster_id == s.roster_id, RosterShift.agent_id == row.agent_id, RosterShift.day == s.day
+                    RosterShift.roster_id == s.roster_id,
+                    RosterShift.agent_id == row.agent_id,
+                    RosterShift.day == s.day,
                 )
             )
             session.execute(
                 delete(RosterDuty).where(
-                    RosterDuty.roster_id == s.roster_id, RosterDuty.agent_id == row.agent_id, RosterDuty.day == s.day
+                    RosterDuty.roster_id == s.roster_id,
+                    RosterDuty.agent_id == row.agent_id,
+                    RosterDuty.day == s.day,
                 )
             )
     row.status = "approved" if approve else "refused"
@@ -233,13 +272,21 @@ def decide_leave(
 # ---- swaps ------------------------------------------------------------------------------------
 
 
-def swaps_in_month(session: Session, agent_id: int, year: int, month: int, statuses: tuple[str, ...] = ("approved",)) -> int:
+def swaps_in_month(
+    session: Session,
+    agent_id: int,
+    year: int,
+    month: int,
+    statuses: tuple[str, ...] = ("approved",),
+) -> int:
     """Swaps an agent asked for whose (first) day falls in the month, by status."""
     first = dt.date(year, month, 1)
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return int(
         session.scalar(
-            select(func.count()).select_from(SwapRequest).where(
+            select(func.count())
+            .select_from(SwapRequest)
+            .where(
                 SwapRequest.requester_id == agent_id,
                 SwapRequest.status.in_(statuses),
                 SwapRequest.day >= first,
@@ -250,7 +297,9 @@ def swaps_in_month(session: Session, agent_id: int, year: int, month: int, statu
     )
 
 
-def swap_dict(session: Session, row: SwapRequest, names: dict[int, str] | None = None) -> dict[str, Any]:
+def swap_dict(
+    session: Session, row: SwapRequest, names: dict[int, str] | None = None
+) -> dict[str, Any]:
     names = names if names is not None else _names(session)
     return {
         "id": row.id,
@@ -270,7 +319,9 @@ def swap_dict(session: Session, row: SwapRequest, names: dict[int, str] | None =
     }
 
 
-def _shift_on(session: Session, agent_id: int, day: dt.date, tz: str) -> workforce.PublishedShift | None:
+def _shift_on(
+    session: Session, agent_id: int, day: dt.date, tz: str
+) -> workforce.PublishedShift | None:
     found = workforce.published_shifts(session, day, day, tz, agent_id)
     return found[0] if found else None
 
@@ -312,7 +363,9 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
         raise DomainError("swap-limit", str(cfg.max_swaps_month))
     dup = session.scalar(
         select(SwapRequest.id).where(
-            SwapRequest.requester_id == agent_id, SwapRequest.day == day, SwapRequest.status.in_(OPEN_SWAP)
+            SwapRequest.requester_id == agent_id,
+            SwapRequest.day == day,
+            SwapRequest.status.in_(OPEN_SWAP),
         )
     )
     if dup is not None:
@@ -343,7 +396,9 @@ def list_swaps(session: Session, agent_id: int | None, status: str | None) -> li
     return [swap_dict(session, r, names) for r in session.scalars(q)]
 
 
-def answer_swap(session: Session, request_id: int, agent_id: int, data: dict[str, Any]) -> SwapRequest:
+def answer_swap(
+    session: Session, request_id: int, agent_id: int, data: dict[str, Any]
+) -> SwapRequest:
     """The partner accepts (it goes to a scheduler) or declines."""
     row = session.get(SwapRequest, request_id)
     if row is None or row.partner_id != agent_id:
@@ -367,7 +422,9 @@ def _moves(row: SwapRequest) -> list[tuple[dt.date, int, int]]:
     return moves
 
 
-def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id: int, tz: str) -> SwapRequest:
+def decide_swap(
+    session: Session, request_id: int, data: dict[str, Any], user_id: int, tz: str
+) -> SwapRequest:
     """Approve (after re-validating the roster with the swap applied) or refuse an accepted swap.
 
     When the swapped roster breaks a hard rule the request stays 'accepted' with the
@@ -380,7 +437,12 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
     if row.status != "accepted":
         raise DomainError("request-decided", row.status, status=409)
     if not approve:
-        row.status, row.decided_by, row.decided_at, row.decision_note = "refused", user_id, utcnow(), note
+        row.status, row.decided_by, row.decided_at, row.decision_note = (
+            "refused",
+            user_id,
+            utcnow(),
+            note,
+        )
         session.flush()
         return row
     moves = _moves(row)
@@ -413,7 +475,12 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
         queues = {a: dict(d) for a, d in current.queues.items()}
         # Lift every moved shift first, so an exchange on the same day does not collide.
         lifted = [
-            (day, str(dst), assignments.get(str(src), {}).pop(day, None), queues.get(str(src), {}).pop(day, None))
+            (
+                day,
+                str(dst),
+                assignments.get(str(src), {}).pop(day, None),
+                queues.get(str(src), {}).pop(day, None),
+            )
             for day, src, dst in plan_moves
         ]
         for day, dst, code, queue in lifted:
@@ -422,9 +489,16 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
                 queues.setdefault(dst, {})[day] = queue
         swapped = rm.Roster(assignments, queues, current.duties)
         tmap = p.every_template
-        before = {(v.rule_id, v.agent_id, v.day) for v in validate(current, p.agents, tmap, p.rules, p.site, p.horizon)}
+        before = {
+            (v.rule_id, v.agent_id, v.day)
+            for v in validate(current, p.agents, tmap, p.rules, p.site, p.horizon)
+        }
         after = validate(swapped, p.agents, tmap, p.rules, p.site, p.horizon)
-        new = [v for v in after if v.agent_id in involved and (v.rule_id, v.agent_id, v.day) not in before]
+        new = [
+            v
+            for v in after
+            if v.agent_id in involved and (v.rule_id, v.agent_id, v.day) not in before
+        ]
         found.extend(rosters.violation_dicts(new, names))
     if found:
         row.violations = found
@@ -441,7 +515,9 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
         for shift, dst in lifted_rows:
             for d in session.scalars(
                 select(RosterDuty).where(
-                    RosterDuty.roster_id == plan_id, RosterDuty.agent_id == shift.agent_id, RosterDuty.day == shift.day
+                    RosterDuty.roster_id == plan_id,
+                    RosterDuty.agent_id == shift.agent_id,
+                    RosterDuty.day == shift.day,
                 )
             ):
                 duties.append((d.duty, d.day, dst))
@@ -452,21 +528,33 @@ def decide_swap(session: Session, request_id: int, data: dict[str, Any], user_id
         for shift, dst in lifted_rows:
             session.add(
                 RosterShift(
-                    roster_id=plan_id, agent_id=dst, day=shift.day, template_code=shift.template_code,
-                    queue_skill=shift.queue_skill, edited=True, seat=shift.seat,
+                    roster_id=plan_id,
+                    agent_id=dst,
+                    day=shift.day,
+                    template_code=shift.template_code,
+                    queue_skill=shift.queue_skill,
+                    edited=True,
+                    seat=shift.seat,
                 )
             )
         for duty, day, dst in duties:
             session.add(RosterDuty(roster_id=plan_id, duty=duty, day=day, agent_id=dst))
         session.flush()
         rosters.revalidate(session, plans[plan_id], tz)
-    row.status, row.decided_by, row.decided_at, row.decision_note = "approved", user_id, utcnow(), note
+    row.status, row.decided_by, row.decided_at, row.decision_note = (
+        "approved",
+        user_id,
+        utcnow(),
+        note,
+    )
     row.violations = []
     session.flush()
     return row
 
 
-def _withdraw(row: LeaveRequest | SwapRequest | None, owner: int | None, agent_id: int, open_: tuple[str, ...]) -> None:
+def _withdraw(
+    row: LeaveRequest | SwapRequest | None, owner: int | None, agent_id: int, open_: tuple[str, ...]
+) -> None:
     """The agent withdraws her own request while it is still open (404 for anyone else's)."""
     if row is None or owner != agent_id:
         raise DomainError("not-found", status=404)

@@ -38,8 +38,8 @@ from console.models import (
 )
 from console.services import forecasts, workforce
 from roster import model as rm
-from roster.coverage import find_gaps
 from roster.breaks import place_breaks
+from roster.coverage import find_gaps
 from roster.rules import validate
 from roster.seats import SeatPlanError, assign_seats
 from roster.solver import Progress, RosterSolver, SolveResult
@@ -162,7 +162,11 @@ def problem(session: Session, plan: RosterPlan, tz: str) -> Problem:
     agents: list[rm.Agent] = []
     names: dict[str, str] = {}
     for a, u in workforce.roster_agents(session):
-        agents.append(workforce.engine_agent(a, frozenset(leave.get(a.id, set())), tuple(before.get(a.id, ()))))
+        agents.append(
+            workforce.engine_agent(
+                a, frozenset(leave.get(a.id, set())), tuple(before.get(a.id, ()))
+            )
+        )
         names[str(a.id)] = u.display_name or u.username
     stored = workforce.templates(session)
     tmap = {t.code: workforce.engine_template(t) for t in stored}
@@ -247,7 +251,13 @@ def _inactive(session: Session, roster: rm.Roster, p: Problem) -> list[dict[str,
     return out
 
 
-def _seats_and_breaks(session: Session, plan: RosterPlan, roster: rm.Roster, p: Problem, tmap: dict[str, rm.ShiftTemplate]) -> None:
+def _seats_and_breaks(
+    session: Session,
+    plan: RosterPlan,
+    roster: rm.Roster,
+    p: Problem,
+    tmap: dict[str, rm.ShiftTemplate],
+) -> None:
     """Give every on-site shift a workstation (keeping the seats people already had) and place
     every break where the queue can best spare the agent."""
     rows = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
@@ -278,8 +288,14 @@ STALE_S = 30.0
 
 def _solver(p: Problem) -> RosterSolver:
     return RosterSolver(
-        p.agents, list(p.templates.values()), p.rules, p.site, p.horizon, p.requirement,
-        duties=p.duties, retired=list(p.retired.values()),
+        p.agents,
+        list(p.templates.values()),
+        p.rules,
+        p.site,
+        p.horizon,
+        p.requirement,
+        duties=p.duties,
+        retired=list(p.retired.values()),
     )
 
 
@@ -309,7 +325,10 @@ def expire_if_dead(plan: RosterPlan, now: float | None = None) -> bool:
 
 
 def start_solve(
-    sessions: sessionmaker[Session], tz: str, roster_id: int, on_done: Callable[[int], None] | None = None
+    sessions: sessionmaker[Session],
+    tz: str,
+    roster_id: int,
+    on_done: Callable[[int], None] | None = None,
 ) -> threading.Thread:
     """Mark the roster solving and solve it on a background thread within its time limit."""
     with sessions.begin() as s:
@@ -332,10 +351,19 @@ def start_solve(
             _running[roster_id] = solver
         plan.status = "solving"
         plan.error = ""
-        plan.progress = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit, "owner": OWNER, "beat": time.time()}
+        plan.progress = {
+            "elapsed_s": 0.0,
+            "solutions": 0,
+            "time_limit_s": limit,
+            "owner": OWNER,
+            "beat": time.time(),
+        }
         plan.updated_at = utcnow()
     thread = threading.Thread(
-        target=_solve, args=(sessions, tz, roster_id, solver, p, limit, on_done), name=f"roster-{roster_id}", daemon=True
+        target=_solve,
+        args=(sessions, tz, roster_id, solver, p, limit, on_done),
+        name=f"roster-{roster_id}",
+        daemon=True,
     )
     thread.start()
     return thread
@@ -442,7 +470,9 @@ def _solve(
             on_done(roster_id)
 
 
-def store_result(session: Session, plan: RosterPlan, result: SolveResult, p: Problem, tz: str) -> None:
+def store_result(
+    session: Session, plan: RosterPlan, result: SolveResult, p: Problem, tz: str
+) -> None:
     """Keep a finished solve on the plan: its roster, figures and explanations, re-validated."""
     if result.roster is None:
         plan.status = "failed"
@@ -494,7 +524,15 @@ def _store_roster(session: Session, plan: RosterPlan, roster: rm.Roster) -> None
         for day, code in days.items():
             if code is not None:
                 queue = roster.queues.get(agent_id, {}).get(day, "")
-                session.add(RosterShift(roster_id=plan.id, agent_id=int(agent_id), day=day, template_code=code, queue_skill=queue))
+                session.add(
+                    RosterShift(
+                        roster_id=plan.id,
+                        agent_id=int(agent_id),
+                        day=day,
+                        template_code=code,
+                        queue_skill=queue,
+                    )
+                )
     for duty, per_day in roster.duties.items():
         for day, agent_id in per_day.items():
             session.add(RosterDuty(roster_id=plan.id, duty=duty, day=day, agent_id=int(agent_id)))
@@ -511,12 +549,18 @@ def recover_interrupted(session: Session) -> int:
 # ---- manual edits and publishing ------------------------------------------------------------
 
 
-def edit_shift(session: Session, plan: RosterPlan, tz: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def edit_shift(
+    session: Session, plan: RosterPlan, tz: str, data: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Set or clear one agent's shift on one day, then re-validate the whole roster."""
     if plan.status not in EDITABLE:
         raise DomainError("roster-not-editable", plan.status, status=409)
     agent_id = data.get("agent_id")
-    if isinstance(agent_id, bool) or not isinstance(agent_id, int) or session.get(Agent, agent_id) is None:
+    if (
+        isinstance(agent_id, bool)
+        or not isinstance(agent_id, int)
+        or session.get(Agent, agent_id) is None
+    ):
         raise DomainError("invalid-input", "agent_id: unknown agent")
     active = {a.id for a, _ in workforce.roster_agents(session)}
     if agent_id not in active and data.get("template_code") is not None:
@@ -542,16 +586,33 @@ def edit_shift(session: Session, plan: RosterPlan, tz: str, data: dict[str, Any]
             skills = known[code].skills or set(agent.skills or [])
             queue = next((s for s in agent.skills or [] if s in skills), "")
     row = session.scalar(
-        select(RosterShift).where(RosterShift.roster_id == plan.id, RosterShift.agent_id == agent_id, RosterShift.day == day)
+        select(RosterShift).where(
+            RosterShift.roster_id == plan.id,
+            RosterShift.agent_id == agent_id,
+            RosterShift.day == day,
+        )
     )
     if code is None:
         if row is not None:
             session.delete(row)
             session.execute(
-                delete(RosterDuty).where(RosterDuty.roster_id == plan.id, RosterDuty.day == day, RosterDuty.agent_id == agent_id)
+                delete(RosterDuty).where(
+                    RosterDuty.roster_id == plan.id,
+                    RosterDuty.day == day,
+                    RosterDuty.agent_id == agent_id,
+                )
             )
     elif row is None:
-        session.add(RosterShift(roster_id=plan.id, agent_id=agent_id, day=day, template_code=code, queue_skill=queue, edited=True))
+        session.add(
+            RosterShift(
+                roster_id=plan.id,
+                agent_id=agent_id,
+                day=day,
+                template_code=code,
+                queue_skill=queue,
+                edited=True,
+            )
+        )
     else:
         row.template_code, row.queue_skill, row.edited = code, queue, True
     session.flush()
@@ -567,7 +628,9 @@ def publish(session: Session, plan: RosterPlan, tz: str, user_id: int | None) ->
     today = workforce.local_day(dt.datetime.now(dt.UTC), tz)
     if plan.start < today:
         raise DomainError("roster-starts-in-past", plan.start.isoformat(), status=409)
-    has_shifts = session.scalar(select(RosterShift.id).where(RosterShift.roster_id == plan.id).limit(1))
+    has_shifts = session.scalar(
+        select(RosterShift.id).where(RosterShift.roster_id == plan.id).limit(1)
+    )
     if has_shifts is None:
         raise DomainError("roster-empty")
     violations = revalidate(session, plan, tz)
@@ -598,7 +661,9 @@ def plan_summary(plan: RosterPlan) -> dict[str, Any]:
 
 
 def list_plans(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(select(RosterPlan).order_by(RosterPlan.start.desc(), RosterPlan.id.desc()).limit(100))
+    rows = session.scalars(
+        select(RosterPlan).order_by(RosterPlan.start.desc(), RosterPlan.id.desc()).limit(100)
+    )
     return [plan_summary(p) for p in rows]
 
 
@@ -607,7 +672,9 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
     # Read on every poll while a roster solves: only what the grid shows, not the whole
     # problem (the forecast's staffing table, the previous roster).
     horizon = horizon_of(plan)
-    leave_of = workforce.approved_leave(session, plan.start, plan.start + dt.timedelta(days=plan.days - 1))
+    leave_of = workforce.approved_leave(
+        session, plan.start, plan.start + dt.timedelta(days=plan.days - 1)
+    )
     stored = workforce.templates(session)
     active = {t.code: workforce.engine_template(t) for t in stored if t.active}
     shifts = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
@@ -622,19 +689,27 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         }
     duties = [
         {"duty": d.duty, "day": d.day.isoformat(), "agent_id": d.agent_id}
-        for d in session.scalars(select(RosterDuty).where(RosterDuty.roster_id == plan.id).order_by(RosterDuty.day))
+        for d in session.scalars(
+            select(RosterDuty).where(RosterDuty.roster_id == plan.id).order_by(RosterDuty.day)
+        )
     ]
     agents = []
     listed = workforce.roster_agents(session)
     # Agents deactivated since they were rostered keep their row until their shifts are moved.
     gone = sorted(set(by_agent) - {a.id for a, _ in listed})
     if gone:
-        listed += list(session.execute(select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id.in_(gone))).tuples())
+        listed += list(
+            session.execute(
+                select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id.in_(gone))
+            ).tuples()
+        )
     for a, u in listed:
         leave = [d.isoformat() for d in sorted(leave_of.get(a.id, set()))]
         cells = by_agent.get(a.id, {})
         hours = sum(
-            active[c["code"]].paid_minutes(dt.date.fromisoformat(day), tz) / 60 for day, c in cells.items() if c["code"] in active
+            active[c["code"]].paid_minutes(dt.date.fromisoformat(day), tz) / 60
+            for day, c in cells.items()
+            if c["code"] in active
         )
         agents.append(
             {
@@ -672,7 +747,14 @@ def roster_csv(session: Session, plan: RosterPlan, tz: str, language: str) -> st
         duties[(x["agent_id"], x["day"])].append(x["duty"])
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["坐席" if zh else "agent", "技能" if zh else "skills", *d["days_list"], "工时" if zh else "paid hours"])
+    w.writerow(
+        [
+            "坐席" if zh else "agent",
+            "技能" if zh else "skills",
+            *d["days_list"],
+            "工时" if zh else "paid hours",
+        ]
+    )
     for a in d["agents"]:
         row = [a["name"], " ".join(a["skills"])]
         for day in d["days_list"]:
@@ -708,11 +790,17 @@ def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
     # Agents on their planned break are not on the phones.
     away = [
         (r.break_start, r.break_start + dt.timedelta(minutes=tmap[r.template_code].break_min))
-        for r in session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id, RosterShift.break_start.is_not(None)))
+        for r in session.scalars(
+            select(RosterShift).where(
+                RosterShift.roster_id == plan.id, RosterShift.break_start.is_not(None)
+            )
+        )
         if r.template_code in tmap and r.break_start is not None
     ]
     first = dt.datetime.combine(plan.start, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
-    end = dt.datetime.combine(plan.start + dt.timedelta(days=plan.days), dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
+    end = dt.datetime.combine(
+        plan.start + dt.timedelta(days=plan.days), dt.time(0), tzinfo=rm.zone(tz)
+    ).astimezone(dt.UTC)
     # One pass with a difference array: +1 where an agent starts counting, -1 where she stops.
     n = int((end - first) / step)
     diff = [0] * (n + 1)
@@ -734,16 +822,37 @@ def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         staffed += diff[i]
         need = sum(p.requirement.needed.get(at, {}).values())
         rows.append({"start": at.isoformat(), "required": need, "scheduled": staffed})
-    opening = (p.open_from, p.open_to) if p.open_from is not None and p.open_to is not None else (dt.time(0), dt.time(0))
-    gaps = find_gaps(roster, tmap, p.site, p.horizon, opening[0], opening[1], p.requirement.interval_min)
+    opening = (
+        (p.open_from, p.open_to)
+        if p.open_from is not None and p.open_to is not None
+        else (dt.time(0), dt.time(0))
+    )
+    gaps = find_gaps(
+        roster, tmap, p.site, p.horizon, opening[0], opening[1], p.requirement.interval_min
+    )
     return {
         "interval_min": p.requirement.interval_min,
         "rows": rows,
-        "gaps": [{"start": g.start.isoformat(), "end": g.end.isoformat(), "day": g.local_day.isoformat(), "minutes": g.minutes} for g in gaps],
-        "opening": None if p.open_from is None else {"from": p.open_from.strftime("%H:%M"), "to": p.open_to.strftime("%H:%M") if p.open_to else None},
+        "gaps": [
+            {
+                "start": g.start.isoformat(),
+                "end": g.end.isoformat(),
+                "day": g.local_day.isoformat(),
+                "minutes": g.minutes,
+            }
+            for g in gaps
+        ],
+        "opening": None
+        if p.open_from is None
+        else {
+            "from": p.open_from.strftime("%H:%M"),
+            "to": p.open_to.strftime("%H:%M") if p.open_to else None,
+        },
     }
 
 
 def agent_name(session: Session, agent_id: int) -> str:
-    row = session.execute(select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == agent_id)).scalar()
+    row = session.execute(
+        select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == agent_id)
+    ).scalar()
     return (row.display_name or row.username) if row else str(agent_id)

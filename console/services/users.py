@@ -71,16 +71,25 @@ def _unknown_user_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def audit_failed_login(session: Session, username: str, address: str | None, locked_for_s: int) -> None:
+def audit_failed_login(
+    session: Session, username: str, address: str | None, locked_for_s: int
+) -> None:
     """Audit a wrong password and, when it locked sign-in, the lock."""
     name = username.strip()[:64]
     user_id = session.scalar(select(User.id).where(User.username == name)) if name else None
     where = {"username": name, "address": (address or "")[:64]}
-    session.add(AuditLog(user_id=user_id, action="login-failed", object_type="user", object_id=name, detail=where))
+    session.add(
+        AuditLog(
+            user_id=user_id, action="login-failed", object_type="user", object_id=name, detail=where
+        )
+    )
     if locked_for_s:
         session.add(
             AuditLog(
-                user_id=user_id, action="login-locked", object_type="user", object_id=name,
+                user_id=user_id,
+                action="login-locked",
+                object_type="user",
+                object_id=name,
                 detail=where | {"seconds": locked_for_s},
             )
         )

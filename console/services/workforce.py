@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.i18n import DomainError
-from console.models import Agent, LeaveRequest, RosterPlan, RosterShift, ShiftTemplateRow, User, WorkforceSettings
+from console.models import (
+    Agent,
+    LeaveRequest,
+    RosterPlan,
+    RosterShift,
+    ShiftTemplateRow,
+    User,
+    WorkforceSettings,
+)
 from roster import model as rm
 from roster.attendance import AttendancePolicy
 
@@ -29,10 +37,37 @@ HOLIDAY_COUNTRY = "CN"
 # The rulebooks' shift patterns (docs/rules.md §1.1): early, late crossing midnight, A/B, C on call.
 DEFAULT_TEMPLATES: list[dict[str, Any]] = [
     {"code": "E", "name": "Early 早班", "start": "08:00", "end": "17:30", "break_min": 60},
-    {"code": "L", "name": "Late 晚班", "start": "16:00", "end": "01:00", "break_min": 60, "late": True},
-    {"code": "A", "name": "A 班", "start": "09:00", "end": "17:00", "break_min": 30, "break_paid": True},
-    {"code": "B", "name": "B 班", "start": "12:00", "end": "20:00", "break_min": 30, "break_paid": True},
-    {"code": "C", "name": "C 班 (on call from home 居家值守)", "start": "20:00", "end": "22:00", "on_site": False},
+    {
+        "code": "L",
+        "name": "Late 晚班",
+        "start": "16:00",
+        "end": "01:00",
+        "break_min": 60,
+        "late": True,
+    },
+    {
+        "code": "A",
+        "name": "A 班",
+        "start": "09:00",
+        "end": "17:00",
+        "break_min": 30,
+        "break_paid": True,
+    },
+    {
+        "code": "B",
+        "name": "B 班",
+        "start": "12:00",
+        "end": "20:00",
+        "break_min": 30,
+        "break_paid": True,
+    },
+    {
+        "code": "C",
+        "name": "C 班 (on call from home 居家值守)",
+        "start": "20:00",
+        "end": "22:00",
+        "on_site": False,
+    },
 ]
 
 # Settings a scheduler may change, with their kinds (checked before anything is stored).
@@ -132,7 +167,9 @@ def _check(key: str, kind: str, value: Any) -> Any:
         if ok and math.isfinite(value) and (value > minimum if strict else value >= minimum):
             return value
         what = "an integer" if integer else "a number"
-        raise DomainError("invalid-input", f"{key} must be {what} {'>' if strict else '>='} {minimum:g}")
+        raise DomainError(
+            "invalid-input", f"{key} must be {what} {'>' if strict else '>='} {minimum:g}"
+        )
 
     optional = kind.endswith("?")
     if optional and value is None:
@@ -157,7 +194,11 @@ def _check(key: str, kind: str, value: Any) -> Any:
             return value.strip()
         raise DomainError("invalid-input", f"{key} must be a shift template code")
     if kind == "strings":
-        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value) and value:
+        if (
+            isinstance(value, list)
+            and all(isinstance(v, str) and v.strip() for v in value)
+            and value
+        ):
             return [v.strip() for v in value]
         raise DomainError("invalid-input", f"{key} must be a non-empty list of texts")
     if kind == "policy":
@@ -184,11 +225,21 @@ def update_settings(session: Session, data: dict[str, Any]) -> WorkforceSettings
             raise DomainError("invalid-input", f"unknown setting {key}")
         values[key] = _check(key, kind, value)
     if "cleaning_template" in values and values["cleaning_template"] is not None:
-        if session.scalar(select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["cleaning_template"])) is None:
-            raise DomainError("invalid-input", f"cleaning_template: no shift template {values['cleaning_template']}")
+        if (
+            session.scalar(
+                select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["cleaning_template"])
+            )
+            is None
+        ):
+            raise DomainError(
+                "invalid-input",
+                f"cleaning_template: no shift template {values['cleaning_template']}",
+            )
     opening = (values.get("open_from", row.open_from), values.get("open_to", row.open_to))
     if (opening[0] is None) != (opening[1] is None):
-        raise DomainError("invalid-input", "open_from and open_to are set together (both empty = 7x24)")
+        raise DomainError(
+            "invalid-input", "open_from and open_to are set together (both empty = 7x24)"
+        )
     if "attendance" in values:
         values["attendance"] = {**(row.attendance or {}), **values["attendance"]}
     for key, value in values.items():
@@ -233,7 +284,18 @@ def engine_site(row: WorkforceSettings, tz: str) -> rm.Site:
 
 # ---- shift templates --------------------------------------------------------------------
 
-TEMPLATE_FIELDS = ("code", "name", "start", "end", "break_min", "break_paid", "on_site", "skills", "late", "active")
+TEMPLATE_FIELDS = (
+    "code",
+    "name",
+    "start",
+    "end",
+    "break_min",
+    "break_paid",
+    "on_site",
+    "skills",
+    "late",
+    "active",
+)
 
 
 def template_dict(t: ShiftTemplateRow) -> dict[str, Any]:
@@ -283,7 +345,9 @@ def engine_templates(session: Session) -> dict[str, rm.ShiftTemplate]:
     return {t.code: engine_template(t) for t in templates(session)}
 
 
-def save_template(session: Session, data: dict[str, Any], template_id: int | None = None) -> ShiftTemplateRow:
+def save_template(
+    session: Session, data: dict[str, Any], template_id: int | None = None
+) -> ShiftTemplateRow:
     """Create or change a shift template after checking every field."""
     row = session.get(ShiftTemplateRow, template_id) if template_id is not None else None
     if template_id is not None and row is None:
@@ -297,11 +361,15 @@ def save_template(session: Session, data: dict[str, Any], template_id: int | Non
         if not isinstance(code, str) or not code.strip() or len(code.strip()) > 16:
             raise DomainError("invalid-input", "code: 1 to 16 characters")
         values["code"] = code.strip()
-        clash = session.scalar(select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["code"]))
+        clash = session.scalar(
+            select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["code"])
+        )
         if clash is not None and clash is not row:
             raise DomainError("duplicate", f"code {values['code']}")
         if row is not None and values["code"] != row.code:
-            raise DomainError("invalid-input", "code cannot change once created (rosters refer to it)")
+            raise DomainError(
+                "invalid-input", "code cannot change once created (rosters refer to it)"
+            )
     for key in ("start", "end"):
         if row is None or key in data:
             values[key] = parse_time(data.get(key), key)
@@ -312,7 +380,12 @@ def save_template(session: Session, data: dict[str, Any], template_id: int | Non
         values["name"] = name.strip()
     if "break_min" in data or row is None:
         values["break_min"] = _check("break_min", "int0", data.get("break_min", 0))
-    for key, default in (("break_paid", False), ("on_site", True), ("late", False), ("active", True)):
+    for key, default in (
+        ("break_paid", False),
+        ("on_site", True),
+        ("late", False),
+        ("active", True),
+    ):
         if key in data or row is None:
             value = data.get(key, default)
             if not isinstance(value, bool):
@@ -320,11 +393,14 @@ def save_template(session: Session, data: dict[str, Any], template_id: int | Non
             values[key] = value
     if "skills" in data or row is None:
         skills = data.get("skills", [])
-        if not isinstance(skills, list) or not all(isinstance(s, str) and s.strip() for s in skills):
+        if not isinstance(skills, list) or not all(
+            isinstance(s, str) and s.strip() for s in skills
+        ):
             raise DomainError("invalid-input", "skills must be a list of skill names")
         values["skills"] = sorted({s.strip() for s in skills})
     if row is not None and any(
-        k in values and values[k] != getattr(row, k) for k in ("start", "end", "break_min", "break_paid", "on_site")
+        k in values and values[k] != getattr(row, k)
+        for k in ("start", "end", "break_min", "break_paid", "on_site")
     ):
         # Published shifts are read through their template: changing its times would move
         # shifts already worked and rewrite attendance. A new code is a new pattern.
@@ -348,9 +424,14 @@ def save_template(session: Session, data: dict[str, Any], template_id: int | Non
             setattr(row, key, value)
     # The break must fit inside the shift.
     eng = engine_template(row)
-    if eng.paid_minutes(dt.date(2026, 1, 5), "UTC") <= 0 or row.break_min >= (
-        eng.span(dt.date(2026, 1, 5), "UTC").end - eng.span(dt.date(2026, 1, 5), "UTC").start
-    ).total_seconds() / 60:
+    if (
+        eng.paid_minutes(dt.date(2026, 1, 5), "UTC") <= 0
+        or row.break_min
+        >= (
+            eng.span(dt.date(2026, 1, 5), "UTC").end - eng.span(dt.date(2026, 1, 5), "UTC").start
+        ).total_seconds()
+        / 60
+    ):
         raise DomainError("invalid-input", "break_min must be shorter than the shift")
     session.flush()
     return row
@@ -373,13 +454,18 @@ def seed_templates(session: Session) -> int:
 def roster_agents(session: Session) -> list[tuple[Agent, User]]:
     """Active agents (with their users) in a stable order."""
     rows = session.execute(
-        select(Agent, User).join(User, Agent.user_id == User.id).where(User.active.is_(True)).order_by(Agent.id)
+        select(Agent, User)
+        .join(User, Agent.user_id == User.id)
+        .where(User.active.is_(True))
+        .order_by(Agent.id)
     )
     return [(a, u) for a, u in rows]
 
 
 def engine_agent(
-    agent: Agent, leave: frozenset[dt.date] = frozenset(), worked_before: tuple[tuple[dt.date, str], ...] = ()
+    agent: Agent,
+    leave: frozenset[dt.date] = frozenset(),
+    worked_before: tuple[tuple[dt.date, str], ...] = (),
 ) -> rm.Agent:
     """The roster engine's agent: id is the agent id as text."""
     return rm.Agent(
@@ -426,7 +512,9 @@ def _instant(raw: Any, name: str) -> dt.datetime:
 
 def update_agent_terms(session: Session, agent_id: int, data: dict[str, Any]) -> tuple[Agent, User]:
     """Change an agent's weekly limit, contract flags or unavailable spans (all checked first)."""
-    found = session.execute(select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id == agent_id)).first()
+    found = session.execute(
+        select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id == agent_id)
+    ).first()
     if found is None:
         raise DomainError("not-found", status=404)
     agent, user = found
@@ -436,16 +524,23 @@ def update_agent_terms(session: Session, agent_id: int, data: dict[str, Any]) ->
             values[key] = None if value is None else _check(key, "num+", value)
         elif key == "contract_flags":
             if not isinstance(value, list) or any(f not in CONTRACT_FLAGS for f in value):
-                raise DomainError("invalid-input", f"contract_flags: any of {', '.join(CONTRACT_FLAGS)}")
+                raise DomainError(
+                    "invalid-input", f"contract_flags: any of {', '.join(CONTRACT_FLAGS)}"
+                )
             values[key] = sorted(set(value))
         elif key == "unavailable":
             if not isinstance(value, list) or len(value) > MAX_UNAVAILABLE:
-                raise DomainError("invalid-input", f"unavailable: a list of at most {MAX_UNAVAILABLE} spans")
+                raise DomainError(
+                    "invalid-input", f"unavailable: a list of at most {MAX_UNAVAILABLE} spans"
+                )
             spans = []
             for i, span in enumerate(value):
                 if not isinstance(span, dict):
                     raise DomainError("invalid-input", f"unavailable[{i}]: {{from, to}} expected")
-                start, end = _instant(span.get("from"), f"unavailable[{i}].from"), _instant(span.get("to"), f"unavailable[{i}].to")
+                start, end = (
+                    _instant(span.get("from"), f"unavailable[{i}].from"),
+                    _instant(span.get("to"), f"unavailable[{i}].to"),
+                )
                 if end <= start:
                     raise DomainError("invalid-input", f"unavailable[{i}]: to must be after from")
                 spans.append({"from": start.isoformat(), "to": end.isoformat()})
@@ -463,7 +558,9 @@ def approved_leave(
 ) -> dict[int, set[dt.date]]:
     """Local days of approved leave per agent between first_day and last_day."""
     q = select(LeaveRequest).where(
-        LeaveRequest.status == "approved", LeaveRequest.first_day <= last_day, LeaveRequest.last_day >= first_day
+        LeaveRequest.status == "approved",
+        LeaveRequest.first_day <= last_day,
+        LeaveRequest.last_day >= first_day,
     )
     if agent_ids is not None:
         q = q.where(LeaveRequest.agent_id.in_(agent_ids))
@@ -545,15 +642,28 @@ def published_shifts(
         span = t.span(s.day, tz)
         out.append(
             PublishedShift(
-                s.roster_id, s.agent_id, s.day, s.template_code, s.queue_skill, span.start, span.end, t.on_site, s.seat,
-                s.break_start, t.break_min,
+                s.roster_id,
+                s.agent_id,
+                s.day,
+                s.template_code,
+                s.queue_skill,
+                span.start,
+                span.end,
+                t.on_site,
+                s.seat,
+                s.break_start,
+                t.break_min,
             )
         )
     out.sort(key=lambda p: (p.start, p.agent_id))
     return out
 
 
-def shifts_around(session: Session, at: dt.datetime, tz: str, agent_id: int | None = None) -> list[PublishedShift]:
+def shifts_around(
+    session: Session, at: dt.datetime, tz: str, agent_id: int | None = None
+) -> list[PublishedShift]:
     """Published shifts that start from the day before `at` to the day after (covers night shifts)."""
     day = local_day(at, tz)
-    return published_shifts(session, day - dt.timedelta(days=1), day + dt.timedelta(days=1), tz, agent_id)
+    return published_shifts(
+        session, day - dt.timedelta(days=1), day + dt.timedelta(days=1), tz, agent_id
+    )

@@ -18,7 +18,9 @@ from console.settings import PROJECT_ROOT, Settings
 STATIC = PROJECT_ROOT / "static"
 
 
-def create_app(settings: Settings | None = None, hotline: Hotline | None = None) -> tuple[Flask, SocketIO]:
+def create_app(
+    settings: Settings | None = None, hotline: Hotline | None = None
+) -> tuple[Flask, SocketIO]:
     """Build the web app; pass a Hotline to share it with the telephony side."""
     settings = settings or Settings.from_env()
     hotline = hotline or build(settings)

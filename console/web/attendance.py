@@ -73,7 +73,14 @@ def clock() -> Any:
     agent_id = _agent_id()
     now = _now()
     with hl().sessions.begin() as s:
-        event = attendance.clock(s, agent_id, data.get("kind"), now, _tz(), without_relief=data.get("without_relief") is True)
+        event = attendance.clock(
+            s,
+            agent_id,
+            data.get("kind"),
+            now,
+            _tz(),
+            without_relief=data.get("without_relief") is True,
+        )
         out = {"kind": event.kind, "at": event.at.isoformat(), "source": event.source}
     with hl().sessions() as s:
         out["status"] = attendance.agent_view(s, agent_id, _tz(), now, current_user.language)
@@ -124,7 +131,9 @@ def ledger_csv() -> Any:
         _, views = attendance.ledgers(s, year, month, _tz(), now)
         body = attendance.ledger_csv(views, current_user.language)
     return Response(
-        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename=attendance-{label}.csv"}
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=attendance-{label}.csv"},
     )
 
 

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_login import current_user
 
 from console.container import Hotline
-from console.i18n import DomainError
+from console.i18n import DomainError, table
 from console.models import Call
 from console.services import calls as call_svc
 from console.services import customers
-from console.i18n import table
 from console.web.auth import roles
 
 bp = Blueprint("calls", __name__)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -86,8 +95,13 @@ def agent_page() -> Any:
 def me() -> Any:
     with hl().sessions() as s:
         dispositions = [
-            {"code": d.code, "label": d.label_zh if current_user.language == "zh-CN" else d.label_en}
-            for d in s.scalars(select(Disposition).where(Disposition.active).order_by(Disposition.id))
+            {
+                "code": d.code,
+                "label": d.label_zh if current_user.language == "zh-CN" else d.label_en,
+            }
+            for d in s.scalars(
+                select(Disposition).where(Disposition.active).order_by(Disposition.id)
+            )
         ]
     return jsonify(
         {
@@ -99,7 +113,9 @@ def me() -> Any:
                 "language": current_user.language,
                 "agent_id": current_user.agent_id,
             },
-            "reasons": list(r for r in NOT_READY_REASONS if r not in ("missed", "phone_unreachable")),
+            "reasons": list(
+                r for r in NOT_READY_REASONS if r not in ("missed", "phone_unreachable")
+            ),
             "dispositions": dispositions,
             "i18n": table(current_user.language),
             "timezone": hl().settings.timezone,
@@ -112,9 +128,13 @@ def me() -> Any:
 def my_calls() -> Any:
     # ?needs_wrap_up=1: her answered calls still without a disposition (the node died
     # mid-call), however old, so the console can offer them for wrap-up.
-    pending = call_svc.CallFilter.from_args({"needs_wrap_up": request.args.get("needs_wrap_up", "")})
+    pending = call_svc.CallFilter.from_args(
+        {"needs_wrap_up": request.args.get("needs_wrap_up", "")}
+    )
     f = call_svc.CallFilter(
-        agent_id=_agent_id(), needs_wrap_up=pending.needs_wrap_up, limit=100 if pending.needs_wrap_up else 20
+        agent_id=_agent_id(),
+        needs_wrap_up=pending.needs_wrap_up,
+        limit=100 if pending.needs_wrap_up else 20,
     )
     with hl().sessions() as s:
         page = call_svc.search(s, f)
@@ -134,13 +154,19 @@ def wrap_up(call_id: str) -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
         call = call_svc.wrap_up(
-            s, call_id, agent_id, str(data.get("disposition") or ""), [str(t) for t in tags],
+            s,
+            call_id,
+            agent_id,
+            str(data.get("disposition") or ""),
+            [str(t) for t in tags],
             str(data.get("notes") or ""),
         )
         result = call_svc.call_dict(call)
     # The record is committed before the agent is freed: a wrap-up is never lost.
     hotline.agents.transition(agent_id, "available", expect=["wrap_up"], expect_call=call_id)
-    hotline.bus.publish(call_wrapped(call_id=call_id, agent_id=agent_id, disposition=result["disposition"]))
+    hotline.bus.publish(
+        call_wrapped(call_id=call_id, agent_id=agent_id, disposition=result["disposition"])
+    )
     return jsonify(result)
 
 
@@ -160,7 +186,9 @@ def create_customer() -> Any:
                 raise DomainError("call-not-found", status=404)
             if current_user.role == "agent":
                 live = hotline.live.get_agent(_agent_id())
-                if call.agent_id != current_user.agent_id and (live is None or live.call_id != call.id):
+                if call.agent_id != current_user.agent_id and (
+                    live is None or live.call_id != call.id
+                ):
                     raise DomainError("call-not-offered", status=403)
             if call.customer_id is None:
                 call.customer_id = c.id
@@ -175,6 +203,8 @@ def customer(customer_id: int) -> Any:
     with hotline.sessions.begin() as s:
         user = s.get(User, current_user.id)
         if request.method == "PUT":
-            c = customers.update_customer(s, user, customer_id, json_body(), hotline.settings.country_code)
+            c = customers.update_customer(
+                s, user, customer_id, json_body(), hotline.settings.country_code
+            )
             return jsonify(customers.customer_dict(s, c))
         return jsonify(customers.get_customer(s, user, customer_id))

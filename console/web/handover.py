@@ -49,7 +49,11 @@ def _this_period() -> str:
 @roles("agent")
 def agent_page() -> Any:
     return render_template(
-        "handover.html", t=table(current_user.language), lang=current_user.language, tz=_tz(), view="agent"
+        "handover.html",
+        t=table(current_user.language),
+        lang=current_user.language,
+        tz=_tz(),
+        view="agent",
     )
 
 
@@ -95,7 +99,9 @@ def file_entry() -> Any:
     data = json_body()
     agent_id = _agent_id()
     with hl().sessions.begin() as s:
-        entry = handover.file_entry(s, agent_id, data.get("items"), data.get("notes"), utcnow(), _tz())
+        entry = handover.file_entry(
+            s, agent_id, data.get("items"), data.get("notes"), utcnow(), _tz()
+        )
         out = handover.entries_dicts(s, [entry])[0]
     return jsonify(out), 201
 
@@ -127,7 +133,13 @@ def summaries() -> Any:
         agent_id = _agent_id()
         with hl().sessions.begin() as s:
             summary = handover.submit_summary(
-                s, agent_id, data.get("went_well"), data.get("to_improve"), utcnow(), _tz(), data.get("week_start")
+                s,
+                agent_id,
+                data.get("went_well"),
+                data.get("to_improve"),
+                utcnow(),
+                _tz(),
+                data.get("week_start"),
             )
             out = handover.summary_dict(summary)
         return jsonify(out), 201
@@ -177,7 +189,9 @@ def misses() -> Any:
             raise DomainError("forbidden", status=403)
         data = json_body()
         with hl().sessions.begin() as s:
-            miss = handover.record_complaint(s, data.get("agent_id"), data.get("call_id"), utcnow(), _tz())
+            miss = handover.record_complaint(
+                s, data.get("agent_id"), data.get("call_id"), utcnow(), _tz()
+            )
             report = handover.misses_report(s, miss.period, miss.agent_id)
             out = next(m for m in report["misses"] if m["id"] == miss.id)
         return jsonify(out), 201

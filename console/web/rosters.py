@@ -39,7 +39,9 @@ def init_app(app: Flask) -> None:
 
 
 def _page(template: str, **kw: Any) -> Any:
-    return render_template(template, t=table(current_user.language), lang=current_user.language, **kw)
+    return render_template(
+        template, t=table(current_user.language), lang=current_user.language, **kw
+    )
 
 
 def _my_agent_id() -> int:
@@ -118,7 +120,9 @@ def shift_templates() -> Any:
 @roles(*PLAN_ROLES)
 def shift_template(template_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(workforce.template_dict(workforce.save_template(s, json_body(), template_id)))
+        return jsonify(
+            workforce.template_dict(workforce.save_template(s, json_body(), template_id))
+        )
 
 
 @bp.route("/api/v1/workforce-settings", methods=["GET", "PUT"])
@@ -142,7 +146,9 @@ def roster_agents() -> Any:
 @roles(*PLAN_ROLES)
 def roster_agent(agent_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(workforce.agent_terms(*workforce.update_agent_terms(s, agent_id, json_body())))
+        return jsonify(
+            workforce.agent_terms(*workforce.update_agent_terms(s, agent_id, json_body()))
+        )
 
 
 # ---- rosters --------------------------------------------------------------------------------
@@ -198,8 +204,15 @@ def roster_publish(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.publish(s, rosters.get_plan(s, roster_id), tz(), current_user.id)
         out = rosters.plan_summary(plan)
-        agents = set(s.scalars(select(RosterShift.agent_id).where(RosterShift.roster_id == roster_id)))
-    _tell(*(schedule_changed(agent_id=a, kind="published", roster_id=roster_id) for a in sorted(agents)))
+        agents = set(
+            s.scalars(select(RosterShift.agent_id).where(RosterShift.roster_id == roster_id))
+        )
+    _tell(
+        *(
+            schedule_changed(agent_id=a, kind="published", roster_id=roster_id)
+            for a in sorted(agents)
+        )
+    )
     return jsonify(out)
 
 
@@ -210,7 +223,9 @@ def roster_export(roster_id: int) -> Any:
         plan = rosters.get_plan(s, roster_id)
         body = rosters.roster_csv(s, plan, tz(), current_user.language)
         name = f"roster-{plan.start.isoformat()}.csv"
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/coverage")
@@ -247,7 +262,9 @@ def my_schedule_ics() -> Any:
     agent_id = _my_agent_id()
     today = _today()
     with hl().sessions() as s:
-        body = req_svc.ical(s, agent_id, today - dt.timedelta(days=31), today + dt.timedelta(days=92), tz())
+        body = req_svc.ical(
+            s, agent_id, today - dt.timedelta(days=31), today + dt.timedelta(days=92), tz()
+        )
     return Response(
         body,
         mimetype="text/calendar",
@@ -286,7 +303,11 @@ def leave_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
         row, removed = req_svc.decide_leave(s, request_id, json_body(), current_user.id, tz())
         out = {**req_svc.leave_dict(s, row), "removed_shifts": removed}
-    _tell(schedule_changed(agent_id=out["agent_id"], kind=f"leave-{out['status']}", day=out["first_day"]))
+    _tell(
+        schedule_changed(
+            agent_id=out["agent_id"], kind=f"leave-{out['status']}", day=out["first_day"]
+        )
+    )
     return jsonify(out)
 
 
@@ -315,7 +336,9 @@ def swap_answer(request_id: int) -> Any:
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
         out = req_svc.swap_dict(s, req_svc.answer_swap(s, request_id, agent_id, json_body()))
-    _tell(schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"]))
+    _tell(
+        schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"])
+    )
     return jsonify(out)
 
 
@@ -341,7 +364,9 @@ def swap_decision(request_id: int) -> Any:
         return jsonify({**err.as_dict(current_user.language), "request": out}), 409
     _tell(
         *(
-            schedule_changed(agent_id=a, kind=f"swap-{out['status']}", day=out["day"], roster_id=out["roster_id"])
+            schedule_changed(
+                agent_id=a, kind=f"swap-{out['status']}", day=out["day"], roster_id=out["roster_id"]
+            )
             for a in (out["requester_id"], out["partner_id"])
         )
     )

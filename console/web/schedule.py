@@ -61,14 +61,20 @@ def forecast_page() -> Any:
 @roles(*PLAN_ROLES)
 def get_forecast(queue_id: int) -> Any:
     args = request.args
-    since = _instant(args["since"], "since") if args.get("since") else dt.datetime.now(dt.UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
+    since = (
+        _instant(args["since"], "since")
+        if args.get("since")
+        else dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     )
     until = _instant(args["until"], "until") if args.get("until") else since + DEFAULT_SPAN
     if until <= since or until - since > dt.timedelta(days=62):
         raise DomainError("invalid-input", "until must be after since, at most 62 days")
     with hl().sessions() as s:
-        return jsonify(forecasts.with_actuals(s, forecasts.table(s, queue_id, since, until), dt.datetime.now(dt.UTC)))
+        return jsonify(
+            forecasts.with_actuals(
+                s, forecasts.table(s, queue_id, since, until), dt.datetime.now(dt.UTC)
+            )
+        )
 
 
 @bp.route("/api/v1/queues/<int:queue_id>/forecast/generate", methods=["POST"])
@@ -108,7 +114,12 @@ def edit_forecast(queue_id: int, start: str) -> Any:
     data = json_body()
     with hl().sessions.begin() as s:
         row = forecasts.edit(s, queue_id, at, data.get("calls"), data.get("aht_s"))
-        out = {"start": row.start.isoformat(), "calls": row.calls, "aht_s": row.aht_s, "edited": row.edited}
+        out = {
+            "start": row.start.isoformat(),
+            "calls": row.calls,
+            "aht_s": row.aht_s,
+            "edited": row.edited,
+        }
     return jsonify(out)
 
 

@@ -76,7 +76,9 @@ class ConsoleConnections:
     def closed(self, agent_id: int, sid: str) -> None:
         with self._lock:
             self._sids.get(agent_id, set()).discard(sid)
-        timer = threading.Timer(self._hl.settings.agent_disconnect_grace_s, self._check, (agent_id,))
+        timer = threading.Timer(
+            self._hl.settings.agent_disconnect_grace_s, self._check, (agent_id,)
+        )
         timer.daemon = True
         timer.start()
 

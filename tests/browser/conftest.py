@@ -56,7 +56,9 @@ class LiveServer:
 
         with self._seen:
             if not self._seen.wait_for(lambda: found() is not None, timeout=timeout):
-                raise AssertionError(f"no {name} {match} on the bus; saw {[e.name for e in self.events]}")
+                raise AssertionError(
+                    f"no {name} {match} on the bus; saw {[e.name for e in self.events]}"
+                )
             ev = found()
             assert ev is not None
             return ev

@@ -52,7 +52,13 @@ def offer_call(live: LiveServer, caller: str = "13800138000") -> tuple[str, int]
     agent = hl.live.reserve("support", [], call_id)
     assert agent is not None
     hl.bus.publish(
-        call_offered(call_id=call_id, agent_id=agent.agent_id, ring_timeout_s=ring, offered_at=time.time(), pop=pop)
+        call_offered(
+            call_id=call_id,
+            agent_id=agent.agent_id,
+            ring_timeout_s=ring,
+            offered_at=time.time(),
+            pop=pop,
+        )
     )
     hl.agents.record(agent)
     with hl.sessions.begin() as s:
@@ -120,8 +126,12 @@ def test_offer_pops_the_customer_and_reject_reaches_the_worker(
     page.keyboard.press("r")
     live_server.wait_for_event("call_reject_requested", call_id=call_id, agent_id=agent_id)
 
-    live_server.hotline.agents.transition(agent_id, "available", expect=["ringing"], expect_call=call_id)
-    live_server.hotline.bus.publish(call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason="rejected"))
+    live_server.hotline.agents.transition(
+        agent_id, "available", expect=["ringing"], expect_call=call_id
+    )
+    live_server.hotline.bus.publish(
+        call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason="rejected")
+    )
     expect(card).to_be_hidden()
     expect(page.get_by_test_id("notice")).to_have_text("已拒接来电。")
     expect(page.get_by_test_id("state-label")).to_have_text("空闲")
@@ -142,7 +152,9 @@ def test_answer_hang_up_and_wrap_up_with_a_required_disposition(
     live_server.wait_for_event("call_answer_requested", call_id=call_id, agent_id=agent_id)
     with hl.sessions.begin() as s:
         call_svc.mark_answered(s, call_id, agent_id)
-    hl.agents.transition(agent_id, "on_call", call_id=call_id, expect=["ringing"], expect_call=call_id)
+    hl.agents.transition(
+        agent_id, "on_call", call_id=call_id, expect=["ringing"], expect_call=call_id
+    )
     hl.bus.publish(call_answered(call_id=call_id, agent_id=agent_id, answered_at=time.time()))
     expect(page.get_by_test_id("btn-hangup")).to_be_visible()
     expect(page.get_by_test_id("talk-timer")).to_have_text(re.compile(r"^00:0\d$"))
@@ -152,8 +164,12 @@ def test_answer_hang_up_and_wrap_up_with_a_required_disposition(
     live_server.wait_for_event("call_hangup_requested", call_id=call_id, agent_id=agent_id)
     with hl.sessions.begin() as s:
         call_svc.mark_ended(s, call_id, "agent-hangup")
-    hl.agents.transition(agent_id, "wrap_up", call_id=call_id, expect=["on_call"], expect_call=call_id)
-    hl.bus.publish(call_ended(call_id=call_id, agent_id=agent_id, end_reason="agent-hangup", wrap_up_s=60))
+    hl.agents.transition(
+        agent_id, "wrap_up", call_id=call_id, expect=["on_call"], expect_call=call_id
+    )
+    hl.bus.publish(
+        call_ended(call_id=call_id, agent_id=agent_id, end_reason="agent-hangup", wrap_up_s=60)
+    )
 
     wrap = page.get_by_test_id("wrap-up")
     expect(wrap).to_be_visible()
@@ -168,7 +184,9 @@ def test_answer_hang_up_and_wrap_up_with_a_required_disposition(
 
     wrap.get_by_test_id("input-notes").fill("燃气表年检预约")
     wrap.get_by_test_id("btn-wrap-up").click()
-    expect(wrap.get_by_test_id("wrap-up-form").get_by_test_id("error")).to_have_text("请选择处理结果。")
+    expect(wrap.get_by_test_id("wrap-up-form").get_by_test_id("error")).to_have_text(
+        "请选择处理结果。"
+    )
     assert hl.live.get_agent(agent_id).state == "wrap_up"  # type: ignore[union-attr]
 
     wrap.get_by_test_id("select-disposition").select_option("resolved")
@@ -216,10 +234,17 @@ def test_unknown_caller_gets_a_new_customer_form_that_creates_the_file(
     expect(card.get_by_test_id("customer-name")).to_have_text("赵六")
     expect(card.get_by_test_id("customer-grade")).to_have_text("B")
     with live_server.hotline.sessions() as s:
-        c = s.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == "+8615900001111"))
+        c = s.scalar(
+            select(Customer).join(CustomerPhone).where(CustomerPhone.number == "+8615900001111")
+        )
         assert c is not None and (c.name, c.grade, c.notes) == ("赵六", "B", "rar")
-        assert c.fields == {"address": "上海市徐汇区", "intent": ""}  # the queue's registration fields
-        linked = s.scalars(select(Call.customer_id).where(Call.caller_number == "+8615900001111")).all()
+        assert c.fields == {
+            "address": "上海市徐汇区",
+            "intent": "",
+        }  # the queue's registration fields
+        linked = s.scalars(
+            select(Call.customer_id).where(Call.caller_number == "+8615900001111")
+        ).all()
         assert linked == [c.id]  # the call now belongs to the new customer file
     assert not [e for e in live_server.events if e.name == "call_reject_requested"]
     expect(card).to_have_class(re.compile("is-ringing"))

@@ -24,10 +24,14 @@ def _publish_a_shift_running_now(live: LiveServer) -> int:
     end = start + dt.timedelta(hours=4)
     day = start.date()
     with live.hotline.sessions.begin() as s:
-        workforce.save_template(s, {"code": "T", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
+        workforce.save_template(
+            s, {"code": "T", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+        )
         agent_id = s.scalar(select(Agent.id).join(User).where(User.username == "agent1"))
         assert agent_id is not None
-        plan = RosterPlan(start=day, days=1, status="published", published_at=dt.datetime.now(dt.UTC))
+        plan = RosterPlan(
+            start=day, days=1, status="published", published_at=dt.datetime.now(dt.UTC)
+        )
         s.add(plan)
         s.flush()
         s.add(RosterShift(roster_id=plan.id, agent_id=agent_id, day=day, template_code="T"))
@@ -98,11 +102,22 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
     anyway = page.get_by_test_id("clock-out-anyway")
     expect(anyway).to_be_focused()
     with live_server.hotline.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(ClockEvent).where(ClockEvent.agent_id == agent_id)) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(ClockEvent).where(ClockEvent.agent_id == agent_id)
+            )
+            == 1
+        )
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("clock-notice")).to_contain_text("下班打卡")
     expect(anyway).to_be_hidden()
     expect(button).to_have_text("上班打卡")
     with live_server.hotline.sessions() as s:
-        rows = list(s.execute(select(ClockEvent.kind, ClockEvent.source).where(ClockEvent.agent_id == agent_id).order_by(ClockEvent.id)))
+        rows = list(
+            s.execute(
+                select(ClockEvent.kind, ClockEvent.source)
+                .where(ClockEvent.agent_id == agent_id)
+                .order_by(ClockEvent.id)
+            )
+        )
     assert [tuple(r) for r in rows] == [("in", "console"), ("out", "relief-missing")]

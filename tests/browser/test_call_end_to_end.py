@@ -30,7 +30,9 @@ def agent_page(browser: Browser, node: Node) -> Iterator[Page]:  # noqa: F811
 
 
 def test_real_sip_call_rings_in_chromium_and_is_answered_and_wrapped_up(
-    node: Node, sipp: Sipp, agent_page: Page  # noqa: F811
+    node: Node,
+    sipp: Sipp,
+    agent_page: Page,
 ) -> None:
     page = agent_page
     phone, _ = sipp.start("agent_phone.xml", port=node.phones["agent1"])
@@ -65,8 +67,17 @@ def test_real_sip_call_rings_in_chromium_and_is_answered_and_wrapped_up(
         call = s.scalar(select(Call))
         assert call is not None
         assert call.caller_number == "+8613800138000" and call.end_reason == "agent-hangup"
-        assert call.disposition_code == "repair" and sorted(t.tag for t in call.tags) == ["报修", "燃气"]
-        assert call.arrived_at <= call.offered_at <= call.answered_at <= call.ended_at <= call.wrapped_at
+        assert call.disposition_code == "repair" and sorted(t.tag for t in call.tags) == [
+            "报修",
+            "燃气",
+        ]
+        assert (
+            call.arrived_at
+            <= call.offered_at
+            <= call.answered_at
+            <= call.ended_at
+            <= call.wrapped_at
+        )
     row = page.get_by_test_id("recent-calls").locator(f'tr[data-call-id="{call.id}"]')
     expect(row).to_be_visible()
 

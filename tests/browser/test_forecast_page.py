@@ -43,7 +43,9 @@ def test_scheduler_imports_a_forecast_csv_and_edits_an_interval(
     expect(rows.first.get_by_test_id("edited")).to_be_visible()
     with live_server.hotline.sessions() as s:
         row = s.scalar(
-            select(ForecastInterval).where(ForecastInterval.start == dt.datetime(2030, 1, 7, 1, 0, tzinfo=dt.UTC))
+            select(ForecastInterval).where(
+                ForecastInterval.start == dt.datetime(2030, 1, 7, 1, 0, tzinfo=dt.UTC)
+            )
         )
         assert row is not None and row.calls == 30 and row.aht_s == 180 and row.edited
 

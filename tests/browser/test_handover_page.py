@@ -15,7 +15,9 @@ from tests.browser.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 
-def _publish_around_now(live: LiveServer, shifts: list[tuple[str, str, dt.timedelta, dt.timedelta]]) -> None:
+def _publish_around_now(
+    live: LiveServer, shifts: list[tuple[str, str, dt.timedelta, dt.timedelta]]
+) -> None:
     """One published roster with, per (username, code, start, end), a shift from now+start to now+end."""
     tz = live.hotline.settings.timezone
     now = dt.datetime.now(rm.zone(tz)).replace(second=0, microsecond=0)
@@ -24,11 +26,19 @@ def _publish_around_now(live: LiveServer, shifts: list[tuple[str, str, dt.timede
         workforce.seed_templates(s)
         for username, code, start, end in shifts:
             begin, finish = now + start, now + end
-            workforce.save_template(s, {"code": code, "name": code, "start": f"{begin:%H:%M}", "end": f"{finish:%H:%M}"})
-            aid = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username))
+            workforce.save_template(
+                s, {"code": code, "name": code, "start": f"{begin:%H:%M}", "end": f"{finish:%H:%M}"}
+            )
+            aid = s.scalar(
+                select(Agent.id)
+                .join(User, Agent.user_id == User.id)
+                .where(User.username == username)
+            )
             rows.append((aid, begin.date(), code))
         first = min(day for _, day, _ in rows)
-        plan = RosterPlan(start=first, days=3, status="published", published_at=dt.datetime.now(dt.UTC))
+        plan = RosterPlan(
+            start=first, days=3, status="published", published_at=dt.datetime.now(dt.UTC)
+        )
         s.add(plan)
         s.flush()
         for aid, day, code in rows:
@@ -85,11 +95,18 @@ def test_outgoing_agent_files_a_handover_and_the_incoming_agent_takes_it_over(
     incoming.get_by_test_id("btn-acknowledge").click()
     expect(page.get_by_test_id("notice")).to_have_text("Taken over.")
     expect(page.get_by_test_id("incoming-none")).to_be_visible()
-    expect(page.get_by_test_id("taken-over").get_by_test_id("entry-ack")).to_contain_text("Taken over by Agent Kim")
+    expect(page.get_by_test_id("taken-over").get_by_test_id("entry-ack")).to_contain_text(
+        "Taken over by Agent Kim"
+    )
 
     with live_server.hotline.sessions() as s:
         entry = s.scalar(select(HandoverEntry))
-        agent2 = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == "agent2"))
+        agent2 = s.scalar(
+            select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == "agent2")
+        )
         assert entry is not None and entry.template_code == "P"
-        assert entry.items == [{"text": "回电李女士,退款进度", "ref": "C-1001"}, {"text": "打印机卡纸", "ref": ""}]
+        assert entry.items == [
+            {"text": "回电李女士,退款进度", "ref": "C-1001"},
+            {"text": "打印机卡纸", "ref": ""},
+        ]
         assert entry.acknowledged_by == agent2 and entry.acknowledged_at is not None

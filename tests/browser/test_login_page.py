@@ -22,7 +22,9 @@ OFF_SITE_NEXTS = [
 ]
 
 
-def test_signing_in_with_an_off_site_next_stays_on_the_app(live_server: LiveServer, page: Page) -> None:
+def test_signing_in_with_an_off_site_next_stays_on_the_app(
+    live_server: LiveServer, page: Page
+) -> None:
     # Leaving the app ends on evil.example or, with no DNS for it, on Chromium's error page:
     # either way the page's host is no longer the app's.
     app_host = urlsplit(live_server.url).netloc
@@ -45,7 +47,9 @@ def test_signing_in_with_a_local_next_lands_there(live_server: LiveServer, page:
     assert urlsplit(page.url).path == "/calls"
 
 
-def test_repeated_wrong_passwords_show_how_long_sign_in_is_locked(live_server: LiveServer, page: Page) -> None:
+def test_repeated_wrong_passwords_show_how_long_sign_in_is_locked(
+    live_server: LiveServer, page: Page
+) -> None:
     page.goto("/login")
     for _ in range(5):
         page.fill("#username", "agent2")

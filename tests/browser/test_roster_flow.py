@@ -20,14 +20,18 @@ TZ = "Asia/Shanghai"
 
 def _agent_id(live: LiveServer, username: str) -> int:
     with live.hotline.sessions() as s:
-        agent_id = s.scalar(select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username))
+        agent_id = s.scalar(
+            select(Agent.id).join(User, Agent.user_id == User.id).where(User.username == username)
+        )
     assert agent_id is not None
     return agent_id
 
 
 def _approved_leave(live: LiveServer, agent_id: int, day: dt.date) -> None:
     with live.hotline.sessions.begin() as s:
-        row = requests.request_leave(s, agent_id, {"first_day": day.isoformat(), "last_day": day.isoformat()})
+        row = requests.request_leave(
+            s, agent_id, {"first_day": day.isoformat(), "last_day": day.isoformat()}
+        )
         planner = s.scalar(select(User.id).where(User.username == "planner"))
         assert planner is not None
         requests.decide_leave(s, row.id, {"approve": True}, planner, TZ)
@@ -45,7 +49,9 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     for d in range(7):
         for hour in range(8, 22):
             for minute in (0, 30):
-                lines.append(f"{(monday + dt.timedelta(days=d)).isoformat()}T{hour:02d}:{minute:02d},4,180")
+                lines.append(
+                    f"{(monday + dt.timedelta(days=d)).isoformat()}T{hour:02d}:{minute:02d},4,180"
+                )
     with live.hotline.sessions.begin() as s:
         qid = s.scalar(select(Queue.id).where(Queue.name == "support"))
         assert qid is not None
@@ -81,21 +87,29 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     page.get_by_test_id("btn-create").click()
     expect(page.get_by_test_id("roster-grid")).to_be_visible()
     page.get_by_test_id("btn-solve").click()
-    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-status", "solved", timeout=30000)
+    expect(page.get_by_test_id("roster-status")).to_have_attribute(
+        "data-status", "solved", timeout=30000
+    )
     expect(page.get_by_test_id("result")).to_contain_text("距下界")
     expect(page.get_by_test_id("no-violations")).to_be_visible()
     expect(page.get_by_test_id("explanation").first).to_be_visible()
     expect(page.get_by_test_id("coverage-chart").locator("polyline")).to_have_count(1)
 
     # Rostering agent1 on her approved leave day is flagged at once and blocks publishing.
-    cell = page.locator(f'[data-test="cell"][data-agent="{a1}"][data-day="{wednesday.isoformat()}"]')
+    cell = page.locator(
+        f'[data-test="cell"][data-agent="{a1}"][data-day="{wednesday.isoformat()}"]'
+    )
     expect(cell).to_have_value("")
     cell.select_option("E")
     # Other rules may break too (e.g. the 40-hour week); the leave rule must be among them.
     expect(page.locator('[data-test="violation"][data-rule="leave"]')).to_have_count(1)
-    expect(page.locator(f'td.hl-cell-bad [data-test="cell"][data-agent="{a1}"]').first).to_be_visible()
+    expect(
+        page.locator(f'td.hl-cell-bad [data-test="cell"][data-agent="{a1}"]').first
+    ).to_be_visible()
     expect(page.get_by_test_id("btn-publish")).to_be_disabled()
-    cell = page.locator(f'[data-test="cell"][data-agent="{a1}"][data-day="{wednesday.isoformat()}"]')
+    cell = page.locator(
+        f'[data-test="cell"][data-agent="{a1}"][data-day="{wednesday.isoformat()}"]'
+    )
     cell.select_option("")
     expect(page.get_by_test_id("no-violations")).to_be_visible()
     page.get_by_test_id("btn-publish").click()
@@ -105,8 +119,23 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     with live.hotline.sessions() as s:
         plan = s.scalar(select(RosterPlan).where(RosterPlan.status == "published"))
         assert plan is not None
-        days = sorted(r.day for r in s.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id, RosterShift.agent_id == a1)))
-        weekend2 = [r.day for r in s.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id, RosterShift.agent_id == a2)) if r.day.weekday() >= 5]
+        days = sorted(
+            r.day
+            for r in s.scalars(
+                select(RosterShift).where(
+                    RosterShift.roster_id == plan.id, RosterShift.agent_id == a1
+                )
+            )
+        )
+        weekend2 = [
+            r.day
+            for r in s.scalars(
+                select(RosterShift).where(
+                    RosterShift.roster_id == plan.id, RosterShift.agent_id == a2
+                )
+            )
+            if r.day.weekday() >= 5
+        ]
     assert days and wednesday not in days
     assert weekend2 == []
     swap_day = days[0]
@@ -116,12 +145,16 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     # agent2 has her schedule open; agent1 sees her published week and asks agent2 for a swap.
     two = sign_in("agent2")
     two.goto("/my/schedule")
-    expect(two.get_by_test_id("incoming")).to_contain_text("Nothing waiting")  # agent2 reads English
+    expect(two.get_by_test_id("incoming")).to_contain_text(
+        "Nothing waiting"
+    )  # agent2 reads English
     one = sign_in("agent1")
     one.get_by_test_id("nav-my-schedule").click()
     expect(one.get_by_test_id("my-shift")).to_have_count(len(days))
     expect(one.get_by_test_id("ical")).to_have_attribute("href", "/api/v1/agent/schedule.ics")
-    one.locator(f'[data-test="my-shift"][data-day="{swap_day.isoformat()}"] [data-test="btn-swap"]').click()
+    one.locator(
+        f'[data-test="my-shift"][data-day="{swap_day.isoformat()}"] [data-test="btn-swap"]'
+    ).click()
     one.get_by_test_id("swap-partner").select_option(str(a2))
     one.get_by_test_id("swap-reason").fill("家里有事")
     one.get_by_test_id("btn-send-swap").click()
@@ -142,7 +175,13 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     expect(page.get_by_test_id("error")).to_contain_text("未批准")
     expect(page.locator('[data-test="swap-violation"][data-rule="leave"]')).to_have_count(1)
     with live.hotline.sessions() as s:
-        still = s.scalar(select(RosterShift).where(RosterShift.roster_id == plan.id, RosterShift.agent_id == a1, RosterShift.day == swap_day))
+        still = s.scalar(
+            select(RosterShift).where(
+                RosterShift.roster_id == plan.id,
+                RosterShift.agent_id == a1,
+                RosterShift.day == swap_day,
+            )
+        )
         assert still is not None
     page.get_by_test_id("swap-request").get_by_test_id("btn-refuse").click()
     expect(page.get_by_test_id("notice")).to_have_text("已驳回")
@@ -154,7 +193,9 @@ def test_scheduler_publishes_a_roster_and_a_swap_approval_is_revalidated(
     two.context.close()
 
 
-def test_the_roster_grid_is_edited_from_the_keyboard(live_server: LiveServer, login: Callable[[str], Page]) -> None:
+def test_the_roster_grid_is_edited_from_the_keyboard(
+    live_server: LiveServer, login: Callable[[str], Page]
+) -> None:
     live = live_server
     today = workforce.local_day(dt.datetime.now(dt.UTC), TZ)
     monday = today + dt.timedelta(days=7 - today.weekday())
@@ -166,24 +207,35 @@ def test_the_roster_grid_is_edited_from_the_keyboard(live_server: LiveServer, lo
         roster_id = plan.id
 
     def cell(agent_id: int, day: dt.date) -> Locator:
-        return page.locator(f'[data-test="cell"][data-agent="{agent_id}"][data-day="{day.isoformat()}"]')
+        return page.locator(
+            f'[data-test="cell"][data-agent="{agent_id}"][data-day="{day.isoformat()}"]'
+        )
 
     def stored(agent_id: int, day: dt.date) -> str | None:
         with live.hotline.sessions() as s:
-            return s.scalar(select(RosterShift.template_code).where(
-                RosterShift.roster_id == roster_id, RosterShift.agent_id == agent_id, RosterShift.day == day))
+            return s.scalar(
+                select(RosterShift.template_code).where(
+                    RosterShift.roster_id == roster_id,
+                    RosterShift.agent_id == agent_id,
+                    RosterShift.day == day,
+                )
+            )
 
     def edited(agent_id: int, day: dt.date, code: str | None, total: str) -> None:
         """The edit is stored (the row's total is recomputed), and the rebuilt grid keeps the
         keyboard on the cell."""
-        expect(page.locator(f'[data-test="grid-row"][data-agent="{agent_id}"] [data-test="hours"]')).to_have_text(total)
+        expect(
+            page.locator(f'[data-test="grid-row"][data-agent="{agent_id}"] [data-test="hours"]')
+        ).to_have_text(total)
         expect(cell(agent_id, day)).to_have_value(code or "")
         expect(cell(agent_id, day)).to_be_focused()
         assert stored(agent_id, day) == code
 
     page = login("planner")
     page.goto(f"/schedule/rosters/{roster_id}")
-    expect(page.get_by_test_id("export-roster")).to_have_attribute("href", f"/api/v1/rosters/{roster_id}/roster.csv")
+    expect(page.get_by_test_id("export-roster")).to_have_attribute(
+        "href", f"/api/v1/rosters/{roster_id}/roster.csv"
+    )
     cell(a1, monday).focus()
     # Arrows move between cells instead of scrolling through the options.
     page.keyboard.press("ArrowRight")

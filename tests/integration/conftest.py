@@ -41,7 +41,9 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
     peers.close()
 
 
-def start_node(tmp_path: Path, db_url: str, ring_timeout_s: int = 15, with_phones: bool = True) -> Iterator[Node]:
+def start_node(
+    tmp_path: Path, db_url: str, ring_timeout_s: int = 15, with_phones: bool = True
+) -> Iterator[Node]:
     hl = build(make_settings(tmp_path, db_url, sip_port=free_port(), worker_id="w-test"))
     phones: dict[str, int] = {}
     with hl.sessions.begin() as s:

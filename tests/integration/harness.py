@@ -51,10 +51,31 @@ class Sipp:
         for _ in range(5):
             port = free_port() if pick_port else port
             cmd = [
-                "sipp", "-sf", str(SCENARIOS / scenario), "-i", ip, "-p", str(port),
-                "-mp", str(free_media_port()), "-m", str(calls), "-l", str(calls), "-r", str(rate),
-                "-s", service, "-t", transport, "-nostdin", "-timeout", f"{timeout_s}s",
-                "-timeout_error", "-trace_err", "-trace_screen",
+                "sipp",
+                "-sf",
+                str(SCENARIOS / scenario),
+                "-i",
+                ip,
+                "-p",
+                str(port),
+                "-mp",
+                str(free_media_port()),
+                "-m",
+                str(calls),
+                "-l",
+                str(calls),
+                "-r",
+                str(rate),
+                "-s",
+                service,
+                "-t",
+                transport,
+                "-nostdin",
+                "-timeout",
+                f"{timeout_s}s",
+                "-timeout_error",
+                "-trace_err",
+                "-trace_screen",
             ]
             if hold_ms or duration_ms:
                 cmd += ["-d", str(hold_ms or duration_ms)]
@@ -62,7 +83,9 @@ class Sipp:
                 cmd += ["-key", k, v]
             if target:
                 cmd.append(target)
-            proc = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                cmd, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             # SIPp binds its ports first and exits at once when one was taken since we
             # picked it (another process won the race): pick again rather than fail the test.
             try:
@@ -139,12 +162,21 @@ class AgentClient:
         self.seen: list[tuple[str, dict[str, Any], float]] = []
         self.sio = socketio.Client(reconnection=False)
         for name in (
-            "snapshot", "agent_state_changed", "call_offered", "call_offer_withdrawn",
-            "call_answered", "call_ended", "call_wrapped",
+            "snapshot",
+            "agent_state_changed",
+            "call_offered",
+            "call_offer_withdrawn",
+            "call_answered",
+            "call_ended",
+            "call_wrapped",
         ):
             self.sio.on(name, self._handler(name))
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        self.sio.connect(base_url, headers={"Cookie": cookie, "User-Agent": str(self.http.headers["User-Agent"])}, transports=["websocket"])
+        self.sio.connect(
+            base_url,
+            headers={"Cookie": cookie, "User-Agent": str(self.http.headers["User-Agent"])},
+            transports=["websocket"],
+        )
         self.wait_for("snapshot")
 
     def _handler(self, name: str) -> Callable[[dict[str, Any]], None]:
@@ -157,7 +189,10 @@ class AgentClient:
         return on
 
     def wait_for(
-        self, name: str, pred: Callable[[dict[str, Any]], bool] = lambda d: True, timeout: float = 15
+        self,
+        name: str,
+        pred: Callable[[dict[str, Any]], bool] = lambda d: True,
+        timeout: float = 15,
     ) -> dict[str, Any]:
         for seen_name, data, _ in self.seen:
             if seen_name == name and pred(data):
@@ -167,7 +202,9 @@ class AgentClient:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no {name} within {timeout}s; seen {[s[0] for s in self.seen]}")
+                raise AssertionError(
+                    f"no {name} within {timeout}s; seen {[s[0] for s in self.seen]}"
+                )
             try:
                 item = self.events.get(timeout=left)
             except queue.Empty:
@@ -184,7 +221,9 @@ class AgentClient:
     def available(self) -> None:
         assert self.call("set_state", {"state": "available"})["ok"]
 
-    def wrap_up(self, call_id: str, disposition: str = "resolved", tags: list[str] | None = None) -> requests.Response:
+    def wrap_up(
+        self, call_id: str, disposition: str = "resolved", tags: list[str] | None = None
+    ) -> requests.Response:
         return self.http.post(
             f"{self.base_url}/api/v1/calls/{call_id}/wrap-up",
             json={"disposition": disposition, "tags": tags or [], "notes": "handled"},

@@ -32,7 +32,9 @@ def call_record(node: Node, call_id: str) -> Call:
 def answered_call_flow(node: Node, sipp: Sipp, agent: AgentClient, phone_port: int) -> str:
     phone, _ = sipp.start("agent_phone.xml", port=phone_port)
     agent.available()
-    caller, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "+86-138-0013-8000"})
+    caller, _ = sipp.start(
+        "caller.xml", target=node.sip_target, keys={"caller": "+86-138-0013-8000"}
+    )
     offer = agent.wait_for("call_offered")
     pop = offer["pop"]
     assert [c["name"] for c in pop["customers"]] == ["张伟"]
@@ -53,7 +55,9 @@ def answered_call_flow(node: Node, sipp: Sipp, agent: AgentClient, phone_port: i
     assert r.status_code == 200, r.text
     agent.wait_for("agent_state_changed", lambda d: d["state"] == "available")
     call = call_record(node, offer["call_id"])
-    assert call.arrived_at <= call.offered_at <= call.answered_at <= call.ended_at <= call.wrapped_at
+    assert (
+        call.arrived_at <= call.offered_at <= call.answered_at <= call.ended_at <= call.wrapped_at
+    )
     assert call.end_reason == "agent-hangup" and call.disposition_code == "resolved"
     assert call.talk_s is not None and call.talk_s >= 0.4
     assert call.customer_id == pop["customers"][0]["id"]
@@ -66,7 +70,11 @@ def test_answered_call_pops_the_customer_and_is_logged(
 ) -> None:
     call_id = answered_call_flow(node, sipp, agents["agent1"], node.phones["agent1"])
     with node.hotline.sessions() as s:
-        kinds = list(s.scalars(select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)))
+        kinds = list(
+            s.scalars(
+                select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+            )
+        )
     assert kinds == ["arrived", "offered", "answered", "ended", "wrapped"]
     sup = agents["agent2"].http  # an agent may not read the call log
     assert sup.get(f"{node.base_url}/api/v1/calls").status_code == 403
@@ -97,7 +105,9 @@ def test_screen_pop_matches_numbers_in_any_format(
 ) -> None:
     agent = agents["agent2"]
     agent.available()
-    proc, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": caller, "hold_ms": "1500"})
+    proc, _ = sipp.start(
+        "caller.xml", target=node.sip_target, keys={"caller": caller, "hold_ms": "1500"}
+    )
     offer = agent.wait_for("call_offered")
     assert [c["name"] for c in offer["pop"]["customers"]] == expected
     agent.wait_for("call_offer_withdrawn", lambda d: d["reason"] == "caller-hangup")
@@ -108,7 +118,9 @@ def test_screen_pop_matches_numbers_in_any_format(
 
 
 def test_caller_hanging_up_in_queue_is_abandoned_with_wait_time(node: Node, sipp: Sipp) -> None:
-    proc, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "15011112222", "hold_ms": "1200"})
+    proc, _ = sipp.start(
+        "caller.xml", target=node.sip_target, keys={"caller": "15011112222", "hold_ms": "1200"}
+    )
     assert sipp.wait(proc) == 0, sipp.stats(proc)
     wait_until(lambda: _last_call(node) is not None and _last_call(node).ended_at is not None)
     call = _last_call(node)
@@ -128,7 +140,9 @@ def _last_call(node: Node) -> Call | None:
         return s.scalar(select(Call).order_by(Call.arrived_at.desc()).limit(1))
 
 
-def test_unanswered_offer_goes_to_the_next_agent(tmp_path: Path, sqlite_url: str, sipp: Sipp) -> None:
+def test_unanswered_offer_goes_to_the_next_agent(
+    tmp_path: Path, sqlite_url: str, sipp: Sipp
+) -> None:
     for node in start_node(tmp_path, sqlite_url, ring_timeout_s=1):
         a1 = AgentClient(node.base_url, "agent1")
         a2 = AgentClient(node.base_url, "agent2")
@@ -136,7 +150,11 @@ def test_unanswered_offer_goes_to_the_next_agent(tmp_path: Path, sqlite_url: str
             a1.available()
             time.sleep(0.05)
             a2.available()  # agent1 has been idle longest: she is offered first
-            proc, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "18600001234", "hold_ms": "3000"})
+            proc, _ = sipp.start(
+                "caller.xml",
+                target=node.sip_target,
+                keys={"caller": "18600001234", "hold_ms": "3000"},
+            )
             first = a1.wait_for("call_offered")
             a1.wait_for("call_offer_withdrawn", lambda d: d["reason"] == "rona", timeout=5)
             missed = a1.wait_for("agent_state_changed", lambda d: d["state"] == "not_ready")
@@ -196,7 +214,11 @@ def test_malformed_invites_do_not_hurt_other_calls(node: Node, sipp: Sipp) -> No
 def test_more_calls_than_slots_get_486_and_nothing_sticks(node: Node, sipp: Sipp) -> None:
     limit = node.worker.inbound_limit
     procs = [
-        sipp.start("caller.xml", target=node.sip_target, keys={"caller": f"1390000000{i}", "hold_ms": "2500"})[0]
+        sipp.start(
+            "caller.xml",
+            target=node.sip_target,
+            keys={"caller": f"1390000000{i}", "hold_ms": "2500"},
+        )[0]
         for i in range(limit + 2)
     ]
     codes = [sipp.wait(p) for p in procs]
@@ -221,7 +243,9 @@ def test_agent_phone_hanging_up_ends_the_call_as_agent_hangup(
     node: Node, sipp: Sipp, agents: dict[str, AgentClient]
 ) -> None:
     agent = agents["agent1"]
-    phone, _ = sipp.start(str(TELEPHONY_SCENARIOS / "uas_agent_bye.xml"), port=node.phones["agent1"], duration_ms=700)
+    phone, _ = sipp.start(
+        str(TELEPHONY_SCENARIOS / "uas_agent_bye.xml"), port=node.phones["agent1"], duration_ms=700
+    )
     agent.available()
     caller, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "15011112222"})
     offer = agent.wait_for("call_offered")
@@ -242,7 +266,9 @@ def test_busy_agent_phone_puts_the_call_back_to_the_queue(
     a1, a2 = agents["agent1"], agents["agent2"]
     busy, _ = sipp.start(str(TELEPHONY_SCENARIOS / "uas_busy.xml"), port=node.phones["agent1"])
     a1.available()
-    caller, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "18600001234", "hold_ms": "4000"})
+    caller, _ = sipp.start(
+        "caller.xml", target=node.sip_target, keys={"caller": "18600001234", "hold_ms": "4000"}
+    )
     offer = a1.wait_for("call_offered")
     assert a1.call("answer", {"call_id": offer["call_id"]})["ok"]
     withdrawn = a1.wait_for("call_offer_withdrawn")

@@ -17,14 +17,27 @@ from tests.integration.harness import AgentClient
 from tests.integration.test_call_flow import wait_until
 
 
-def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
     web_port, sip_port = free_port(), free_port()
     log = tmp_path / "demo.log"
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "var")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "console.cli", "demo", "--web-port", str(web_port), "--sip-port", str(sip_port)],
-            env=env, stdout=out, stderr=out,
+            [
+                sys.executable,
+                "-m",
+                "console.cli",
+                "demo",
+                "--web-port",
+                str(web_port),
+                "--sip-port",
+                str(sip_port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         wait_until(lambda: b"web: http" in log.read_bytes() or proc.poll() is not None, 60)
@@ -34,9 +47,22 @@ def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(
         agent = AgentClient(base, "agent1")  # demo data is there: the demo agent can log in
         agent.available()
         dial = subprocess.run(
-            [sys.executable, "-m", "console.cli", "dial", "13800138000", "--target", f"127.0.0.1:{sip_port}",
-             "--to", "10086", "--duration", "1.5"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "console.cli",
+                "dial",
+                "13800138000",
+                "--target",
+                f"127.0.0.1:{sip_port}",
+                "--to",
+                "10086",
+                "--duration",
+                "1.5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert dial.returncode == 0, dial.stdout[-1000:] + dial.stderr[-2000:]
         assert "final status 200" in dial.stdout
@@ -59,7 +85,11 @@ def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(
         with Session(engine) as s:
             plan = s.scalar(select(RosterPlan))
             assert plan is not None and plan.status == "published" and plan.days == 14
-            assert s.scalar(select(func.count()).select_from(RosterShift).where(RosterShift.roster_id == plan.id))
+            assert s.scalar(
+                select(func.count())
+                .select_from(RosterShift)
+                .where(RosterShift.roster_id == plan.id)
+            )
             # With the whole demo team on it, the roster staffs most of the demo forecast.
             assert s.scalar(select(func.count()).select_from(Agent)) == 10
             assert plan.result["understaffed"] < 0.2 * plan.result["required"]

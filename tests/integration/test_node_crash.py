@@ -14,7 +14,8 @@ DOWNTIME_S = 6.0
 
 
 def test_call_cut_by_a_killed_node_ends_at_its_last_heartbeat_and_waits_for_wrap_up(
-    scaled: tuple[object, WorkerProcess, int, str], sipp: Sipp  # noqa: F811
+    scaled: tuple[object, WorkerProcess, int, str],
+    sipp: Sipp,
 ) -> None:
     hl, worker, phone_port, base_url = scaled
     target = f"127.0.0.1:{hl.settings.sip_port}"  # type: ignore[attr-defined]
@@ -37,12 +38,18 @@ def test_call_cut_by_a_killed_node_ends_at_its_last_heartbeat_and_waits_for_wrap
             assert call is not None and call.end_reason == "worker-restart"
             assert call.ended_at is not None and call.ended_at <= killed_at
             # Talk time ends at the last heartbeat (every 2 s), not at the restart.
-            assert call.talk_s is not None and TALK_S - 2.5 <= call.talk_s <= TALK_S + 0.5, call.talk_s
+            assert call.talk_s is not None and TALK_S - 2.5 <= call.talk_s <= TALK_S + 0.5, (
+                call.talk_s
+            )
             assert call.status == "wrap_up" and call.disposition_code is None
-        agent.wait_for("call_ended", lambda d: d["call_id"] == call_id and d["end_reason"] == "worker-restart")
+        agent.wait_for(
+            "call_ended", lambda d: d["call_id"] == call_id and d["end_reason"] == "worker-restart"
+        )
 
         # The agent is free again, and her console lists the call for wrap-up.
-        pending = agent.http.get(f"{base_url}/api/v1/agent/calls", params={"needs_wrap_up": "1"}).json()
+        pending = agent.http.get(
+            f"{base_url}/api/v1/agent/calls", params={"needs_wrap_up": "1"}
+        ).json()
         assert [c["id"] for c in pending["items"]] == [call_id]
         assert pending["items"][0]["needs_wrap_up"] is True
         # Supervisors find it with the call-log filter.
@@ -54,8 +61,15 @@ def test_call_cut_by_a_killed_node_ends_at_its_last_heartbeat_and_waits_for_wrap
 
         r = agent.wrap_up(call_id, "info")
         assert r.status_code == 200, r.text
-        assert agent.http.get(f"{base_url}/api/v1/agent/calls", params={"needs_wrap_up": "1"}).json()["items"] == []
-        assert sup.get(f"{base_url}/api/v1/calls", params={"needs_wrap_up": "1"}).json()["items"] == []
+        assert (
+            agent.http.get(f"{base_url}/api/v1/agent/calls", params={"needs_wrap_up": "1"}).json()[
+                "items"
+            ]
+            == []
+        )
+        assert (
+            sup.get(f"{base_url}/api/v1/calls", params={"needs_wrap_up": "1"}).json()["items"] == []
+        )
         live = hl.live.get_agent(offer["agent_id"])  # type: ignore[attr-defined]
         assert live.state == "available"
     finally:

@@ -4,13 +4,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import select
 
 from console.bus import RedisLiveState
@@ -36,7 +34,9 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "console.cli", "telephony"], env=self.env, stdout=out, stderr=out
         )
-        wait_until(lambda: b"SIP: " in self.log.read_bytes()[seen:] or self.proc.poll() is not None, 30)  # type: ignore[union-attr]
+        wait_until(
+            lambda: b"SIP: " in self.log.read_bytes()[seen:] or self.proc.poll() is not None, 30
+        )  # type: ignore[union-attr]
         assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
 
     def crash(self) -> None:
@@ -58,7 +58,14 @@ def scaled(tmp_path: Path, pg_url: str) -> Iterator[tuple[object, WorkerProcess,
     url = pg_url
     prefix = "t" + uuid.uuid4().hex[:10]
     sip_port, phone_port = free_port(), free_port()
-    settings = make_settings(tmp_path, url, redis_url=REDIS_URL, redis_prefix=prefix, sip_port=sip_port, worker_id="w-scaled")
+    settings = make_settings(
+        tmp_path,
+        url,
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        sip_port=sip_port,
+        worker_id="w-scaled",
+    )
     hl = build(settings)
     with hl.sessions.begin() as s:
         seed(s)
@@ -109,7 +116,9 @@ def test_web_and_telephony_in_separate_processes_share_redis_and_recover_from_a_
 
         # A call in progress when the worker dies is closed when it comes back.
         phone2, _ = sipp.start("agent_phone.xml", port=phone_port)
-        caller2, _ = sipp.start("caller.xml", target=target, keys={"caller": "13912345678"}, timeout_s=60)
+        caller2, _ = sipp.start(
+            "caller.xml", target=target, keys={"caller": "13912345678"}, timeout_s=60
+        )
         offer2 = agent.wait_for("call_offered")
         assert agent.call("answer", {"call_id": offer2["call_id"]})["ok"]
         agent.wait_for("call_answered")

@@ -32,15 +32,24 @@ def test_trunk_callers_turned_away_for_capacity_leave_a_record_strangers_do_not(
     for node in start_node(tmp_path, sqlite_url, with_phones=with_phones):
         limit = node.worker.inbound_limit
         held = [
-            sipp.start("caller.xml", target=node.sip_target, keys={"caller": f"1390000000{i}", "hold_ms": "6000"})[0]
+            sipp.start(
+                "caller.xml",
+                target=node.sip_target,
+                keys={"caller": f"1390000000{i}", "hold_ms": "6000"},
+            )[0]
             for i in range(limit)
         ]
         wait_until(lambda node=node, limit=limit: _open_calls(node) == limit, 10)
-        turned, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "13911112222", "hold_ms": "300"})
+        turned, _ = sipp.start(
+            "caller.xml", target=node.sip_target, keys={"caller": "13911112222", "hold_ms": "300"}
+        )
         assert sipp.wait(turned) != 0
         assert "486" in sipp.stats(turned), sipp.stats(turned)[-1500:]
         stranger, _ = sipp.start(
-            "caller.xml", target=node.sip_target, ip="127.0.0.2", keys={"caller": "13922223333", "hold_ms": "300"}
+            "caller.xml",
+            target=node.sip_target,
+            ip="127.0.0.2",
+            keys={"caller": "13922223333", "hold_ms": "300"},
         )
         assert sipp.wait(stranger) != 0  # 486 from pjsua or 403 from us: either way, no record
         wait_until(lambda node=node: any(c.end_reason == "no-capacity" for c in _calls(node)), 5)
@@ -57,7 +66,11 @@ def test_trunk_callers_turned_away_for_capacity_leave_a_record_strangers_do_not(
         base = node.base_url
         from tests.integration.harness import login_session
 
-        log = login_session(base, "super1").get(f"{base}/api/v1/calls", params={"number": "13911112222"}).json()
+        log = (
+            login_session(base, "super1")
+            .get(f"{base}/api/v1/calls", params={"number": "13911112222"})
+            .json()
+        )
         assert [(c["status"], c["end_reason"]) for c in log["items"]] == [("ended", "no-capacity")]
 
 
@@ -68,13 +81,21 @@ def test_callers_that_never_ack_free_their_slots_before_32_s_and_are_logged_as_n
         slots = node.worker.effective_max_calls
         started = time.monotonic()
         silent, _ = sipp.start(
-            "caller_no_ack.xml", target=node.sip_target, calls=slots, keys={"caller": "13800001111"}, timeout_s=40
+            "caller_no_ack.xml",
+            target=node.sip_target,
+            calls=slots,
+            keys={"caller": "13800001111"},
+            timeout_s=40,
         )
         wait_until(lambda node=node, slots=slots: len(_calls(node)) >= slots, 10)
         # Every slot is taken by a caller that will never ACK; a real caller keeps trying.
         answered_after = None
         while time.monotonic() - started < 40:
-            proc, _ = sipp.start("caller.xml", target=node.sip_target, keys={"caller": "13800002222", "hold_ms": "300"})
+            proc, _ = sipp.start(
+                "caller.xml",
+                target=node.sip_target,
+                keys={"caller": "13800002222", "hold_ms": "300"},
+            )
             if sipp.wait(proc) == 0:
                 answered_after = time.monotonic() - started
                 break

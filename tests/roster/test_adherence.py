@@ -43,10 +43,18 @@ def test_scheduled_shifts_come_from_the_roster_in_real_time() -> None:
     roster = Roster({"b": {DAY: "L", DAY + dt.timedelta(1): None}, "a": {DAY: "E"}})
     got = scheduled_shifts(roster, TEMPLATES, SITE, Horizon(DAY, 2))
     assert got == [
-        ScheduledShift("a", dt.datetime(2026, 11, 3, 0, tzinfo=UTC),
-                       dt.datetime(2026, 11, 3, 9, 30, tzinfo=UTC), "E"),
-        ScheduledShift("b", dt.datetime(2026, 11, 3, 8, tzinfo=UTC),
-                       dt.datetime(2026, 11, 3, 17, tzinfo=UTC), "L"),
+        ScheduledShift(
+            "a",
+            dt.datetime(2026, 11, 3, 0, tzinfo=UTC),
+            dt.datetime(2026, 11, 3, 9, 30, tzinfo=UTC),
+            "E",
+        ),
+        ScheduledShift(
+            "b",
+            dt.datetime(2026, 11, 3, 8, tzinfo=UTC),
+            dt.datetime(2026, 11, 3, 17, tzinfo=UTC),
+            "L",
+        ),
     ]
 
 
@@ -119,7 +127,10 @@ def test_no_login_during_the_shift_is_an_absence() -> None:
     entries = log("a", (at(DAY, 17, 5), "available"), (at(DAY, 18), "offline"))
     [r] = adherence([shift(), shift(agent="b")], entries)[:1]
     assert (r.logged_in_min, r.adherence_pct, r.late_start_min, r.early_leave_min) == (
-        0.0, 0.0, None, None,
+        0.0,
+        0.0,
+        None,
+        None,
     )
     assert r.logouts == 0
     assert r.absent
@@ -167,8 +178,9 @@ def test_results_are_per_agent_and_shift_in_order() -> None:
 def test_current_adherence() -> None:
     shifts = [shift(agent="a"), shift(agent="b"), shift("L", agent="c")]
     now = at(DAY, 10)
-    got = current_adherence(shifts, {"a": "on_call", "b": "offline", "c": "available",
-                                      "d": "offline"}, now)
+    got = current_adherence(
+        shifts, {"a": "on_call", "b": "offline", "c": "available", "d": "offline"}, now
+    )
     assert {k: (v.scheduled, v.state, v.in_adherence) for k, v in got.items()} == {
         "a": (True, "on_call", True),
         "b": (True, "offline", False),
@@ -211,11 +223,28 @@ def test_adherence_and_attendance_import_only_the_standard_library() -> None:
 def test_offline_during_the_planned_break_is_neither_a_logout_nor_missing_time() -> None:
     span = EARLY.span(DAY, TZ)
     lunch = ScheduledShift("a", span.start, span.end, "E", at(DAY, 12), at(DAY, 13, 30))
-    entries = log("a", (at(DAY, 8), "available"), (at(DAY, 12), "offline"), (at(DAY, 13, 30), "available"), (at(DAY, 17, 30), "offline"))
+    entries = log(
+        "a",
+        (at(DAY, 8), "available"),
+        (at(DAY, 12), "offline"),
+        (at(DAY, 13, 30), "available"),
+        (at(DAY, 17, 30), "offline"),
+    )
     (r,) = adherence([lunch], entries)
-    assert r.logouts == 0 and r.scheduled_min == 480 and r.logged_in_min == 480 and r.adherence_pct == 100
+    assert (
+        r.logouts == 0
+        and r.scheduled_min == 480
+        and r.logged_in_min == 480
+        and r.adherence_pct == 100
+    )
     # Back 20 minutes after the break ends: that part is a logout, and missing time.
-    late_back = log("a", (at(DAY, 8), "available"), (at(DAY, 12), "offline"), (at(DAY, 13, 50), "available"), (at(DAY, 17, 30), "offline"))
+    late_back = log(
+        "a",
+        (at(DAY, 8), "available"),
+        (at(DAY, 12), "offline"),
+        (at(DAY, 13, 50), "available"),
+        (at(DAY, 17, 30), "offline"),
+    )
     (r,) = adherence([lunch], late_back)
     assert r.logouts == 1 and r.logged_in_min == 460
     # Staying on the desk through the break earns no extra minutes.

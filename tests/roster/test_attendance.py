@@ -52,16 +52,17 @@ def month_results() -> list[ShiftAdherence]:
             login = at(d, 9, late.get((a, d), 0)) - early
             entries.append(StateEntry(a, login, "available"))
             if (a, d) in outs:
-                entries += [StateEntry(a, at(d, 11), "offline"),
-                            StateEntry(a, at(d, 11, 5), "available")]
+                entries += [
+                    StateEntry(a, at(d, 11), "offline"),
+                    StateEntry(a, at(d, 11, 5), "available"),
+                ]
             entries.append(StateEntry(a, at(d, 18, 1), "offline"))
     return adherence(shifts, entries)
 
 
 def test_the_scripted_month_gives_the_hand_computed_ledgers() -> None:
     results = month_results()
-    got = monthly_ledgers(results, TZ, 2026, 11,
-                          leave={"C": {nov(25)}}, swaps={"A": 4, "C": 5})
+    got = monthly_ledgers(results, TZ, 2026, 11, leave={"C": {nov(25)}}, swaps={"A": 4, "C": 5})
     assert sorted(got) == ["A", "B", "C"]
 
     a = got["A"]
@@ -141,8 +142,10 @@ def test_every_third_logout_costs_points_again() -> None:
     for d in (nov(2), nov(3)):
         entries.append(StateEntry("A", at(d, 9), "available"))
         for h in (10, 11, 12):
-            entries += [StateEntry("A", at(d, h), "offline"),
-                        StateEntry("A", at(d, h, 10), "available")]
+            entries += [
+                StateEntry("A", at(d, h), "offline"),
+                StateEntry("A", at(d, h, 10), "available"),
+            ]
     ledger = monthly_ledger("A", 2026, 11, adherence(shifts, entries), TZ)
     assert [(e.day, e.kind, e.points) for e in ledger.entries] == [
         (nov(2), "logouts", -5.0),
@@ -156,11 +159,16 @@ def test_a_shift_crossing_midnight_counts_on_its_start_day() -> None:
     # 30 November 16:00 – 1 December 01:00; login 16:05, logged in to the end.
     roster = Roster({"D": {nov(30): "L"}})
     shifts = scheduled_shifts(roster, TEMPLATES, SITE, NOV)
-    entries = [StateEntry("D", at(nov(30), 16, 5), "available"),
-               StateEntry("D", at(dt.date(2026, 12, 1), 1), "offline")]
+    entries = [
+        StateEntry("D", at(nov(30), 16, 5), "available"),
+        StateEntry("D", at(dt.date(2026, 12, 1), 1), "offline"),
+    ]
     [r] = adherence(shifts, entries)
     assert (r.scheduled_min, r.logged_in_min, r.late_start_min, r.early_leave_min) == (
-        540.0, 535.0, 5.0, 0.0,
+        540.0,
+        535.0,
+        5.0,
+        0.0,
     )
     nov_ledger = monthly_ledger("D", 2026, 11, [r], TZ)
     assert nov_ledger.entries == (

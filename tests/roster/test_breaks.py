@@ -21,7 +21,9 @@ def local(hour: int, minute: int = 0) -> dt.datetime:
 
 def need(per_hour: dict[int, int]) -> Requirement:
     # Half-hour intervals, the same need in both halves of each listed hour.
-    return Requirement(30, {local(h, m): {"general": n} for h, n in per_hour.items() for m in (0, 30)})
+    return Requirement(
+        30, {local(h, m): {"general": n} for h, n in per_hour.items() for m in (0, 30)}
+    )
 
 
 def roster(*codes: str) -> tuple[Roster, list[Agent]]:

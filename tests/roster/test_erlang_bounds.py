@@ -33,7 +33,7 @@ def _outcome(fn: Callable[[], Any]) -> BaseException | Any:
     def run() -> None:
         try:
             box.append(fn())
-        except BaseException as err:  # noqa: BLE001 - handed back to the test
+        except BaseException as err:
             box.append(err)
 
     worker = threading.Thread(target=run, daemon=True)

@@ -18,7 +18,12 @@ TEMPLATES = {t.code: t for t in (EARLY, LATE, MORNING, HOME)}
 
 
 def _roster(rows: dict[str, str]) -> Roster:
-    return Roster({a: {MON + dt.timedelta(days=i): (None if c == "." else c) for i, c in enumerate(codes)} for a, codes in rows.items()})
+    return Roster(
+        {
+            a: {MON + dt.timedelta(days=i): (None if c == "." else c) for i, c in enumerate(codes)}
+            for a, codes in rows.items()
+        }
+    )
 
 
 def _overlapping_share_no_seat(roster: Roster, seats: dict[tuple[str, dt.date], int]) -> None:

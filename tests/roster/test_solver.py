@@ -224,7 +224,9 @@ def test_ctrl_c_after_a_solve_still_reaches_the_host_process() -> None:
         "    sys.exit(0)\n"
         "sys.exit(3)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -234,7 +236,16 @@ def test_cancel_stops_a_long_solve_at_once_and_keeps_the_best_roster() -> None:
 
     agents, site, horizon, req, rules = instance(50, 4, 7)
     # Without the hint and symmetry breaking this model is far from proven optimal in 60 s.
-    solver = RosterSolver(agents, BENCH_TEMPLATES, rules, site, horizon, req, greedy_hint=False, symmetry_breaking=False)
+    solver = RosterSolver(
+        agents,
+        BENCH_TEMPLATES,
+        rules,
+        site,
+        horizon,
+        req,
+        greedy_hint=False,
+        symmetry_breaking=False,
+    )
     first = threading.Event()
     box: dict[str, object] = {}
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from siptest import EventRecorder
 
+
 @pytest.fixture(scope="session")
 def moh_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Music-on-hold WAV generated once per session."""

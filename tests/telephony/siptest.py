@@ -7,7 +7,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ class EventRecorder:
         if handler is not None:
             try:
                 handler(event)
-            except BaseException as exc:  # noqa: BLE001 - surfaced by the test fixture
+            except BaseException as exc:
                 self.handler_errors.append(exc)
 
     def reset(self) -> None:

@@ -42,14 +42,24 @@ def test_pjsua_refusing_a_trunk_caller_for_capacity_says_who_called_but_not_for_
     engine, rec = sip
     for d in ("four", "fifth", "stranger"):
         (tmp_path / d).mkdir()
-    with Sipp("uac_call.xml", engine.sip_address, tmp_path / "four", calls=4, pause_ms=3000) as four:
+    with Sipp(
+        "uac_call.xml", engine.sip_address, tmp_path / "four", calls=4, pause_ms=3000
+    ) as four:
         rec.wait_for(LegAnswered, count=4)
         with Sipp(
-            "uac_reject.xml", engine.sip_address, tmp_path / "fifth", caller="13911112222", service="10086"
+            "uac_reject.xml",
+            engine.sip_address,
+            tmp_path / "fifth",
+            caller="13911112222",
+            service="10086",
         ) as fifth:
             assert fifth.wait() == 0, fifth.errors()
         with Sipp(
-            "uac_reject.xml", engine.sip_address, tmp_path / "stranger", ip="127.0.0.2", caller="13922223333"
+            "uac_reject.xml",
+            engine.sip_address,
+            tmp_path / "stranger",
+            ip="127.0.0.2",
+            caller="13922223333",
         ) as stranger:
             assert stranger.wait() == 0, stranger.errors()
         busy = rec.wait_for(InviteRejected, count=2, status_code=486)
@@ -69,7 +79,9 @@ def test_callers_that_never_ack_are_hung_up_and_their_slots_return_before_32_s(
     assert engine.config.ack_timeout_s + engine.config.transaction_timeout_s < 32
     started = time.monotonic()
     (tmp_path / "silent").mkdir()
-    with Sipp("uac_no_ack.xml", engine.sip_address, tmp_path / "silent", calls=4, timeout_s=40) as silent:
+    with Sipp(
+        "uac_no_ack.xml", engine.sip_address, tmp_path / "silent", calls=4, timeout_s=40
+    ) as silent:
         legs = [e.leg_id for e in rec.wait_for(LegIncoming, count=4)]
         ended = rec.wait_for(LegEnded, count=4, timeout=engine.config.ack_timeout_s + 4)
         assert sorted(e.leg_id for e in ended) == sorted(legs)
@@ -81,7 +93,9 @@ def test_callers_that_never_ack_are_hung_up_and_their_slots_return_before_32_s(
         while time.monotonic() - started < 40:
             attempt += 1
             (tmp_path / f"try{attempt}").mkdir()
-            with Sipp("uac_call.xml", engine.sip_address, tmp_path / f"try{attempt}", pause_ms=200) as real:
+            with Sipp(
+                "uac_call.xml", engine.sip_address, tmp_path / f"try{attempt}", pause_ms=200
+            ) as real:
                 code = real.wait()
             if code == 0:
                 break

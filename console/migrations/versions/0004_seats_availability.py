@@ -20,9 +20,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("break_start", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("agents", schema=None) as batch_op:
         # Existing agents are available at any time.
-        batch_op.add_column(sa.Column("unavailable", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.add_column(
+            sa.Column("unavailable", sa.JSON(), nullable=False, server_default="[]")
+        )
     with op.batch_alter_table("handover_entries", schema=None) as batch_op:
-        batch_op.create_unique_constraint("uq_handover_entries_author_id_shift_day", ["author_id", "shift_day"])
+        batch_op.create_unique_constraint(
+            "uq_handover_entries_author_id_shift_day", ["author_id", "shift_day"]
+        )
     op.create_index("ix_agent_state_log_agent_at", "agent_state_log", ["agent_id", "at"])
     op.create_table(
         "weekly_reminders",

@@ -25,7 +25,9 @@ COLUMNS = (
 def upgrade() -> None:
     with op.batch_alter_table("workforce_settings", schema=None) as batch_op:
         for name, default in COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default=default))
+            batch_op.add_column(
+                sa.Column(name, sa.Integer(), nullable=False, server_default=default)
+            )
 
 
 def downgrade() -> None:

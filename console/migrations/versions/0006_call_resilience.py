@@ -16,7 +16,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("caller_number_invalid", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column(
+                "caller_number_invalid", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
         )
     op.create_table(
         "workers",
