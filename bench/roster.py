@@ -18,9 +18,9 @@ in 20 s with AHT 300 s, call volume scaled so the requirement is about 65 % of t
 weekly capacity. Templates: early 08:00–17:30 (90 min unpaid break), late 16:00–01:00
 (60 min unpaid, late), A 09:00–17:00 and B 12:00–20:00 (60 min unpaid), C 20:00–22:00 on call
 from home (no seat). Rules: <= 40 h/week, >= 11 h rest, <= 6 consecutive days, >= 3 rest days
-per month, seats = the peak requirement (binding where shifts overlap). Agents: 45 % service only, 30 % sales
-only, 25 % both; 30 % have a block of 2–5 days of approved leave; 10 % are unavailable one
-weekday evening each week; 10 % have no late shifts by contract.
+per month, seats = the peak requirement (binding where shifts overlap). Agents: 45 % service
+only, 30 % sales only, 25 % both; 30 % have a block of 2–5 days of approved leave; 10 % are
+unavailable one weekday evening each week; 10 % have no late shifts by contract.
 """
 
 from __future__ import annotations
@@ -75,7 +75,10 @@ def profile(local: dt.datetime) -> float:
     h = local.hour + local.minute / 60 + STEP_MIN / 120
     if h < 8:
         h += 24
-    peak = lambda c, w: math.exp(-(((h - c) / w) ** 2) / 2)
+
+    def peak(c: float, w: float) -> float:
+        return math.exp(-(((h - c) / w) ** 2) / 2)
+
     weekend = 0.85 if local.weekday() >= 5 else 1.0
     return weekend * (0.25 + 1.0 * peak(10.5, 1.4) + 0.8 * peak(20.5, 1.3))
 
@@ -208,7 +211,8 @@ def main() -> None:
             spread = sum(v for k, v in res.parts.items() if k.startswith("max_"))
             print(
                 f"{kind:<9}{n:>7}{site.seats:>6}{total:>7}{fmt(res.first_feasible_s, 2):>8}"
-                f"{fmt(res.hint_objective, 0):>9}{fmt(res.objective, 0):>9}{fmt(res.cp_sat_bound, 0):>9}"
+                f"{fmt(res.hint_objective, 0):>9}{fmt(res.objective, 0):>9}"
+                f"{fmt(res.cp_sat_bound, 0):>9}"
                 f"{fmt(res.lp_bound, 0):>9}{fmt(res.gap_pct, 2):>7}{res.understaffed:>7}"
                 f"{fmt(100 * res.understaffed / max(total, 1), 2):>7}{res.overstaffed:>7}"
                 f"{spread:>7}{viol:>5}{time.perf_counter() - t0:>7.1f}  {res.status}",
@@ -221,7 +225,8 @@ def main() -> None:
                     reasons[e.reason] = reasons.get(e.reason, 0) + e.missing
                 lines.append(
                     f"RESULT B5 agents={n} first_feasible_s={fmt(res.first_feasible_s, 2)} "
-                    f"gap_pct={fmt(res.gap_pct, 3)} under={res.understaffed} over={res.overstaffed} "
+                    f"gap_pct={fmt(res.gap_pct, 3)} under={res.understaffed} "
+                    f"over={res.overstaffed} "
                     f"violations={viol} required={total} lower_bound={fmt(res.lower_bound, 0)} "
                     f"objective={fmt(res.objective, 0)} time_limit_s={args.time_limit:g} "
                     f"status={res.status} under_reasons="

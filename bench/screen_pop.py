@@ -233,7 +233,8 @@ def main() -> int:
 
     print(f"B1 screen pop — {machine()}")
     print(
-        f"{'scenario':<24}{'n':>5}{'sock p50':>10}{'sock p95':>10}{'sock p99':>10}{'paint p50':>11}{'paint p95':>11}{'paint p99':>11}"
+        f"{'scenario':<24}{'n':>5}{'sock p50':>10}{'sock p95':>10}{'sock p99':>10}"
+        f"{'paint p50':>11}{'paint p95':>11}{'paint p99':>11}"
     )
     for label, r in results.items():
         s, p = r["socket"], r["paint"]
@@ -245,7 +246,8 @@ def main() -> int:
     print(
         f"RESULT B1 calls={len(one['socket'])} socket_p50_ms={pct(one['socket'], 50):.1f} "
         f"socket_p99_ms={pct(one['socket'], 99):.1f} paint_p99_ms={pct(one['paint'], 99):.1f} "
-        f"busy_calls={len(busy['socket'])} busy_slots={slots} busy_socket_p99_ms={pct(busy['socket'], 99):.1f} "
+        f"busy_calls={len(busy['socket'])} busy_slots={slots} "
+        f"busy_socket_p99_ms={pct(busy['socket'], 99):.1f} "
         f"busy_paint_p99_ms={pct(busy['paint'], 99):.1f}"
     )
     return 0

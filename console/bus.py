@@ -13,9 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from console.events import Event, from_wire
+
+if TYPE_CHECKING:
+    from redis.client import PubSub
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]
@@ -270,6 +273,10 @@ class RedisLiveState:
     def _key(self, agent_id: int) -> str:
         return f"{self._p}:agent:{agent_id}"
 
+    def _hash(self, key: str) -> dict[str, str]:
+        # decode_responses=True: Redis answers str, which redis-py's types do not tell apart.
+        return cast("dict[str, str]", self._r.hgetall(key))
+
     @property
     def _avail(self) -> str:
         return f"{self._p}:available"
@@ -282,10 +289,10 @@ class RedisLiveState:
         pipe.hset(key, "skills", ",".join(skills))
         pipe.sadd(f"{self._p}:agents", agent_id)
         pipe.execute()
-        return _from_hash(agent_id, self._r.hgetall(key))
+        return _from_hash(agent_id, self._hash(key))
 
     def get_agent(self, agent_id: int) -> AgentLive | None:
-        raw = self._r.hgetall(self._key(agent_id))
+        raw = self._hash(self._key(agent_id))
         return _from_hash(agent_id, raw) if raw else None
 
     def agents(self) -> list[AgentLive]:
@@ -344,7 +351,9 @@ class RedisBus:
         self._r = redis.Redis.from_url(url, decode_responses=True)
         self._channel = channel
         self._dispatcher = _Dispatcher("hotline-redis-bus")
-        self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+        # redis-py leaves pubsub() unannotated; its result is a PubSub.
+        open_pubsub: Callable[..., PubSub] = self._r.pubsub
+        self._pubsub = open_pubsub(ignore_subscribe_messages=True)
         self._pubsub.subscribe(channel)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="hotline-redis-sub", daemon=True)

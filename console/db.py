@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import CursorResult, Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -66,5 +66,6 @@ def lock_row(session: Session, model: Any, pk: int) -> bool:
             .values(id=model.id)
             .execution_options(synchronize_session=False)
         )
-        return bool(session.execute(stmt).rowcount)
+        # An UPDATE answers a CursorResult, which has the rowcount.
+        return bool(cast(CursorResult[Any], session.execute(stmt)).rowcount)
     return session.scalar(select(model.id).where(model.id == pk).with_for_update()) is not None

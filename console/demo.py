@@ -1,9 +1,11 @@
-"""Demo data: queues, agents, a supervisor, an admin, customers, dispositions, and a published roster."""
+"""Demo data: queues, agents, a supervisor, an admin, customers, dispositions, and a published
+roster."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ DISPOSITIONS = [
     ("wrong-number", "Wrong number", "打错电话"),
 ]
 
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     {
         "name": "张伟",
         "phones": "13800138000",
@@ -156,9 +158,8 @@ def seed_workforce(session: Session, tz: str, today: dt.date) -> int | None:
             day = monday + dt.timedelta(days=d)
             for half in range(16, 44):  # 08:00 to 22:00
                 hour = half / 2
-                lines.append(
-                    f"{day.isoformat()}T{half // 2:02d}:{30 * (half % 2):02d},{_calls(hour, day.weekday(), queue.skill)},200"
-                )
+                start = f"{day.isoformat()}T{half // 2:02d}:{30 * (half % 2):02d}"
+                lines.append(f"{start},{_calls(hour, day.weekday(), queue.skill)},200")
         forecasts.import_csv(session, queue.id, "\n".join(lines) + "\n", tz)
     # The roster starts today: nobody has missed a shift of it yet when the demo opens.
     plan = rosters.create(

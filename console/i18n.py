@@ -171,7 +171,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "calls.page": {"en": "{from}–{to} of {total}", "zh-CN": "第 {from}–{to} 条,共 {total} 条"},
     "help.title": {"en": "Keyboard shortcuts", "zh-CN": "键盘快捷键"},
     "help.typing": {
-        "en": "Letter keys do nothing while you type in a field; F-keys and Ctrl+Enter always work.",
+        "en": (
+            "Letter keys do nothing while you type in a field; F-keys and Ctrl+Enter always work."
+        ),
         "zh-CN": "在输入框中打字时字母快捷键不生效;F 键和 Ctrl+Enter 始终有效。",
     },
     # Forecast and staffing requirement (schedule/forecast).
@@ -196,8 +198,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "forecast.calls": {"en": "Calls", "zh-CN": "来电量"},
     "forecast.actual": {"en": "Actual calls", "zh-CN": "实际来电"},
     "forecast.accuracy": {
-        "en": "Forecast accuracy over {n} past intervals: forecast {forecast} calls, actual {actual}; WAPE {wape}%, bias {bias}%.",
-        "zh-CN": "已过去 {n} 个时段的预测准确度:预测 {forecast} 通,实际 {actual} 通;加权误差 {wape}%,偏差 {bias}%。",
+        "en": (
+            "Forecast accuracy over {n} past intervals: forecast {forecast} calls, actual "
+            "{actual}; WAPE {wape}%, bias {bias}%."
+        ),
+        "zh-CN": (
+            "已过去 {n} 个时段的预测准确度:预测 {forecast} 通,实际 {actual} 通;加权误差 "
+            "{wape}%,偏差 {bias}%。"
+        ),
     },
     "forecast.aht": {"en": "AHT (s)", "zh-CN": "平均处理时长(秒)"},
     "forecast.erlangs": {"en": "Erlangs", "zh-CN": "话务量(爱尔兰)"},
@@ -285,7 +293,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "号码 {detail} 在本文件第 {line} 行也出现了。",
     },
     "error.csv-quote": {
-        "en": "A quoted value starts on this line but its closing quote is missing or misplaced (only notes may span lines).",
+        "en": (
+            "A quoted value starts on this line but its closing quote is missing or misplaced "
+            "(only notes may span lines)."
+        ),
         "zh-CN": "此行开始的带引号的值缺少结束引号或引号位置有误(只有备注可以跨行)。",
     },
     "error.csv-columns": {
@@ -297,7 +308,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "表头中此列出现了两次。",
     },
     "error.csv-no-name": {
-        "en": "The first line must be the header, with a name column (name, phones, grade, notes, other fields).",
+        "en": (
+            "The first line must be the header, with a name column (name, phones, grade, notes, "
+            "other fields)."
+        ),
         "zh-CN": "第一行必须是表头,且包含 name 列(name、phones、grade、notes 及其他字段)。",
     },
     "error.csv-unnamed-column": {
@@ -305,16 +319,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "有值位于表头中没有列名的列。",
     },
     "error.csv-not-text": {
-        "en": "This is not a CSV text file (an .xlsx workbook or UTF-16 “Unicode text”?). In the spreadsheet use Save as → “CSV UTF-8 (comma delimited)”.",
-        "zh-CN": "这不是 CSV 文本文件(可能是 .xlsx 工作簿或 UTF-16“Unicode 文本”)。请在表格软件中“另存为”→“CSV UTF-8(逗号分隔)”。",
+        "en": (
+            "This is not a CSV text file (an .xlsx workbook or UTF-16 “Unicode text”?). In the "
+            "spreadsheet use Save as → “CSV UTF-8 (comma delimited)”."
+        ),
+        "zh-CN": (
+            "这不是 CSV 文本文件(可能是 .xlsx 工作簿或 UTF-16“Unicode "
+            "文本”)。请在表格软件中“另存为”→“CSV UTF-8(逗号分隔)”。"
+        ),
     },
     "error.csv-bad-utf8": {
-        "en": "The file is UTF-8 but this line has a byte that is not ({detail}); retype the value or save the file as UTF-8 again.",
-        "zh-CN": "文件为 UTF-8 编码,但此行有非 UTF-8 字节({detail});请重新输入该值或重新以 UTF-8 保存文件。",
+        "en": (
+            "The file is UTF-8 but this line has a byte that is not ({detail}); retype the value "
+            "or save the file as UTF-8 again."
+        ),
+        "zh-CN": (
+            "文件为 UTF-8 编码,但此行有非 UTF-8 字节({detail});请重新输入该值或重新以 UTF-8 "
+            "保存文件。"
+        ),
     },
     "error.csv-encoding": {
-        "en": "The file is neither UTF-8 nor GB18030/GBK text. Save it as “CSV UTF-8”, or convert it, e.g. iconv -f BIG5 -t UTF-8 file.csv > file-utf8.csv (with the file's real encoding).",
-        "zh-CN": "文件既不是 UTF-8 也不是 GB18030/GBK 文本。请另存为“CSV UTF-8”,或转换编码,例如 iconv -f BIG5 -t UTF-8 file.csv > file-utf8.csv(使用文件实际的编码)。",
+        "en": (
+            "The file is neither UTF-8 nor GB18030/GBK text. Save it as “CSV UTF-8”, or convert "
+            "it, e.g. iconv -f BIG5 -t UTF-8 file.csv > file-utf8.csv (with the file's real "
+            "encoding)."
+        ),
+        "zh-CN": (
+            "文件既不是 UTF-8 也不是 GB18030/GBK 文本。请另存为“CSV UTF-8”,或转换编码,例如 iconv "
+            "-f BIG5 -t UTF-8 file.csv > file-utf8.csv(使用文件实际的编码)。"
+        ),
     },
     "error.file-unreadable": {
         "en": "Cannot read the file: {detail}",
@@ -435,7 +468,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "存在 {detail} 处硬性规则冲突,请先修正再发布。",
     },
     "error.roster-starts-in-past": {
-        "en": "The roster starts on {detail}, in the past: days already begun cannot be re-rostered. Create one from today.",
+        "en": (
+            "The roster starts on {detail}, in the past: days already begun cannot be re-rostered. "
+            "Create one from today."
+        ),
         "zh-CN": "该排班从 {detail} 开始,已是过去:已开始的日期不能重新排班,请从今天起新建。",
     },
     "error.leave-overlap": {
@@ -451,7 +487,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "不能调换已过去或已开始的班次。",
     },
     "error.template-in-use": {
-        "en": "Shift {detail} is on a published roster: its times cannot change (they are its history). Add a new template instead.",
+        "en": (
+            "Shift {detail} is on a published roster: its times cannot change (they are its "
+            "history). Add a new template instead."
+        ),
         "zh-CN": "班次 {detail} 已用于已发布的排班,时间不能再改(否则会改写历史),请新建一个模板。",
     },
     "error.swap-no-shift": {
@@ -500,8 +539,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "{elapsed}/{limit} 秒 · 已找到 {solutions} 个方案 · 距下界 {gap}%",
     },
     "roster.result": {
-        "en": "Understaffed {under} of {required} agent-intervals · overstaffed {over} · gap to lower bound {gap}% · first roster in {first} s",
-        "zh-CN": "缺员 {under}/{required} 人·时段 · 超员 {over} · 距下界 {gap}% · 首个方案 {first} 秒",
+        "en": (
+            "Understaffed {under} of {required} agent-intervals · overstaffed {over} · gap to "
+            "lower bound {gap}% · first roster in {first} s"
+        ),
+        "zh-CN": (
+            "缺员 {under}/{required} 人·时段 · 超员 {over} · 距下界 {gap}% · 首个方案 {first} 秒"
+        ),
     },
     "roster.agent": {"en": "Agent", "zh-CN": "坐席"},
     "roster.hours": {"en": "Hours", "zh-CN": "工时"},
@@ -520,8 +564,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "各时段需求(线)与排班(柱)人数",
     },
     "roster.edit_hint": {
-        "en": "Choose a shift; the roster is re-checked against every rule at once. Keys: arrows move, a code letter picks, Delete clears, Ctrl+C / Ctrl+V copy a shift.",
-        "zh-CN": "选择班次后立即按全部规则重新校验。键盘:方向键移动,输入班次字母选择,Delete 清空,Ctrl+C / Ctrl+V 复制班次。",
+        "en": (
+            "Choose a shift; the roster is re-checked against every rule at once. Keys: arrows "
+            "move, a code letter picks, Delete clears, Ctrl+C / Ctrl+V copy a shift."
+        ),
+        "zh-CN": (
+            "选择班次后立即按全部规则重新校验。键盘:方向键移动,输入班次字母选择,Delete 清空,Ctrl+C "
+            "/ Ctrl+V 复制班次。"
+        ),
     },
     "roster.copied": {
         "en": "Copied {code}: Ctrl+V pastes it into another cell.",
@@ -706,7 +756,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "您已打卡上班(自 {detail} 起)。",
     },
     "error.relief-not-arrived": {
-        "en": "Your relief has not clocked in yet: {detail}. Wait for the handover, or clock out anyway (your supervisor sees it).",
+        "en": (
+            "Your relief has not clocked in yet: {detail}. Wait for the handover, or clock out "
+            "anyway (your supervisor sees it)."
+        ),
         "zh-CN": "接班人尚未打卡:{detail}。请等待交接,或仍然下班打卡(主管可见)。",
     },
     "clock.out_anyway": {"en": "Clock out anyway", "zh-CN": "仍然下班打卡"},
@@ -765,7 +818,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "att.on_leave": {"en": "On leave", "zh-CN": "休假"},
     "att.totals": {
         "en": "{shifts} shifts, adherence {pct}%, {late} late, {absent} absent, {logouts} logouts",
-        "zh-CN": "共 {shifts} 个班次,遵从率 {pct}%,迟到 {late} 次,缺勤 {absent} 次,登出 {logouts} 次",
+        "zh-CN": (
+            "共 {shifts} 个班次,遵从率 {pct}%,迟到 {late} 次,缺勤 {absent} 次,登出 {logouts} 次"
+        ),
     },
     "att.summary_now": {
         "en": "{scheduled} scheduled now, {out} out of adherence",
@@ -800,12 +855,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "att.no_entries": {"en": "No deductions.", "zh-CN": "无扣分。"},
     "att.empty": {"en": "Nothing to show.", "zh-CN": "暂无数据。"},
     "att.rules": {
-        "en": "Start {start}; late −{late}; over {after} min late −{absence_late}; absence −{absence}; every {logout_count} logouts −{logouts}; swaps over {max_swaps} −{swap} each; warning ≤ {warning}, penalty ≤ {penalty}.",
-        "zh-CN": "初始 {start} 分;迟到 −{late};迟到超过 {after} 分钟 −{absence_late};缺勤 −{absence};每登出 {logout_count} 次 −{logouts};调休超过 {max_swaps} 次每次 −{swap};≤ {warning} 警告,≤ {penalty} 处罚。",
+        "en": (
+            "Start {start}; late −{late}; over {after} min late −{absence_late}; absence "
+            "−{absence}; every {logout_count} logouts −{logouts}; swaps over {max_swaps} −{swap} "
+            "each; warning ≤ {warning}, penalty ≤ {penalty}."
+        ),
+        "zh-CN": (
+            "初始 {start} 分;迟到 −{late};迟到超过 {after} 分钟 −{absence_late};缺勤 "
+            "−{absence};每登出 {logout_count} 次 −{logouts};调休超过 {max_swaps} 次每次 −{swap};≤ "
+            "{warning} 警告,≤ {penalty} 处罚。"
+        ),
     },
     # -- section: handover log, weekly summary, escalation --
     "error.handover-no-shift": {
-        "en": "You have no published shift running or just ended, so there is no shift to hand over.",
+        "en": (
+            "You have no published shift running or just ended, so there is no shift to hand over."
+        ),
         "zh-CN": "您当前没有正在进行或刚结束的排班,无法提交交接记录。",
     },
     "error.handover-already-filed": {
@@ -817,7 +882,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "第 {detail} 条未结事项没有内容:请填写或删除该行。",
     },
     "error.handover-not-on-duty": {
-        "en": "Only the incoming shift takes over a handover: you have no shift now or within the hour.",
+        "en": (
+            "Only the incoming shift takes over a handover: you have no shift now or within the "
+            "hour."
+        ),
         "zh-CN": "只有接班人员可以接收交接:您现在或一小时内没有班次。",
     },
     "error.handover-own-entry": {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
 from console.container import Hotline
@@ -28,11 +29,13 @@ def expire_login_sessions() -> int:
     assert _hotline is not None
     cutoff = utcnow() - SESSION_MAX_AGE
     with _hotline.sessions.begin() as s:
-        result = s.execute(
+        stmt = (
             update(LoginSession)
             .where(LoginSession.revoked_at.is_(None), LoginSession.created_at < cutoff)
             .values(revoked_at=utcnow())
         )
+        # An UPDATE answers a CursorResult, which has the rowcount.
+        result = cast(CursorResult[Any], s.execute(stmt))
         return int(result.rowcount or 0)
 
 
@@ -68,7 +71,8 @@ def remind_weekly_summaries(now: dt.datetime | None = None) -> list[int]:
 
 
 def sweep_weekly_misses(now: dt.datetime | None = None) -> int:
-    """After the weekly deadline, count a miss for each rostered agent without an on-time summary."""
+    """After the weekly deadline, count a miss for each rostered agent without an on-time
+    summary."""
     assert _hotline is not None
     with _hotline.sessions.begin() as s:
         return len(handover.sweep_weekly_misses(s, now or utcnow(), _hotline.settings.timezone))

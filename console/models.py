@@ -444,7 +444,8 @@ class HandoverEntry(Base):
 
 
 class WeeklySummary(Base):
-    """An agent's weekly work summary (docs/rules.md §2.5: at least 200 characters by Saturday 17:00)."""
+    """An agent's weekly work summary (docs/rules.md §2.5: at least 200 characters by Saturday
+    17:00)."""
 
     __tablename__ = "weekly_summaries"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,8 @@ from concurrent.futures import Future
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
-Work = Callable[[Session], None]
+# What a write returns is not used: the future only reports that it was committed.
+Work = Callable[[Session], object]
 
 
 class OrderedWriter:

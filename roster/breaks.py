@@ -27,7 +27,10 @@ def _slots(
     step: dt.timedelta,
     edge: dt.timedelta,
 ) -> list[dt.datetime]:
-    """Candidate break starts: on the grid, `edge` away from both ends when the shift is long enough."""
+    """Candidate break starts: on the grid, `edge` away from both ends.
+
+    A shift too short for both edges gets starts anywhere inside it.
+    """
     first, last = start + edge, end - edge - length
     if last < first:  # a short shift: anywhere inside it
         first, last = start, end - length

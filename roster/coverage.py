@@ -24,7 +24,10 @@ class Gap:
 
 
 def opening_span(day: dt.date, open_from: dt.time, open_to: dt.time, tz: str) -> Interval:
-    """Opening hours of local `day` in UTC; open_to <= open_from runs past midnight (equal = 24 h)."""
+    """Opening hours of local `day` in UTC.
+
+    open_to <= open_from runs past midnight (equal = 24 h).
+    """
     z = zone(tz)
     end_day = day + dt.timedelta(days=1) if open_to <= open_from else day
     return Interval(

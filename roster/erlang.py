@@ -255,9 +255,10 @@ def erlang_a(
     # offered wait V is hypoexponential with rates N·mu + j·theta, j = 0..k, whose density is
     # theta·e^{−a t}(1 − e^{−theta t})^k / Beta(a/theta, k+1) with a = N·mu. With its own
     # patience tau ~ Exp(theta):
-    #   P(answered)            = a / (a + (k+1)·theta)
-    #   P(answered within T)   = a / (a + (k+1)·theta) · (1 − I_x(a/theta + 1, k+1)), x = e^{−theta T}
-    #   E[V; answered]         = a / (a + (k+1)·theta) · sum_{j=1..k+1} 1/(a + j·theta)
+    #   P(answered)          = a / (a + (k+1)·theta)
+    #   P(answered within T) = a / (a + (k+1)·theta) · (1 − I_x(a/theta + 1, k+1)),
+    #                          x = e^{−theta T}
+    #   E[V; answered]       = a / (a + (k+1)·theta) · sum_{j=1..k+1} 1/(a + j·theta)
     # and for an integer second argument I_x(p, k+1) = x^p · sum_{j=0..k} (p)_j/j! · (1−x)^j,
     # a running sum of positive terms (no cancellation), kept in logs.
     p = served_rate / theta + 1.0

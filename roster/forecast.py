@@ -151,7 +151,7 @@ def _workday_set(
         return set(workdays)
     if country is None:
         return set()
-    found = getattr(_calendar(country, first, last), "weekend_workdays", set())
+    found: set[date] = getattr(_calendar(country, first, last), "weekend_workdays", set())
     return {d for d in found if first <= d <= last}
 
 

@@ -48,7 +48,8 @@ def assign_seats(
         if not free:
             local = start.astimezone(dt.UTC).isoformat()
             raise SeatPlanError(
-                f"no free seat for {agent_id} at {local}: more agents on site than {site.seats} seats"
+                f"no free seat for {agent_id} at {local}: "
+                f"more agents on site than {site.seats} seats"
             )
         wanted = (prev.get((agent_id, day)), last_seat.get(agent_id))
         seat = next((s for s in wanted if s is not None and s in free), min(free))

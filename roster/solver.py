@@ -151,10 +151,10 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.first = now
         if self.progress is not None:
             self.progress(
-                Progress(now, self.ObjectiveValue(), self.BestObjectiveBound(), self.count)
+                Progress(now, self.objective_value, self.best_objective_bound, self.count)
             )
         if self.stop.is_set():
-            self.StopSearch()
+            self.stop_search()
 
 
 class RosterSolver:
@@ -320,7 +320,7 @@ class RosterSolver:
     def _build(self) -> None:
         m = cp_model.CpModel()
         self.model = m
-        x = {k: m.NewBoolVar(f"x{k}") for k in self.keys}
+        x = {k: m.new_bool_var(f"x{k}") for k in self.keys}
         self.x = x
         by_ad: dict[tuple[int, int], list[Key]] = defaultdict(list)
         by_adt: dict[tuple[int, int, int], list[Key]] = defaultdict(list)
@@ -337,9 +337,9 @@ class RosterSolver:
         def works(a: int, d: int) -> list[cp_model.IntVar]:
             return [x[k] for k in by_ad.get((a, d), [])]
 
-        for (a, d), ks in by_ad.items():
+        for ks in by_ad.values():
             if len(ks) > 1:
-                m.AddAtMostOne(x[k] for k in ks)
+                m.add_at_most_one(x[k] for k in ks)
         for a in range(na):
             for wk, days in self.week_days.items():
                 hours = [(self.paid[(d, k[2])], x[k]) for d in days for k in by_ad.get((a, d), [])]
@@ -350,7 +350,7 @@ class RosterSolver:
                     for d in days
                 )
                 if worst > cap:
-                    m.Add(sum(c * v for c, v in hours) <= cap)
+                    m.add(sum(c * v for c, v in hours) <= cap)
                 if rules.max_late_shifts_per_week is not None:
                     late_cap = max(
                         0, rules.max_late_shifts_per_week - self.week_prior_late[(a, wk)]
@@ -362,41 +362,41 @@ class RosterSolver:
                         if self.templates[k[2]].late
                     ]
                     if len(late) > late_cap:
-                        m.Add(sum(late) <= late_cap)
+                        m.add(sum(late) <= late_cap)
             for (d, gap, t), bad in self.forbidden.items():
                 first = [x[q] for q in by_adt.get((a, d, t), [])]
                 then = [x[q] for u in bad for q in by_adt.get((a, d + gap, u), [])]
                 if first and then:
-                    m.Add(sum(first) + sum(then) <= 1)
+                    m.add(sum(first) + sum(then) <= 1)
             span = rules.max_consecutive_days + 1
             if self.prior_run[a]:
                 # A run carried in from the previous roster needs a rest day soon enough.
                 head = max(1, span - self.prior_run[a])
                 window = [v for d in range(min(head, nd)) for v in works(a, d)]
                 if len(window) > head - 1:
-                    m.Add(sum(window) <= head - 1)
+                    m.add(sum(window) <= head - 1)
             for d0 in range(nd - span + 1):
                 window = [v for d in range(d0, d0 + span) for v in works(a, d)]
                 if len(window) > rules.max_consecutive_days:
-                    m.Add(sum(window) <= rules.max_consecutive_days)
+                    m.add(sum(window) <= rules.max_consecutive_days)
             for mon, days in self.month_days.items():
                 cap = len(days) - self.month_need[mon]
                 terms = [v for d in days for v in works(a, d)]
                 if len(terms) > cap:
-                    m.Add(sum(terms) <= cap)
+                    m.add(sum(terms) <= cap)
 
         # Aggregated counts per (day, template, skill) carry coverage and seats.
         n: dict[tuple[int, int, int], cp_model.IntVar] = {}
         n_hi: dict[tuple[int, int, int], int] = {}
         for key, ks in by_dts.items():
-            n[key] = m.NewIntVar(0, len(ks), f"n{key}")
+            n[key] = m.new_int_var(0, len(ks), f"n{key}")
             n_hi[key] = len(ks)
-            m.Add(n[key] == sum(x[k] for k in ks))
+            m.add(n[key] == sum(x[k] for k in ks))
         self.n = n
         for dts in self.seat_cells.values():
             keys = [(d, t, s) for d, t in dts for s in range(len(self.skills)) if (d, t, s) in n]
             if sum(n_hi[k] for k in keys) > self.site.seats:
-                m.Add(sum(n[k] for k in keys) <= self.site.seats)
+                m.add(sum(n[k] for k in keys) <= self.site.seats)
         self.under: dict[tuple[dt.datetime, int], cp_model.IntVar | int] = {}
         self.over: dict[tuple[dt.datetime, int], cp_model.IntVar | int] = {}
         for (at, s), need in self.req.items():
@@ -407,18 +407,19 @@ class RosterSolver:
                 self.over[(at, s)] = 0
                 continue
             hi = sum(n_hi[k] for k in keys)
-            u = m.NewIntVar(0, need, f"u{at:%m%d%H%M}_{s}")
-            o = m.NewIntVar(0, max(0, hi - need), f"o{at:%m%d%H%M}_{s}")
-            m.Add(sum(terms) - need == o - u)
+            u = m.new_int_var(0, need, f"u{at:%m%d%H%M}_{s}")
+            o = m.new_int_var(0, max(0, hi - need), f"o{at:%m%d%H%M}_{s}")
+            m.add(sum(terms) - need == o - u)
             self.under[(at, s)], self.over[(at, s)] = u, o
 
         self.late_count: dict[int, cp_model.LinearExpr] = {}
         self.weekend_count: dict[int, cp_model.LinearExpr] = {}
         fair_terms = []
-        for name, pick, weight in (
+        fairness: tuple[tuple[str, Callable[[Key], bool], int], ...] = (
             ("late", lambda k: self.templates[k[2]].late, rules.weight_fair_late),
             ("weekend", lambda k: self.days[k[1]].weekday() >= 5, rules.weight_fair_weekend),
-        ):
+        )
+        for name, pick, weight in fairness:
             per_agent: dict[int, list[cp_model.IntVar]] = defaultdict(list)
             for k in self.keys:
                 if pick(k):
@@ -428,9 +429,9 @@ class RosterSolver:
             # Minimising the largest count spreads these shifts evenly; unlike max - min it never
             # rewards giving an extra, useless late or weekend shift to the agent with fewest.
             hi = max(len(v) for v in per_agent.values())
-            top = m.NewIntVar(0, hi, f"max_{name}")
+            top = m.new_int_var(0, hi, f"max_{name}")
             for vs in per_agent.values():
-                m.Add(sum(vs) <= top)
+                m.add(sum(vs) <= top)
             fair_terms.append((weight, top, name))
         self.fair_terms = fair_terms
 
@@ -442,7 +443,7 @@ class RosterSolver:
             + rules.weight_over * sum(self.over.values())
             + sum(w * top for w, top, _ in fair_terms)
         )
-        m.Minimize(objective)
+        m.minimize(objective)
 
     def _signature(self, a: int) -> tuple[object, ...]:
         ag = self.agents[a]
@@ -472,7 +473,7 @@ class RosterSolver:
         for g in self._groups():
             exprs = [sum(c * v for c, v in self._sym_key(a)[1]) for a in g]
             for e1, e2 in itertools.pairwise(exprs):
-                self.model.Add(e1 >= e2)
+                self.model.add(e1 >= e2)
 
     def _sym_value(self, a: int, chosen: set[Key]) -> int:
         mult = len(self.days) + 1
@@ -656,7 +657,7 @@ class RosterSolver:
             ranked = sorted(g, key=lambda a: -self._sym_value(a, chosen))
             for k in [k for k in out if k[0] in rows]:
                 out.discard(k)
-            for target, source in zip(g, ranked):
+            for target, source in zip(g, ranked, strict=True):
                 out.update((target, d, t, s) for _, d, t, s in rows[source])
         return out
 
@@ -777,24 +778,24 @@ class RosterSolver:
                 solver.parameters.max_time_in_seconds = 1.0
             self._cp = solver
         try:
-            code = solver.Solve(self.model, cb)
+            code = solver.solve(self.model, cb)
         finally:
             with self._cp_lock:
                 self._cp = None
-        status = solver.StatusName(code).lower()
+        status = solver.status_name(code).lower()
         wall = time.perf_counter() - t0
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return SolveResult(
                 status, None, None, wall_s=wall, lp_bound=lp_bound, hint_objective=hint_obj
             )
-        chosen = {k for k, v in self.x.items() if solver.BooleanValue(v)}
+        chosen = {k for k, v in self.x.items() if solver.boolean_value(v)}
         roster = self.to_roster(chosen)
         under, over = self.staffing(roster)
         parts = {"under": under, "over": over}
-        for w, top, name in self.fair_terms:
-            parts[f"max_{name}"] = solver.Value(top)
-        objective = solver.ObjectiveValue()
-        cp_bound = solver.BestObjectiveBound()
+        for _, top, name in self.fair_terms:
+            parts[f"max_{name}"] = solver.value(top)
+        objective = solver.objective_value
+        cp_bound = solver.best_objective_bound
         lb = max(cp_bound, math.ceil(lp_bound - 1e-6) if lp_bound is not None else 0.0)
         gap = 0.0 if objective <= lb else (100.0 * (objective - lb) / lb if lb > 0 else math.inf)
         return SolveResult(
@@ -817,18 +818,19 @@ class RosterSolver:
     def _hint(self, chosen: set[Key]) -> float:
         m = self.model
         for k, v in self.x.items():
-            m.AddHint(v, 1 if k in chosen else 0)
+            m.add_hint(v, 1 if k in chosen else 0)
         counts = Counter((d, t, s) for _, d, t, s in chosen)
         for key, v in self.n.items():
-            m.AddHint(v, counts[key])
+            m.add_hint(v, counts[key])
         total_u = total_o = 0
         for r, need in self.req.items():
             staffed = sum(counts[(d, t, r[1])] for d, t in self.covering.get(r, []))
             u, o = max(0, need - staffed), max(0, staffed - need)
             total_u, total_o = total_u + u, total_o + o
-            if not isinstance(self.under[r], int):
-                m.AddHint(self.under[r], u)  # type: ignore[arg-type]
-                m.AddHint(self.over[r], o)  # type: ignore[arg-type]
+            under_var, over_var = self.under[r], self.over[r]
+            if not isinstance(under_var, int) and not isinstance(over_var, int):
+                m.add_hint(under_var, u)
+                m.add_hint(over_var, o)
         fair = 0
         for w, top, name in self.fair_terms:
             pick: Callable[[Key], bool] = (
@@ -839,7 +841,7 @@ class RosterSolver:
             have = {k[0] for k in self.keys if pick(k)}
             per = Counter(k[0] for k in chosen if pick(k))
             vals = [per[a] for a in have]
-            m.AddHint(top, max(vals))
+            m.add_hint(top, max(vals))
             fair += w * max(vals)
         return float(self.rules.weight_under * total_u + self.rules.weight_over * total_o + fair)
 

@@ -24,6 +24,7 @@ Design (docs/telephony.md explains the pjsua2 traps behind each rule):
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import functools
 import ipaddress
@@ -291,7 +292,7 @@ _ENGINE_GUARD = threading.Lock()
 _RUNNING_ENGINE: SipEngine | None = None
 
 
-class _Endpoint(pj.Endpoint):
+class _Endpoint(pj.Endpoint):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
     """Endpoint subclass that forwards pjsua's own INVITE rejections to the running engine."""
 
     def onRejectedIncomingCall(self, prm: pj.OnRejectedIncomingCallParam) -> None:
@@ -329,7 +330,7 @@ def build_call_cap() -> int:
 # --------------------------------------------------------------------------- pj-side objects
 
 
-class _Call(pj.Call):
+class _Call(pj.Call):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
     """pjsua2 Call forwarding its callbacks to the engine (holds no strong engine ref)."""
 
     def __init__(self, engine: SipEngine, acc: pj.Account, leg_id: str, call_id: int = -1) -> None:
@@ -358,7 +359,7 @@ class _Call(pj.Call):
         self._forward("_on_media_state")
 
 
-class _Account(pj.Account):
+class _Account(pj.Account):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
     """The engine's single local account: receives incoming calls, places outgoing ones."""
 
     def __init__(self, engine: SipEngine) -> None:
@@ -772,10 +773,8 @@ class SipEngine:
             except pj.Error as exc:
                 last_error = _pj_error_text(exc)
                 for tid in created:
-                    try:
+                    with contextlib.suppress(pj.Error):
                         ep.transportClose(tid)
-                    except pj.Error:
-                        pass
         raise SipEngineError(f"cannot bind SIP transports {wanted} on port: {last_error}")
 
     def _pj_loop(self) -> None:
@@ -891,10 +890,8 @@ class SipEngine:
         with self._visible_lock:
             self._visible.clear()
         if self._acc is not None:
-            try:
+            with contextlib.suppress(pj.Error):
                 self._acc.shutdown()
-            except pj.Error:
-                pass
             self._acc = None
         ep = self._ep
         self._ep = None
@@ -1112,10 +1109,8 @@ class SipEngine:
         am, peer_am = self._audio_media(leg), self._audio_media(peer)
         if am is not None and peer_am is not None:
             for src, dst in ((am, peer_am), (peer_am, am)):
-                try:
+                with contextlib.suppress(pj.Error):
                     src.stopTransmit(dst)
-                except pj.Error:
-                    pass
 
     def _release_media(self, leg: _Leg) -> None:
         """Release a leg's player, recorder and bridge links."""
@@ -1124,14 +1119,10 @@ class SipEngine:
             if peer is not None:
                 self._unlink(leg, peer)
         leg.peers.clear()
-        try:
+        with contextlib.suppress(pj.Error):
             self._drop_player(leg)
-        except pj.Error:
-            pass
-        try:
+        with contextlib.suppress(pj.Error):
             self._drop_recorder(leg)
-        except pj.Error:
-            pass
 
     def _reap_legs(self) -> None:
         """Release media and drop the Call of legs that reached DISCONNECTED."""
@@ -1283,10 +1274,8 @@ def _stop_transmit(source: Any, sink: Any) -> None:
     """Break one bridge link; a leg tearing down may already have lost its media."""
     if source is None or sink is None:
         return
-    try:
+    with contextlib.suppress(pj.Error):
         source.stopTransmit(sink)
-    except pj.Error:
-        pass
 
 
 def _pj_error_text(exc: BaseException) -> str:

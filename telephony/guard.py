@@ -18,6 +18,7 @@ proxy, since its SIP socket is on loopback. Media does not pass through Kamailio
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import ipaddress
@@ -466,14 +467,15 @@ class SipGuard:
         self.write_config()
         run_dir = self.workdir / "run"
         run_dir.mkdir(exist_ok=True)
+        # -DD: foreground, children still forked; -E: log to stderr (our log file);
+        # pid file, runtime dir and working dir in the node's data dir, never /run.
+        argv = [self.binary, "-DD", "-E", "-f", str(self.cfg_path.resolve())]
+        argv += ["-P", str(self.pid_path.resolve()), "-Y", str(run_dir.resolve())]
+        argv += ["-w", str(self.workdir.resolve()), "-m", "64", "-M", "8"]
         out = self.log_path.open("ab")
         try:
             self.proc = subprocess.Popen(
-                # -DD: foreground, children still forked; -E: log to stderr (our log file);
-                # pid file, runtime dir and working dir in the node's data dir, never /run.
-                [self.binary, "-DD", "-E", "-f", str(self.cfg_path.resolve())]
-                + ["-P", str(self.pid_path.resolve()), "-Y", str(run_dir.resolve())]
-                + ["-w", str(self.workdir.resolve()), "-m", "64", "-M", "8"],
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
@@ -552,23 +554,17 @@ class SipGuard:
         if proc is None:
             return
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 log.warning("kamailio did not stop on SIGTERM; killing its process group")
-                try:
+                with contextlib.suppress(OSError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
                 proc.wait(timeout=5)
-        try:
+        with contextlib.suppress(OSError):
             self.pid_path.unlink()
-        except OSError:
-            pass
 
 
 def phone_sources(hotline: Hotline) -> list[str]:

@@ -2,55 +2,27 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask_socketio import SocketIO
 from sqlalchemy import create_engine, text
 
 from console.container import Hotline, build
 from console.db import upgrade
 from console.demo import seed
-from console.settings import Settings
+from console.web import create_app
+
+# Re-exported: bench/ and tests/telephony/ import these from here.
+from tests.helpers import free_media_port as free_media_port
+from tests.helpers import free_port as free_port
+from tests.helpers import make_settings
+from tests.integration.harness import Node, Sipp, start_node
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
-def free_media_port() -> int:
-    """An even port p with p..p+3 free for UDP on 127.0.0.1: SIPp binds its RTP echo on
-    p (audio) and p+2 (video) and exits at once if either is taken."""
-    for _ in range(50):
-        base = free_port(socket.SOCK_DGRAM) & ~1
-        socks = []
-        try:
-            for off in range(4):
-                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(u)
-                u.bind(("127.0.0.1", base + off))
-        except OSError:
-            continue
-        finally:
-            for u in socks:
-                u.close()
-        return base
-    raise RuntimeError("no free media ports")
 
 
 @pytest.fixture(scope="session")
@@ -99,17 +71,6 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def make_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
-    values: dict[str, object] = {
-        "data_dir": tmp_path,
-        "database_url": url,
-        "secret_key": "test-secret",
-        "sip_port": 0,
-    }
-    values.update(kw)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def hotline(tmp_path: Path, db_url: str) -> Iterator[Hotline]:
     hl = build(make_settings(tmp_path, db_url))
@@ -118,3 +79,25 @@ def hotline(tmp_path: Path, db_url: str) -> Iterator[Hotline]:
     hl.agents.load_agents()
     yield hl
     hl.close()
+
+
+@pytest.fixture
+def web(hotline: Hotline) -> Iterator[tuple[Flask, SocketIO]]:
+    app, socketio = create_app(hotline.settings, hotline)
+    app.config["TESTING"] = True
+    yield app, socketio
+
+
+# A served node with a telephony worker and SIPp peers: the integration and browser tests use both.
+@pytest.fixture
+def sipp(tmp_path: Path) -> Iterator[Sipp]:
+    workdir = tmp_path / "sipp"
+    workdir.mkdir()
+    peers = Sipp(workdir)
+    yield peers
+    peers.close()
+
+
+@pytest.fixture
+def node(tmp_path: Path, sqlite_url: str) -> Iterator[Node]:
+    yield from start_node(tmp_path, sqlite_url)

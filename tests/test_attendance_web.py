@@ -20,8 +20,7 @@ from console.models import (
     User,
 )
 from console.services import attendance, workforce
-from tests.test_openapi import assert_valid
-from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
+from tests.helpers import assert_valid, csrf, login
 
 TZ = "Asia/Shanghai"
 SH = ZoneInfo(TZ)
@@ -403,7 +402,7 @@ def test_agent_clocks_in_and_out_through_the_api(
     assert c.get("/api/v1/agent/attendance").get_json()["clocked_in"] is False
 
 
-def test_roles_guard_the_attendance_api(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_roles_guard_the_attendance_api(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
     app, _ = web
     anon = app.test_client()
     assert anon.get("/api/v1/adherence/now").status_code == 401

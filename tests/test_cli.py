@@ -9,7 +9,7 @@ from sqlalchemy import select
 from console.cli import main
 from console.container import build
 from console.models import Agent, Customer, User
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def run_cli(tmp_path: Path, *args: str) -> int:

@@ -22,8 +22,7 @@ from console.services.customers import (
     import_csv,
 )
 from console.web import create_app
-from tests.conftest import make_settings
-from tests.test_web_auth import csrf, login
+from tests.helpers import csrf, login, make_settings
 
 ZHANG_WEI = "+8613800138000"  # a demo customer's number
 
@@ -74,7 +73,11 @@ def test_a_quote_that_closes_on_a_later_line_outside_notes_is_refused(hotline: H
 
 
 def test_quoted_notes_may_span_lines(hotline: Hotline) -> None:
-    content = 'name,phones,grade,notes\n吴敏,13500002222,B,"first line\nsecond, with a comma"\n郑强,13500003333,C,\n'
+    content = (
+        "name,phones,grade,notes\n"
+        '吴敏,13500002222,B,"first line\nsecond, with a comma"\n'
+        "郑强,13500003333,C,\n"
+    )
     with hotline.sessions.begin() as s:
         assert import_csv(s, content) == 2
     with hotline.sessions() as s:

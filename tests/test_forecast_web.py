@@ -11,8 +11,7 @@ from console.container import Hotline
 from console.models import Call, ForecastInterval, Queue
 from console.services.users import create_user
 from roster.erlang import required_agents, with_shrinkage
-from tests.test_openapi import assert_valid
-from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
+from tests.helpers import assert_valid, csrf, login
 
 GOOD_CSV = "start,calls,aht_s\n2030-01-07T09:00,12,180\n2030-01-07T09:30,20,200\n"
 BAD_CSV = "start,calls,aht_s\n2030-01-07T09:00,12,180\n2030-01-07T09:30,lots,200\n"

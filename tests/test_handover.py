@@ -22,8 +22,7 @@ from console.models import (
 )
 from console.services import handover, workforce
 from console.services.users import create_user
-from tests.test_openapi import assert_valid
-from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
+from tests.helpers import assert_valid, csrf, login
 
 TZ = "Asia/Shanghai"  # the default centre zone, UTC+8 all year
 MONDAY = dt.date(2030, 1, 7)
@@ -211,7 +210,8 @@ def test_handover_timings_are_the_configured_ones(hotline: Hotline) -> None:
             },
         )
     with hotline.sessions.begin() as s:
-        # The early shift ends at 17:30: with 90 minutes' grace nothing is missed at 18:30, at 19:00 it is.
+        # The early shift ends at 17:30: with 90 minutes' grace nothing is missed at 18:30,
+        # at 19:00 it is.
         assert handover.sweep_handover_misses(s, utc(MONDAY, 18, 30), TZ) == []
         assert [m.agent_id for m in handover.sweep_handover_misses(s, utc(MONDAY, 19), TZ)] == [a1]
     with hotline.sessions() as s:

@@ -25,8 +25,8 @@ from console.services.logins import (
 )
 from console.settings import Settings
 from console.web import create_app
-from tests.conftest import REDIS_URL, make_settings
-from tests.test_web_auth import csrf
+from tests.conftest import REDIS_URL
+from tests.helpers import csrf, make_settings
 
 
 @pytest.fixture
@@ -412,7 +412,7 @@ def test_the_in_process_counters_forget_what_no_longer_matters() -> None:
     store = InProcessLoginAttempts()
     store.PRUNE_ABOVE = store._prune_at = 50  # type: ignore[misc]
     throttle = LoginThrottle(store, LoginPolicy(), clock)
-    for i in range(5):
+    for _ in range(5):
         guess(throttle, "agent1", None)  # a lock: kept
     for i in range(60):
         guess(throttle, f"spray{i}", None)

@@ -30,8 +30,7 @@ from console.models import (
     utcnow,
 )
 from console.services import attendance, requests, rosters, workforce
-from tests.test_openapi import assert_valid
-from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
+from tests.helpers import assert_valid, csrf, login
 
 TZ = "Asia/Shanghai"
 
@@ -287,7 +286,8 @@ def test_scheduler_solves_edits_and_publishes_a_roster(
         max(x["scheduled"] for x in cov["rows"]) >= 1 and cov["gaps"]
     )  # two people cannot seal 7x24
 
-    # A manual edit that breaks the 40-hour week is stored, flagged with the rule, and blocks publishing.
+    # A manual edit that breaks the 40-hour week is stored, flagged with the rule, and blocks
+    # publishing.
     rest_days = [d for d in data["days_list"] if d not in row["shifts"]]
     r = c.put(
         f"/api/v1/rosters/{rid}/shifts",
@@ -429,7 +429,8 @@ def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(
     planner, ph = _planner(app)
     mon, sat = monday.isoformat(), (monday + dt.timedelta(days=5)).isoformat()
 
-    # Giving Monday away would put agent2 at 48 h: agent2 accepts, the approval re-validates and refuses.
+    # Giving Monday away would put agent2 at 48 h: agent2 accepts, the approval re-validates and
+    # refuses.
     r = one.post(
         "/api/v1/swap-requests", json={"day": mon, "partner_id": a2, "reason": "doctor"}, headers=h1
     )
@@ -521,7 +522,7 @@ def test_a_swap_is_approved_only_when_the_swapped_roster_meets_every_rule(
     )
 
 
-def test_the_monthly_swap_limit_is_enforced(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:  # noqa: F811
+def test_the_monthly_swap_limit_is_enforced(web: tuple[Flask, SocketIO], hotline: Hotline) -> None:
     app, _ = web
     a1, a2 = _agent_id(hotline, "agent1"), _agent_id(hotline, "agent2")
     monday = _next_monday()

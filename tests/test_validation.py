@@ -1,6 +1,5 @@
-"""Every API request is checked against the served OpenAPI document before its view runs (issue 17)."""
-
-# ruff: noqa: F811 - the `web` fixture is imported from tests.test_web_auth and named by every test
+"""Every API request is checked against the served OpenAPI document before its view runs
+(issue 17)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from console.container import Hotline
 from console.models import Customer, WorkforceSettings
 from console.web.api_docs import spec
 from roster.erlang import MAX_AHT_S, MAX_CALLS_PER_INTERVAL
-from tests.test_web_auth import csrf, login, web  # noqa: F401 - `web` is a fixture
+from tests.helpers import csrf, login
 
 HUGE = 10**22  # beyond SQLite's and PostgreSQL's integers
 

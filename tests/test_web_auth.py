@@ -1,41 +1,12 @@
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from flask_socketio import SocketIO
 from sqlalchemy import select
 
 from console.container import Hotline
 from console.models import AuditLog, Customer
-from console.web import create_app
-
-
-@pytest.fixture
-def web(hotline: Hotline) -> Iterator[tuple[Flask, SocketIO]]:
-    app, socketio = create_app(hotline.settings, hotline)
-    app.config["TESTING"] = True
-    yield app, socketio
-
-
-def csrf(client: FlaskClient, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    m = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert m, html[:300]
-    return m.group(1)
-
-
-def login(client: FlaskClient, username: str, password: str | None = None) -> FlaskClient:
-    token = csrf(client)
-    r = client.post(
-        "/login",
-        data={"username": username, "password": password or username, "csrf_token": token},
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:200]
-    return client
+from tests.helpers import csrf, login
 
 
 def test_pages_and_api_need_login(web: tuple[Flask, SocketIO]) -> None:
@@ -107,7 +78,7 @@ def test_socket_refuses_anonymous_and_serves_snapshot_to_agent(web: tuple[Flask,
     sio = socketio.test_client(app, flask_test_client=c)
     assert sio.is_connected()
     received = sio.get_received()
-    snap = [m for m in received if m["name"] == "snapshot"][0]["args"][0]
+    snap = next(m for m in received if m["name"] == "snapshot")["args"][0]
     assert snap["agent"]["state"] == "offline"
     ack = sio.emit("set_state", {"state": "available"}, callback=True)
     assert ack["ok"] is True and ack["agent"]["state"] == "available"
@@ -183,7 +154,8 @@ def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(
 
     from console.container import build
     from console.demo import seed
-    from tests.conftest import make_settings
+    from console.web import create_app
+    from tests.helpers import make_settings
 
     hl = build(make_settings(tmp_path, sqlite_url, agent_disconnect_grace_s=0.3))
     with hl.sessions.begin() as s:

@@ -6,10 +6,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy.exc import IntegrityError
 
-from tests.test_web_auth import web  # noqa: F401 - `web` is a fixture
 
-
-def test_a_lost_race_on_a_unique_key_is_a_409_that_says_so(web: tuple[Flask, SocketIO]) -> None:  # noqa: F811
+def test_a_lost_race_on_a_unique_key_is_a_409_that_says_so(web: tuple[Flask, SocketIO]) -> None:
     app, _ = web
 
     def double_submit() -> str:

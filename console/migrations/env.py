@@ -7,6 +7,8 @@ from console.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
+if url is None:
+    raise RuntimeError("alembic: sqlalchemy.url is not set (console.db.upgrade sets it)")
 engine = make_engine(url)
 with engine.connect() as connection:
     context.configure(

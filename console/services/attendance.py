@@ -25,6 +25,7 @@ from console.services import workforce
 from console.services.workforce import PublishedShift
 from roster import adherence as adh
 from roster import attendance as att
+from roster import model as rm
 
 CLOCK_KINDS = ("in", "out")
 # A clock-in left open longer than this is a forgotten clock-out: it stops counting (the
@@ -95,8 +96,8 @@ RELIEF_AFTER = dt.timedelta(hours=2)
 
 
 def relief_missing(session: Session, agent_id: int, now: dt.datetime, tz: str) -> list[str]:
-    """Who should take over from the agent now and has not clocked in yet (docs/rules.md §1.10: nobody
-    leaves a post until the relief has arrived).
+    """Who should take over from the agent now and has not clocked in yet (docs/rules.md §1.10:
+    nobody leaves a post until the relief has arrived).
 
     The relief are the colleagues rostered at this moment for her shift's queue. Empty when
     one of them has clocked in, when nobody is rostered now (the centre closes), or when she
@@ -161,7 +162,7 @@ def clock(
 
 
 def _local(at: dt.datetime | None, tz: str) -> str:
-    return "" if at is None else at.astimezone(adh.zone(tz)).strftime("%Y-%m-%d %H:%M")
+    return "" if at is None else at.astimezone(rm.zone(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 # ---- loading the streams -----------------------------------------------------------------
@@ -176,12 +177,12 @@ def _latest_before(
 ) -> list[Any]:
     """Per agent, the last row of `model` strictly before `lo` (what was true at `lo`),
     looking back to `since` when given."""
-    sub = select(model.agent_id, func.max(model.at).label("at")).where(model.at < lo)
+    last = select(model.agent_id, func.max(model.at).label("at")).where(model.at < lo)
     if since is not None:
-        sub = sub.where(model.at >= since)
+        last = last.where(model.at >= since)
     if agent_ids is not None:
-        sub = sub.where(model.agent_id.in_(agent_ids))
-    sub = sub.group_by(model.agent_id).subquery()
+        last = last.where(model.agent_id.in_(agent_ids))
+    sub = last.group_by(model.agent_id).subquery()
     q = select(model).join(sub, (model.agent_id == sub.c.agent_id) & (model.at == sub.c.at))
     return list(session.scalars(q.order_by(model.agent_id, model.at, model.id)))
 
@@ -422,7 +423,7 @@ def history(
     counted = [j for j in judged if not j.on_leave]
     scheduled = sum(j.result.scheduled_min for j in counted)
     logged = sum(j.result.logged_in_min for j in counted)
-    late = [j for j in counted if j.result.late_start_min is not None]
+    late = [late_min for j in counted if (late_min := j.result.late_start_min) is not None]
     return {
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
@@ -432,7 +433,7 @@ def history(
             "scheduled_min": round(scheduled, 1),
             "logged_in_min": round(logged, 1),
             "adherence_pct": round(100 * logged / scheduled, 1) if scheduled else None,
-            "late": sum(1 for j in late if j.result.late_start_min > policy.late_grace_min),  # type: ignore[operator]
+            "late": sum(1 for late_min in late if late_min > policy.late_grace_min),
             "absent": sum(1 for j in counted if j.result.absent),
             "logouts": sum(j.result.logouts for j in counted),
         },
@@ -701,7 +702,8 @@ def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:
 def agent_view(
     session: Session, agent_id: int, tz: str, now: dt.datetime, language: str
 ) -> dict[str, Any]:
-    """What the agent console shows: clock status, today's and the next shift, the month's ledger."""
+    """What the agent console shows: clock status, today's and the next shift, the month's
+    ledger."""
     status = clock_status(session, agent_id, now)
     today = workforce.local_day(now, tz)
     around = workforce.published_shifts(

@@ -355,7 +355,7 @@ class CustomerImportError(DomainError):
             )
         return "\n".join(lines)
 
-    def as_dict(self, language: str) -> dict[str, Any]:  # type: ignore[override]
+    def as_dict(self, language: str) -> dict[str, Any]:
         """The wire shape, with each problem as fields."""
         return super().as_dict(language) | {
             "problems": [

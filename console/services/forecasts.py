@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import math
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,12 +95,10 @@ def update_settings(session: Session, queue_id: int, data: dict[str, Any]) -> St
     if not 0 <= values["shrinkage"] < 1:
         raise DomainError("invalid-input", "shrinkage must be in [0, 1)")
     try:
-        StaffingInputs(
-            **{
-                k: float(v) if k != "interval_min" and v is not None else v
-                for k, v in values.items()
-            }
-        )
+        inputs: dict[str, Any] = {
+            k: float(v) if k != "interval_min" and v is not None else v for k, v in values.items()
+        }
+        StaffingInputs(**inputs)
     except ValueError as err:
         raise DomainError("invalid-input", str(err)) from None
     stored = session.get(StaffingSettings, queue_id)
@@ -188,11 +187,12 @@ def import_csv(
     except ForecastError as err:
         raise DomainError("forecast-csv-invalid", f"{err.line}: {err.reason}") from None
     step = dt.timedelta(minutes=cfg.interval_min)
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         if b.start - a.start < step:
             raise DomainError(
                 "invalid-input",
-                f"{a.start.isoformat()} and {b.start.isoformat()} are closer than {cfg.interval_min} min",
+                f"{a.start.isoformat()} and {b.start.isoformat()} are closer than "
+                f"{cfg.interval_min} min",
             )
     _store(session, queue_id, rows, keep_edited=False)
     return rows

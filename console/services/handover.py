@@ -1,4 +1,5 @@
-"""Handover log, weekly work summaries and escalating misses (docs/rules.md §2.4, §2.5, §5.2; no Flask).
+"""Handover log, weekly work summaries and escalating misses (docs/rules.md §2.4, §2.5, §5.2;
+no Flask).
 
 Every function takes `now` (UTC) and the centre's time zone, so jobs and tests control the
 clock. Shifts are the published roster's (`workforce.published_shifts`); a shift that
@@ -118,8 +119,8 @@ def remind_before(session: Session) -> dt.timedelta:
 def shift_to_hand_over(
     session: Session, agent_id: int, now: dt.datetime, tz: str
 ) -> PublishedShift | None:
-    """The agent's shift a handover entry belongs to now: the running one, else the one that ended last
-    (within the filing window)."""
+    """The agent's shift a handover entry belongs to now: the running one, else the one that
+    ended last (within the filing window)."""
     now = _utc(now)
     window = file_window(session)
     candidates = [
@@ -202,7 +203,8 @@ def file_entry(
 
 
 def incoming(session: Session, agent_id: int, now: dt.datetime) -> list[HandoverEntry]:
-    """Unacknowledged entries other agents filed recently, oldest first: what the incoming shift takes over."""
+    """Unacknowledged entries other agents filed recently, oldest first: what the incoming shift
+    takes over."""
     since = _utc(now) - INCOMING_WINDOW
     return list(
         session.scalars(
@@ -232,7 +234,8 @@ def taken_over(session: Session, agent_id: int, now: dt.datetime) -> list[Handov
 
 
 def on_duty(session: Session, agent_id: int, now: dt.datetime, tz: str) -> bool:
-    """True when the agent's published shift is running, or starts within the early-takeover time."""
+    """True when the agent's published shift is running, or starts within the early-takeover
+    time."""
     now = _utc(now)
     early = takeover_early(session)
     return any(
@@ -298,7 +301,8 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
         entry = by_key.get((s.agent_id, s.day))
         if entry is not None:
             # Filed after the grace time: the open items reached the next shift late, so the
-            # miss counted at the end of the grace time stands (docs/rules.md §2.4: filed at shift end).
+            # miss counted at the end of the grace time stands (docs/rules.md §2.4: filed at
+            # shift end).
             status = "filed-late" if (s.agent_id, s.day.isoformat()) in misses else "filed"
         elif s.start > now:
             status = "upcoming"
@@ -643,8 +647,8 @@ def _worked(session: Session, agent_id: int, week_start: dt.date, tz: str) -> bo
 
 def agents_to_remind(session: Session, now: dt.datetime, tz: str) -> list[int]:
     """Agents on this week's roster without a summary and not reminded yet, once `now` is in
-    the reminder window (the reminder lead before the deadline, until it). Each is recorded as reminded,
-    so a late or repeated run, or a second scheduler, does not remind twice."""
+    the reminder window (the reminder lead before the deadline, until it). Each is recorded as
+    reminded, so a late or repeated run, or a second scheduler, does not remind twice."""
     now = _utc(now)
     week = week_start_of(workforce.local_day(now, tz))
     due = deadline(session, week, tz)

@@ -129,8 +129,8 @@ class InProcessLoginAttempts:
         def alive(e: _Entry) -> bool:
             return (
                 e.locked_until > now
-                or (e.count and now - e.first_at <= policy.window_s)
-                or (e.level and now - e.locked_at <= LOCK_MEMORY_S)
+                or (e.count > 0 and now - e.first_at <= policy.window_s)
+                or (e.level > 0 and now - e.locked_at <= LOCK_MEMORY_S)
             )
 
         self._entries = {k: e for k, e in self._entries.items() if alive(e)}

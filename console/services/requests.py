@@ -154,7 +154,8 @@ def ical(session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str
         elif s.seat is not None:
             ev.add("location", f"seat {s.seat} / 座席 {s.seat}")
         cal.add_component(ev)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 # ---- leave ----------------------------------------------------------------------------------
@@ -347,9 +348,10 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
     mine = _shift_on(session, agent_id, day, tz)
     if mine is None:
         raise DomainError("swap-no-shift", day.isoformat())
-    if partner_day is None or partner_day != day:
-        if _shift_on(session, partner_id, day, tz) is not None:
-            raise DomainError("swap-partner-busy", day.isoformat())
+    if (partner_day is None or partner_day != day) and (
+        _shift_on(session, partner_id, day, tz) is not None
+    ):
+        raise DomainError("swap-partner-busy", day.isoformat())
     if partner_day is not None:
         if _shift_on(session, partner_id, partner_day, tz) is None:
             raise DomainError("swap-no-shift", partner_day.isoformat())
@@ -483,10 +485,10 @@ def decide_swap(
             )
             for day, src, dst in plan_moves
         ]
-        for day, dst, code, queue in lifted:
-            assignments.setdefault(dst, {})[day] = code
+        for day, taker, code, queue in lifted:
+            assignments.setdefault(taker, {})[day] = code
             if queue:
-                queues.setdefault(dst, {})[day] = queue
+                queues.setdefault(taker, {})[day] = queue
         swapped = rm.Roster(assignments, queues, current.duties)
         tmap = p.every_template
         before = {

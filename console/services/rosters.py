@@ -1,4 +1,5 @@
-"""Rosters in the console: draft, solve in the background, edit with re-validation, publish (no Flask).
+"""Rosters in the console: draft, solve in the background, edit with re-validation, publish
+(no Flask).
 
 The roster engine (`roster/`) is pure; this module feeds it the stored agents, templates, rules,
 approved leave and forecast, stores its result, and re-validates every manual change with the
@@ -244,7 +245,9 @@ def _inactive(session: Session, roster: rm.Roster, p: Problem) -> list[dict[str,
                         "agent_id": int(agent_id),
                         "agent": name,
                         "day": day.isoformat(),
-                        "message_en": f"{name} is no longer active: give shift {code} to someone else",
+                        "message_en": (
+                            f"{name} is no longer active: give shift {code} to someone else"
+                        ),
                         "message_zh": f"{name} 已停用:请把班次 {code} 改排给其他人",
                     }
                 )
@@ -459,10 +462,10 @@ def _solve(
     except Exception as err:  # the page must learn that the solve died, not spin forever
         log.exception("roster %s: solve failed", roster_id)
         with sessions.begin() as s:
-            plan = s.get(RosterPlan, roster_id)
-            if plan is not None:
-                plan.status = "failed"
-                plan.error = f"{type(err).__name__}: {err}"
+            failed = s.get(RosterPlan, roster_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.error = f"{type(err).__name__}: {err}"
     finally:
         with _lock:
             _running.pop(roster_id, None)
@@ -510,7 +513,8 @@ def store_result(
 
 
 def solve_now(session: Session, plan: RosterPlan, tz: str) -> RosterPlan:
-    """Solve in the caller's thread and transaction (demo data, the CLI); same result as the page."""
+    """Solve in the caller's thread and transaction (demo data, the CLI); same result as the
+    page."""
     p = problem(session, plan, tz)
     store_result(session, plan, _solver(p).solve(time_limit_s=plan.time_limit_s), p, tz)
     return plan

@@ -224,17 +224,13 @@ def update_settings(session: Session, data: dict[str, Any]) -> WorkforceSettings
         if kind is None:
             raise DomainError("invalid-input", f"unknown setting {key}")
         values[key] = _check(key, kind, value)
-    if "cleaning_template" in values and values["cleaning_template"] is not None:
-        if (
-            session.scalar(
-                select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["cleaning_template"])
-            )
-            is None
-        ):
-            raise DomainError(
-                "invalid-input",
-                f"cleaning_template: no shift template {values['cleaning_template']}",
-            )
+    cleaning = values.get("cleaning_template")
+    if (
+        cleaning is not None
+        and session.scalar(select(ShiftTemplateRow).where(ShiftTemplateRow.code == cleaning))
+        is None
+    ):
+        raise DomainError("invalid-input", f"cleaning_template: no shift template {cleaning}")
     opening = (values.get("open_from", row.open_from), values.get("open_to", row.open_to))
     if (opening[0] is None) != (opening[1] is None):
         raise DomainError(
@@ -263,7 +259,7 @@ def holidays_between(first: dt.date, last: dt.date) -> frozenset[dt.date]:
 
 def engine_rules(row: WorkforceSettings, horizon: rm.Horizon | None = None) -> rm.Rules:
     """The roster engine's rules from the stored settings (holidays of the horizon included)."""
-    hol = frozenset()
+    hol: frozenset[dt.date] = frozenset()
     if horizon is not None:
         hol = holidays_between(horizon.start, horizon.start + dt.timedelta(days=horizon.days - 1))
     return rm.Rules(
@@ -662,7 +658,8 @@ def published_shifts(
 def shifts_around(
     session: Session, at: dt.datetime, tz: str, agent_id: int | None = None
 ) -> list[PublishedShift]:
-    """Published shifts that start from the day before `at` to the day after (covers night shifts)."""
+    """Published shifts that start from the day before `at` to the day after (covers night
+    shifts)."""
     day = local_day(at, tz)
     return published_shifts(
         session, day - dt.timedelta(days=1), day + dt.timedelta(days=1), tz, agent_id

@@ -99,9 +99,11 @@ def language() -> str:
     from flask_login import current_user
 
     if getattr(current_user, "is_authenticated", False):
-        return current_user.language
+        language: str = current_user.language
+        return language
     return pick_language(request.headers.get("Accept-Language") if request else None)
 
 
 def hotline_of(app: Flask) -> Hotline:
-    return app.extensions["hotline"]
+    hotline: Hotline = app.extensions["hotline"]
+    return hotline

@@ -18,7 +18,8 @@ PLAN_ROLES = ("scheduler", "supervisor", "admin")
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def init_app(app: Flask) -> None:
@@ -81,7 +82,11 @@ def clock() -> Any:
             _tz(),
             without_relief=data.get("without_relief") is True,
         )
-        out = {"kind": event.kind, "at": event.at.isoformat(), "source": event.source}
+        out: dict[str, Any] = {
+            "kind": event.kind,
+            "at": event.at.isoformat(),
+            "source": event.source,
+        }
     with hl().sessions() as s:
         out["status"] = attendance.agent_view(s, agent_id, _tz(), now, current_user.language)
     return jsonify(out)

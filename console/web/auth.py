@@ -51,7 +51,8 @@ def _hotline() -> Any:
 
 
 def init_app(app: Flask, login: LoginManager) -> None:
-    @login.user_loader
+    # Flask-Login ships no type hints: its hooks are registered by a call, not as decorators,
+    # so the functions keep their types.
     def load(user_id: str) -> LoggedIn | None:
         token = session.get("token")
         if not token:
@@ -62,7 +63,6 @@ def init_app(app: Flask, login: LoginManager) -> None:
                 return None
             return LoggedIn(user, user.agent.id if user.agent else None)
 
-    @login.unauthorized_handler
     def unauthorized() -> Any:
         if request.path.startswith("/api/"):
             return DomainError("login-required").as_dict("en") | {
@@ -70,6 +70,8 @@ def init_app(app: Flask, login: LoginManager) -> None:
             }, 401
         return redirect(url_for("auth.login", next=request.path))
 
+    login.user_loader(load)
+    login.unauthorized_handler(unauthorized)
     app.register_blueprint(bp)
 
 

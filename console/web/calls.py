@@ -29,7 +29,8 @@ LOG_ROLES = ("supervisor", "admin", "qa")
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def init_app(app: Flask) -> None:

@@ -30,7 +30,8 @@ bp = Blueprint("console", __name__)
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def init_app(app: Flask) -> None:
@@ -201,7 +202,7 @@ def create_customer() -> Any:
 def customer(customer_id: int) -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
-        user = s.get(User, current_user.id)
+        user = s.get_one(User, current_user.id)  # signed in: the row exists
         if request.method == "PUT":
             c = customers.update_customer(
                 s, user, customer_id, json_body(), hotline.settings.country_code

@@ -21,7 +21,8 @@ MAX_LOG_DAYS = 31
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Roster pages and API: templates, rules, solve, edit, publish; agents' schedules, leave and swaps."""
+"""Roster pages and API: templates, rules, solve, edit, publish; agents' schedules, leave and
+swaps."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ DECIDE_ROLES = ("scheduler", "supervisor", "admin")
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def tz() -> str:

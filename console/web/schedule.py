@@ -22,7 +22,8 @@ DEFAULT_SPAN = dt.timedelta(days=7)
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def init_app(app: Flask) -> None:
@@ -97,9 +98,10 @@ def import_forecast(queue_id: int) -> Any:
     if request.mimetype == "text/csv":
         text = request.get_data(as_text=True)
     else:
-        text = json_body().get("csv")
-        if not isinstance(text, str):
+        body_csv = json_body().get("csv")
+        if not isinstance(body_csv, str):
             raise DomainError("invalid-input", "csv: text expected")
+        text = body_csv
     tz = hl().settings.timezone
     with hl().sessions.begin() as s:
         rows = forecasts.import_csv(s, queue_id, text, tz)

@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_login import current_user
@@ -20,7 +20,8 @@ from console.web.console_views import agent_snapshot
 
 
 def hl() -> Hotline:
-    return current_app.extensions["hotline"]
+    hotline: Hotline = current_app.extensions["hotline"]
+    return hotline
 
 
 def _authed(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -93,16 +94,26 @@ class ConsoleConnections:
             logging.getLogger(__name__).exception("signing off agent %s failed", agent_id)
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def _on(socketio: SocketIO, event: str) -> Callable[[Handler], Handler]:
+    """`socketio.on(event)` with its type (Flask-SocketIO ships no type hints): it registers
+    the handler and returns it unchanged."""
+    register: Callable[[Handler], Handler] = socketio.on(event)
+    return register
+
+
 def init_app(app: Flask, socketio: SocketIO) -> None:
     connections = ConsoleConnections(app.extensions["hotline"])
 
-    @socketio.on("disconnect")
+    @_on(socketio, "disconnect")
     def disconnect_(reason: Any = None) -> None:
         agent_id = getattr(current_user, "agent_id", None)
         if agent_id is not None:
             connections.closed(agent_id, _sid())
 
-    @socketio.on("connect")
+    @_on(socketio, "connect")
     def connect(auth: Any = None) -> Any:
         if not current_user.is_authenticated:
             return False
@@ -119,7 +130,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
             )
         return True
 
-    @socketio.on("set_state")
+    @_on(socketio, "set_state")
     @_authed("agent")
     def set_state(data: Any) -> dict[str, Any]:
         d = _payload(data)
@@ -128,25 +139,25 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
         )
         return {"agent": new.as_dict()}
 
-    @socketio.on("answer")
+    @_on(socketio, "answer")
     @_authed("agent")
     def answer(data: Any) -> None:
         agent_id, call_id = _offered_call(data, ("ringing",))
         hl().bus.publish(call_answer_requested(call_id=call_id, agent_id=agent_id))
 
-    @socketio.on("reject")
+    @_on(socketio, "reject")
     @_authed("agent")
     def reject(data: Any) -> None:
         agent_id, call_id = _offered_call(data, ("ringing",))
         hl().bus.publish(call_reject_requested(call_id=call_id, agent_id=agent_id))
 
-    @socketio.on("hangup")
+    @_on(socketio, "hangup")
     @_authed("agent")
     def hangup(data: Any) -> None:
         agent_id, call_id = _offered_call(data, ("on_call",))
         hl().bus.publish(call_hangup_requested(call_id=call_id, agent_id=agent_id))
 
-    @socketio.on("snapshot")
+    @_on(socketio, "snapshot")
     @_authed()
     def snapshot(data: Any = None) -> dict[str, Any]:
         if current_user.agent_id is not None:
@@ -157,4 +168,5 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
 def _sid() -> str:
     from flask import request
 
-    return request.sid  # type: ignore[attr-defined]
+    sid: str = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+    return sid

@@ -16,7 +16,7 @@ from console.container import Hotline, build
 from console.demo import seed
 from console.events import Event
 from console.web import create_app
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.integration.harness import serve
 
 CHROMIUM = "/usr/bin/chromium"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -76,7 +77,7 @@ def test_agent_clocks_in_from_the_console_and_the_planner_sees_it(
     # The month's ledger downloads as CSV for payroll.
     with planner.expect_download() as download:
         planner.get_by_test_id("export-ledger").click()
-    csv_text = open(download.value.path(), encoding="utf-8").read()
+    csv_text = Path(download.value.path()).read_text(encoding="utf-8")
     assert csv_text.startswith("agent_id,name,month,score,level") and "坐席 Lin" in csv_text
 
     # The agent logs in to the desk: the planner's page shows her in adherence at once,

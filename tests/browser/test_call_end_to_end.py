@@ -7,13 +7,12 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from console.models import Call
-from tests.integration.conftest import Node, node, sipp  # noqa: F401 - fixtures
-from tests.integration.harness import Sipp
-from tests.integration.test_call_flow import wait_until
+from tests.helpers import wait_until
+from tests.integration.harness import Node, Sipp
 
 
 @pytest.fixture
-def agent_page(browser: Browser, node: Node) -> Iterator[Page]:  # noqa: F811
+def agent_page(browser: Browser, node: Node) -> Iterator[Page]:
     ctx = browser.new_context(base_url=node.base_url, viewport={"width": 1366, "height": 768})
     ctx.set_default_timeout(10000)
     page = ctx.new_page()

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 def _publish_around_now(
     live: LiveServer, shifts: list[tuple[str, str, dt.timedelta, dt.timedelta]]
 ) -> None:
-    """One published roster with, per (username, code, start, end), a shift from now+start to now+end."""
+    """One published roster with, per (username, code, start, end), a shift from now+start to
+    now+end."""
     tz = live.hotline.settings.timezone
     now = dt.datetime.now(rm.zone(tz)).replace(second=0, microsecond=0)
     rows = []

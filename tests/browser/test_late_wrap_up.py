@@ -11,7 +11,7 @@ from sqlalchemy import select
 from console.models import Agent, Call, User
 from console.services import calls as call_svc
 from tests.browser.conftest import LiveServer
-from tests.browser.test_agent_console import agent_id_of, go_available, offer_call, open_console
+from tests.browser.helpers import agent_id_of, go_available, offer_call, open_console
 
 pytestmark = pytest.mark.browser
 

@@ -1,22 +1,32 @@
-"""Real parts for call-flow tests: SIPp peers, a served node, a Socket.IO agent client."""
+"""Real parts for call-flow tests: SIPp peers, a served node, a Socket.IO agent client, a
+telephony worker in its own process."""
 
 from __future__ import annotations
 
 import queue
 import re
+import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 import socketio
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
-from tests.conftest import free_media_port, free_port
+from console.container import Hotline, build
+from console.demo import seed
+from console.models import Agent, Queue, User
+from console.web import create_app
+from telephony.worker import TelephonyWorker
+from tests.helpers import free_media_port, free_port, make_settings, wait_until
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -231,3 +241,77 @@ class AgentClient:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+@dataclass
+class Node:
+    hotline: Hotline
+    worker: TelephonyWorker
+    base_url: str
+    phones: dict[str, int]  # agent username -> port of its SIPp phone
+
+    @property
+    def sip_target(self) -> str:
+        return f"127.0.0.1:{self.worker.sip_port}"
+
+    def agent_id(self, username: str) -> int:
+        with self.hotline.sessions() as s:
+            return int(s.scalar(select(Agent.id).join(User).where(User.username == username)))
+
+
+def start_node(
+    tmp_path: Path, db_url: str, ring_timeout_s: int = 15, with_phones: bool = True
+) -> Iterator[Node]:
+    hl = build(make_settings(tmp_path, db_url, sip_port=free_port(), worker_id="w-test"))
+    phones: dict[str, int] = {}
+    with hl.sessions.begin() as s:
+        seed(s)
+        s.execute(update(Queue).values(ring_timeout_s=ring_timeout_s))
+        if with_phones:
+            for name in ("agent1", "agent2"):
+                phones[name] = free_port()
+                agent = s.scalar(select(Agent).join(User).where(User.username == name))
+                assert agent is not None
+                agent.sip_contact = f"sip:{name}@127.0.0.1:{phones[name]}"
+    hl.agents.load_agents()
+    app, _ = create_app(hl.settings, hl)
+    worker = TelephonyWorker(hl)
+    worker.start()
+    try:
+        with serve(app) as base_url:
+            yield Node(hl, worker, base_url, phones)
+    finally:
+        worker.stop()
+        hl.close()
+
+
+class WorkerProcess:
+    """`hotline telephony` in its own process, as in the scaled-out shape."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        seen = self.log.stat().st_size if self.log.exists() else 0
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "telephony"], env=self.env, stdout=out, stderr=out
+        )
+        wait_until(
+            lambda: b"SIP: " in self.log.read_bytes()[seen:] or self.proc.poll() is not None, 30
+        )  # type: ignore[union-attr]
+        assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
+
+    def crash(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

@@ -9,17 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from console.models import Call, CallEvent
-from tests.integration.conftest import Node, start_node
-from tests.integration.harness import AgentClient, Sipp
-
-
-def wait_until(pred, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.helpers import wait_until
+from tests.integration.harness import AgentClient, Node, Sipp, start_node
 
 
 def call_record(node: Node, call_id: str) -> Call:
@@ -162,7 +153,11 @@ def test_unanswered_offer_goes_to_the_next_agent(
             second = a2.wait_for("call_offered", timeout=5)
             assert second["call_id"] == first["call_id"]
             assert sipp.wait(proc) == 0
-            wait_until(lambda: call_record(node, first["call_id"]).ended_at is not None)
+            wait_until(
+                lambda node=node, first=first: (
+                    call_record(node, first["call_id"]).ended_at is not None
+                )
+            )
             call = call_record(node, first["call_id"])
             assert call.offers == 2 and call.end_reason == "abandoned"
         finally:

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from console.db import make_engine
 from console.models import Agent, RosterPlan, RosterShift
-from tests.conftest import free_port
+from tests.helpers import free_port, wait_until
 from tests.integration.harness import AgentClient
-from tests.integration.test_call_flow import wait_until
 
 
 def test_hotline_demo_starts_a_working_single_node_and_stops_cleanly_on_sigterm(

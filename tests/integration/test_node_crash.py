@@ -6,8 +6,7 @@ import datetime as dt
 import time
 
 from console.models import Call
-from tests.integration.harness import AgentClient, Sipp, login_session
-from tests.integration.test_scaled_shape import WorkerProcess, scaled  # noqa: F401 - fixture
+from tests.integration.harness import AgentClient, Sipp, WorkerProcess, login_session
 
 TALK_S = 4.0
 DOWNTIME_S = 6.0

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from console.models import Call
-from tests.integration.conftest import Node, start_node
-from tests.integration.harness import Sipp
-from tests.integration.test_call_flow import wait_until
+from tests.helpers import wait_until
+from tests.integration.harness import Node, Sipp, start_node
 
 
 def _calls(node: Node) -> list[Call]:

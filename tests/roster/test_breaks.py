@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from roster.breaks import place_breaks
 from roster.model import UTC, Agent, Horizon, Requirement, Roster, ShiftTemplate, Site, zone
@@ -47,7 +48,7 @@ def test_colleagues_on_the_same_shift_are_staggered() -> None:
     breaks = place_breaks(r, agents, TEMPLATES, SITE, DAY, req)
     starts = sorted(breaks.values())
     assert len(starts) == 3
-    for a, b in zip(starts, starts[1:], strict=False):
+    for a, b in itertools.pairwise(starts):
         assert b - a >= dt.timedelta(hours=1)  # no two one-hour breaks overlap
     assert all(local(10) <= s <= local(14, 30) for s in starts)  # 2 h from either end
 
@@ -61,7 +62,8 @@ def test_a_short_shift_takes_its_break_inside_it_and_a_shift_without_break_none(
 
 def test_the_window_away_from_the_shift_ends_is_configurable() -> None:
     r, agents = roster("E")
-    # Quietest at 09:00: outside the default window (2 h from the 08:00 start), inside a 30-minute one.
+    # Quietest at 09:00: outside the default window (2 h from the 08:00 start),
+    # inside a 30-minute one.
     req = need({h: 1 for h in range(8, 18) if h != 9})
     assert place_breaks(r, agents, TEMPLATES, SITE, DAY, req) != {("a0", MON): local(9)}
     narrow = place_breaks(r, agents, TEMPLATES, SITE, DAY, req, dt.timedelta(minutes=30))

@@ -174,7 +174,7 @@ def test_agent_hangs_up_first(sip: tuple[SipEngine, EventRecorder], tmp_path: Pa
 
 
 def test_dial_unreachable_and_bad_uri(sip: tuple[SipEngine, EventRecorder]) -> None:
-    engine, rec = sip
+    engine, _ = sip
     with pytest.raises(SipEngineError):
         engine.dial("not a uri", "1").result(3)
     with pytest.raises(UnknownLegError):

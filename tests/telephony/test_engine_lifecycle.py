@@ -166,9 +166,11 @@ def test_place_test_call_busy_and_engine_guard(tmp_path: Path) -> None:
         assert place_test_call(f"127.0.0.1:{uas.port}", "1000", "4001", None, 1.0) == 486
         assert uas.wait() == 0, uas.errors()
     # Only one engine per process: the dial helper refuses to start a second one.
-    with SipEngine(EngineConfig(port=0), EventRecorder()) as engine:
-        with pytest.raises(EngineBusyError):
-            place_test_call(engine.sip_address, "1", "2", None, 1.0)
+    with (
+        SipEngine(EngineConfig(port=0), EventRecorder()) as engine,
+        pytest.raises(EngineBusyError),
+    ):
+        place_test_call(engine.sip_address, "1", "2", None, 1.0)
 
 
 def test_ring_timeout_frees_unanswered_slot(tmp_path: Path) -> None:
