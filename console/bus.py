@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, cast
 
 from console.events import Event, from_wire
+from console.states import AgentState
 
 if TYPE_CHECKING:
     from redis.client import PubSub
@@ -29,7 +30,7 @@ class AgentLive:
     """What the live state knows about one agent right now."""
 
     agent_id: int
-    state: str = "offline"
+    state: str = AgentState.OFFLINE
     reason: str = ""
     since: float = 0.0
     idle_since: float = 0.0
@@ -164,7 +165,7 @@ class InProcessLiveState:
                 reason=reason,
                 since=now,
                 call_id=call_id,
-                idle_since=now if state == "available" else cur.idle_since,
+                idle_since=now if state == AgentState.AVAILABLE else cur.idle_since,
             )
             self._agents[agent_id] = new
             return new
@@ -175,12 +176,16 @@ class InProcessLiveState:
             candidates = [
                 a
                 for a in self._agents.values()
-                if a.state == "available" and skill in a.skills and a.agent_id not in excluded
+                if a.state == AgentState.AVAILABLE
+                and skill in a.skills
+                and a.agent_id not in excluded
             ]
             if not candidates:
                 return None
             best = min(candidates, key=lambda a: (a.idle_since, a.agent_id))
-            new = replace(best, state="ringing", reason="", since=time.time(), call_id=call_id)
+            new = replace(
+                best, state=AgentState.RINGING, reason="", since=time.time(), call_id=call_id
+            )
             self._agents[best.agent_id] = new
             return new
 
@@ -246,7 +251,7 @@ return nil
 def _from_hash(agent_id: int, raw: dict[str, str]) -> AgentLive:
     return AgentLive(
         agent_id=agent_id,
-        state=raw.get("state", "offline"),
+        state=raw.get("state", AgentState.OFFLINE),
         reason=raw.get("reason", ""),
         since=float(raw.get("since") or 0),
         idle_since=float(raw.get("idle_since") or 0),
@@ -284,7 +289,7 @@ class RedisLiveState:
     def ensure_agent(self, agent_id: int, skills: Iterable[str]) -> AgentLive:
         key = self._key(agent_id)
         pipe = self._r.pipeline()
-        pipe.hsetnx(key, "state", "offline")
+        pipe.hsetnx(key, "state", AgentState.OFFLINE)
         pipe.hsetnx(key, "since", str(time.time()))
         pipe.hset(key, "skills", ",".join(skills))
         pipe.sadd(f"{self._p}:agents", agent_id)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from console.i18n import DomainError
 from console.settings import Settings
+from console.states import Role
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -281,9 +282,7 @@ def parser() -> argparse.ArgumentParser:
     common(add)
     add.add_argument("username")
     add.add_argument("--password", required=True)
-    add.add_argument(
-        "--role", default="agent", choices=["agent", "qa", "scheduler", "supervisor", "admin"]
-    )
+    add.add_argument("--role", default=Role.AGENT, choices=list(Role))
     add.add_argument("--name")
     add.add_argument("--language", default="zh-CN", choices=["zh-CN", "en"])
     add.add_argument("--skills", help="comma-separated queue skills")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from console.models import Disposition, Queue, RosterPlan, User
 from console.services import customers, forecasts, rosters, workforce
 from console.services.users import create_user
+from console.states import DEFAULT_RING_TIMEOUT_S
 
 DISPOSITIONS = [
     ("resolved", "Resolved", "已解决"),
@@ -71,7 +72,7 @@ def seed(session: Session) -> bool:
             name="sales",
             numbers=["4008005678"],
             skill="sales",
-            ring_timeout_s=15,
+            ring_timeout_s=DEFAULT_RING_TIMEOUT_S,
             registration_fields=[{"key": "company"}, {"key": "intent"}, {"key": "concerns"}],
         )
     )

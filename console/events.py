@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -43,7 +44,7 @@ class call_offered(Event):
     agent_id: int
     ring_timeout_s: int
     offered_at: float
-    pop: dict[str, Any] = field(default_factory=dict)
+    pop: Mapping[str, Any] = field(default_factory=dict)  # a calls.ScreenPop
 
 
 @dataclass(frozen=True)

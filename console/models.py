@@ -23,7 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-ROLES = ("agent", "qa", "scheduler", "supervisor", "admin")
+from console.states import DEFAULT_RING_TIMEOUT_S, DEFAULT_WRAP_UP_S, CallStatus, Role
+
+ROLES = tuple(Role)
 GRADES = ("A", "B", "C", "D")
 
 
@@ -61,7 +63,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(128), default="")
-    role: Mapped[str] = mapped_column(String(16), default="agent")
+    role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -100,8 +102,8 @@ class Queue(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
     skill: Mapped[str] = mapped_column(String(64))
-    ring_timeout_s: Mapped[int] = mapped_column(default=15)
-    wrap_up_s: Mapped[int] = mapped_column(default=60)
+    ring_timeout_s: Mapped[int] = mapped_column(default=DEFAULT_RING_TIMEOUT_S)
+    wrap_up_s: Mapped[int] = mapped_column(default=DEFAULT_WRAP_UP_S)
     service_level_s: Mapped[int] = mapped_column(default=20)
     priority: Mapped[int] = mapped_column(default=0)
     registration_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -151,7 +153,7 @@ class Call(Base):
     __tablename__ = "calls"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_call_id)
     direction: Mapped[str] = mapped_column(String(8), default="inbound")
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=CallStatus.QUEUED)
     caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_raw: Mapped[str] = mapped_column(String(256), default="")
     # True when the caller's number cannot be an E.164 number: caller_number then holds it

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from console.events import call_offer_withdrawn, call_offered
 from console.models import Agent
 from console.services import calls as call_svc
 from console.services import customers
+from console.states import AgentState, NotReadyReason
 from console.writer import OrderedWriter
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class QueuedCall:
     ring_timeout_s: int
     wrap_up_s: int
     arrived: float
-    pop: dict[str, Any]
+    pop: call_svc.ScreenPop
     offered_to: int | None = None
     offer_token: int = 0
     excluded: set[int] = field(default_factory=set)
@@ -87,7 +87,7 @@ class CallRouter:
                 pop=qc.pop,
             )
         )
-        call_id, shown = qc.call_id, [c["id"] for c in qc.pop.get("customers", [])]
+        call_id, shown = qc.call_id, [c["id"] for c in qc.pop["customers"]]
 
         def record(s: Session) -> None:
             call_svc.mark_offered(s, call_id, agent_id)
@@ -112,7 +112,7 @@ class CallRouter:
         if qc is None or qc.offered_to != agent_id or qc.offer_token != token:
             return
         # RONA: the agent who let it ring is set not ready, the call goes to the next one.
-        self._withdraw(qc, "rona", "not_ready", "missed")
+        self._withdraw(qc, "rona", AgentState.NOT_READY, NotReadyReason.MISSED)
         self.route()
 
     def _withdraw(self, qc: QueuedCall, why: str, state: str, reason: str = "") -> None:
@@ -122,7 +122,7 @@ class CallRouter:
         qc.offered_to = None
         qc.offer_token = 0
         self._hl.agents.transition(
-            agent_id, state, reason, expect=["ringing"], expect_call=qc.call_id
+            agent_id, state, reason, expect=[AgentState.RINGING], expect_call=qc.call_id
         )
         call_id = qc.call_id
         self._writer.submit(lambda s: call_svc.mark_offer_withdrawn(s, call_id, agent_id, why))
@@ -134,7 +134,7 @@ class CallRouter:
         if qc is None or qc.offered_to != agent_id:
             return
         qc.excluded.add(agent_id)
-        self._withdraw(qc, "rejected", "available")
+        self._withdraw(qc, "rejected", AgentState.AVAILABLE)
         self.route()
 
     def take(self, call_id: str, agent_id: int) -> QueuedCall | None:
@@ -152,12 +152,14 @@ class CallRouter:
         qc.offered_to = agent_id
         qc.excluded.add(agent_id)
         self._waiting[qc.call_id] = qc
-        self._withdraw(qc, "phone-unreachable", "not_ready", "phone_unreachable")
+        self._withdraw(
+            qc, "phone-unreachable", AgentState.NOT_READY, NotReadyReason.PHONE_UNREACHABLE
+        )
         self.route()
 
     def remove(self, call_id: str) -> QueuedCall | None:
         """The caller left: free the agent it was ringing at, if any."""
         qc = self._waiting.pop(call_id, None)
         if qc is not None and qc.offered_to is not None:
-            self._withdraw(qc, "caller-hangup", "available")
+            self._withdraw(qc, "caller-hangup", AgentState.AVAILABLE)
         return qc

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -35,6 +34,13 @@ from console.events import (
 from console.models import Agent
 from console.routing import CallRouter, QueuedCall
 from console.services import calls as call_svc
+from console.states import (
+    DEFAULT_RING_TIMEOUT_S,
+    DEFAULT_WRAP_UP_S,
+    AgentState,
+    CallState,
+    EndReason,
+)
 from console.writer import OrderedWriter
 from telephony.engine import (
     EngineConfig,
@@ -59,10 +65,54 @@ class CallCtx:
 
     call_id: str
     caller_leg: str
-    state: str = "queued"  # queued | connecting | connected | ended
+    state: CallState = CallState.QUEUED
     qc: QueuedCall | None = None
     agent_id: int | None = None
     agent_leg: str | None = None
+
+
+# What the control thread takes from its queue: the engine's events, the bus's events,
+# functions to run on it, and the order to stop. Arrivals in a row are gathered into one
+# Incoming; a Tick is what the loop handles when only a timer woke it.
+@dataclass(frozen=True)
+class FromEngine:
+    """An event of the SIP engine (pj thread)."""
+
+    event: object
+
+
+@dataclass(frozen=True)
+class FromBus:
+    """An event heard on the bus."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class RunCall:
+    """A function to run on the control thread."""
+
+    fn: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Hang up everything and leave the loop."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """Consecutive new trunk calls, opened in one transaction."""
+
+    legs: tuple[LegIncoming, ...]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """No message: a timer is due."""
+
+
+Control = FromEngine | FromBus | RunCall | Stop | Incoming | Tick
 
 
 def sip_source(contact: str) -> str | None:
@@ -96,7 +146,7 @@ class TelephonyWorker:
             ),
             self._from_engine,
         )
-        self._q: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._q: queue.Queue[Control] = queue.Queue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._calls: dict[str, CallCtx] = {}
@@ -124,17 +174,17 @@ class TelephonyWorker:
         # agents use no slot. Agent phones are read at start: restart after adding one.
         cap = self._engine.effective_max_calls
         self.inbound_limit = max(1, cap // 2) if self._contacts else cap
-        self._hl.bus.subscribe(lambda ev: self._q.put(("bus", ev)))
+        self._hl.bus.subscribe(lambda ev: self._q.put(FromBus(ev)))
         self._thread.start()
         log.info("telephony worker %s on %s", self._worker_id, self._engine.sip_address)
 
     def stop(self) -> None:
         """Hang up, close this worker's records, release the SIP stack."""
-        self._q.put(("stop", None))
+        self._q.put(Stop())
         self._thread.join(timeout=10)
         self._engine.stop()
         self._writer.close()
-        self.recover(reason="worker-stopped")
+        self.recover(reason=EndReason.WORKER_STOPPED)
 
     @property
     def sip_port(self) -> int:
@@ -144,25 +194,28 @@ class TelephonyWorker:
     def effective_max_calls(self) -> int:
         return self._engine.effective_max_calls
 
-    def recover(self, reason: str = "worker-restart") -> int:
+    def recover(self, reason: EndReason = EndReason.WORKER_RESTART) -> int:
         """Close calls this worker left open; free agents still tied to them."""
         with self._hl.sessions.begin() as s:
             # After a crash the calls died with the process, i.e. at its last heartbeat; on a
             # clean stop they end now.
             at = (
                 call_svc.worker_last_seen(s, self._worker_id)
-                if reason == "worker-restart"
+                if reason == EndReason.WORKER_RESTART
                 else None
             )
             orphans = call_svc.close_orphans(s, self._worker_id, reason, at)
             tied = [(c.id, c.agent_id) for c in orphans]
         for call_id, agent_id in tied:
             for live in self._hl.live.agents():
-                if live.call_id == call_id and live.state in ("ringing", "on_call"):
+                if live.call_id == call_id and live.state in (
+                    AgentState.RINGING,
+                    AgentState.ON_CALL,
+                ):
                     self._hl.agents.transition(
                         live.agent_id,
-                        "available",
-                        expect=["ringing", "on_call"],
+                        AgentState.AVAILABLE,
+                        expect=[AgentState.RINGING, AgentState.ON_CALL],
                         expect_call=call_id,
                     )
             self._hl.bus.publish(call_ended(call_id=call_id, agent_id=agent_id, end_reason=reason))
@@ -184,7 +237,7 @@ class TelephonyWorker:
 
     # -- control loop ----------------------------------------------------------------
     def _from_engine(self, event: object) -> None:
-        self._q.put(("engine", event))
+        self._q.put(FromEngine(event))
 
     def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + delay, next(self._seq), fn))
@@ -194,34 +247,35 @@ class TelephonyWorker:
             timeout = None
             if self._timers:
                 timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            msg: Control
             try:
-                kind, item = self._q.get(timeout=timeout)
+                msg = self._q.get(timeout=timeout)
             except queue.Empty:
-                kind, item = "tick", None
-            if kind == "stop":
+                msg = Tick()
+            if isinstance(msg, Stop):
                 self._hangup_all()
                 return
-            follow: tuple[str, Any] | None = None
-            if kind == "engine" and isinstance(item, LegIncoming):
+            follow: Control | None = None
+            if isinstance(msg, FromEngine) and isinstance(msg.event, LegIncoming):
                 # A burst of INVITEs is opened in one transaction: one disk flush, not one
                 # per caller. Only consecutive arrivals are taken, so order is kept.
-                batch = [item]
+                batch = [msg.event]
                 while follow is None:
                     try:
                         nxt = self._q.get_nowait()
                     except queue.Empty:
                         break
-                    if nxt[0] == "engine" and isinstance(nxt[1], LegIncoming):
-                        batch.append(nxt[1])
+                    if isinstance(nxt, FromEngine) and isinstance(nxt.event, LegIncoming):
+                        batch.append(nxt.event)
                     else:
                         follow = nxt
-                kind, item = "incoming", batch
-            self._handle(kind, item)
+                msg = Incoming(tuple(batch))
+            self._handle(msg)
             if follow is not None:
-                if follow[0] == "stop":
+                if isinstance(follow, Stop):
                     self._hangup_all()
                     return
-                self._handle(*follow)
+                self._handle(follow)
             now = time.monotonic()
             while self._timers and self._timers[0][0] <= now:
                 _, _, fn = heapq.heappop(self._timers)
@@ -230,22 +284,22 @@ class TelephonyWorker:
                 except Exception:
                     log.exception("timer failed")
 
-    def _handle(self, kind: str, item: Any) -> None:
+    def _handle(self, msg: Control) -> None:
         try:
-            if kind == "incoming":
-                self._incoming(item)
-            elif kind == "engine":
-                self._on_engine(item)
-            elif kind == "bus":
-                self._on_bus(item)
-            elif kind == "call":
-                item()
+            if isinstance(msg, Incoming):
+                self._incoming(list(msg.legs))
+            elif isinstance(msg, FromEngine):
+                self._on_engine(msg.event)
+            elif isinstance(msg, FromBus):
+                self._on_bus(msg.event)
+            elif isinstance(msg, RunCall):
+                msg.fn()
         except Exception:
-            log.exception("call control failed on %s %r", kind, item)
+            log.exception("call control failed on %r", msg)
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run fn on the control thread (tests and admin actions)."""
-        self._q.put(("call", fn))
+        self._q.put(RunCall(fn))
 
     # -- engine events ---------------------------------------------------------------
     def _on_engine(self, ev: object) -> None:
@@ -265,7 +319,7 @@ class TelephonyWorker:
     def _record_refused(self, caller: str, callee: str, status_code: int) -> None:
         """A trunk caller turned away leaves a record, so the centre can count lost callers."""
         # Strangers (403) never get here: a flood must not fill the database.
-        reason = "no-capacity" if status_code in (486, 503) else "refused"
+        reason = EndReason.NO_CAPACITY if status_code in (486, 503) else EndReason.REFUSED
         worker_id, cc = self._worker_id, self._hl.settings.country_code
 
         def write(s: Session) -> None:
@@ -276,7 +330,7 @@ class TelephonyWorker:
         self._writer.submit(write)
 
     def _incoming(self, evs: list[LegIncoming]) -> None:
-        busy = sum(1 for c in self._calls.values() if c.state != "ended")
+        busy = sum(1 for c in self._calls.values() if c.state != CallState.ENDED)
         accepted = []
         for ev in evs:
             if busy >= self.inbound_limit:
@@ -306,8 +360,8 @@ class TelephonyWorker:
                         q.id if q else None,
                         pop,
                         q.skill if q else "",
-                        q.ring_timeout_s if q else 15,
-                        q.wrap_up_s if q else 60,
+                        q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
+                        q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
                     )
                 )
         for ev, call_id, caller, queue_id, pop, skill, ring, wrap in opened:
@@ -332,21 +386,21 @@ class TelephonyWorker:
 
     def _leg_answered(self, leg_id: str) -> None:
         ctx = self._ctx(leg_id)
-        if ctx is None or leg_id != ctx.agent_leg or ctx.state != "connecting":
+        if ctx is None or leg_id != ctx.agent_leg or ctx.state != CallState.CONNECTING:
             return
         self._engine.bridge(ctx.caller_leg, leg_id)
         self._connected(ctx)
 
     def _connected(self, ctx: CallCtx) -> None:
         assert ctx.agent_id is not None
-        ctx.state = "connected"
+        ctx.state = CallState.CONNECTED
         call_id, agent_id = ctx.call_id, ctx.agent_id
         self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id))
         self._hl.agents.transition(
             ctx.agent_id,
-            "on_call",
+            AgentState.ON_CALL,
             call_id=ctx.call_id,
-            expect=["ringing"],
+            expect=[AgentState.RINGING],
             expect_call=ctx.call_id,
         )
         self._hl.bus.publish(
@@ -356,41 +410,47 @@ class TelephonyWorker:
     def _leg_ended(self, ev: LegEnded) -> None:
         ctx = self._ctx(ev.leg_id)
         self._legs.pop(ev.leg_id, None)
-        if ctx is None or ctx.state == "ended":
+        if ctx is None or ctx.state == CallState.ENDED:
             return
         if ev.leg_id == ctx.caller_leg:
             if ev.unconfirmed:
                 # Our 200 was never ACKed: nobody was on the line, whatever state we were in.
                 self.router.remove(ctx.call_id)
                 self._hangup(ctx.agent_leg)
-                if ctx.state == "connecting" and ctx.agent_id is not None:
+                if ctx.state == CallState.CONNECTING and ctx.agent_id is not None:
                     self._hl.agents.transition(
-                        ctx.agent_id, "available", expect=["ringing"], expect_call=ctx.call_id
+                        ctx.agent_id,
+                        AgentState.AVAILABLE,
+                        expect=[AgentState.RINGING],
+                        expect_call=ctx.call_id,
                     )
-                self._end(ctx, "no-ack")
-            elif ctx.state == "queued":
+                self._end(ctx, EndReason.NO_ACK)
+            elif ctx.state == CallState.QUEUED:
                 self.router.remove(ctx.call_id)
-                self._end(ctx, "abandoned")
-            elif ctx.state == "connecting":
+                self._end(ctx, EndReason.ABANDONED)
+            elif ctx.state == CallState.CONNECTING:
                 self._hangup(ctx.agent_leg)
                 if ctx.agent_id is not None:
                     self._hl.agents.transition(
-                        ctx.agent_id, "available", expect=["ringing"], expect_call=ctx.call_id
+                        ctx.agent_id,
+                        AgentState.AVAILABLE,
+                        expect=[AgentState.RINGING],
+                        expect_call=ctx.call_id,
                     )
-                self._end(ctx, "abandoned")
+                self._end(ctx, EndReason.ABANDONED)
             else:
                 self._hangup(ctx.agent_leg)
-                self._end(ctx, "caller-hangup")
+                self._end(ctx, EndReason.CALLER_HANGUP)
         elif ev.leg_id == ctx.agent_leg:
-            if ctx.state == "connecting":
+            if ctx.state == CallState.CONNECTING:
                 self._phone_failed(ctx)
-            elif ctx.state == "connected":
+            elif ctx.state == CallState.CONNECTED:
                 self._hangup(ctx.caller_leg)
-                self._end(ctx, "agent-hangup")
+                self._end(ctx, EndReason.AGENT_HANGUP)
 
-    def _end(self, ctx: CallCtx, reason: str) -> None:
-        was_connected = ctx.state == "connected"
-        ctx.state = "ended"
+    def _end(self, ctx: CallCtx, reason: EndReason) -> None:
+        was_connected = ctx.state == CallState.CONNECTED
+        ctx.state = CallState.ENDED
         call_id = ctx.call_id
         self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason))
         # Wrap-up needs the closed record: it is committed before anyone hears of the end.
@@ -399,9 +459,9 @@ class TelephonyWorker:
         if was_connected and ctx.agent_id is not None:
             self._hl.agents.transition(
                 ctx.agent_id,
-                "wrap_up",
+                AgentState.WRAP_UP,
                 call_id=ctx.call_id,
-                expect=["on_call"],
+                expect=[AgentState.ON_CALL],
                 expect_call=ctx.call_id,
             )
         self._hl.bus.publish(
@@ -433,7 +493,7 @@ class TelephonyWorker:
     # -- requests from the web -------------------------------------------------------
     def _on_bus(self, ev: Event) -> None:
         if isinstance(ev, agent_state_changed):
-            if ev.state == "available":
+            if ev.state == AgentState.AVAILABLE:
                 self.router.route()
             return
         if not isinstance(
@@ -447,16 +507,16 @@ class TelephonyWorker:
             self._answer(ctx, ev.agent_id)
         elif isinstance(ev, call_reject_requested):
             self.router.reject(ev.call_id, ev.agent_id)
-        elif ctx.state == "connected" and ctx.agent_id == ev.agent_id:
+        elif ctx.state == CallState.CONNECTED and ctx.agent_id == ev.agent_id:
             self._hangup(ctx.caller_leg)
             self._hangup(ctx.agent_leg)
-            self._end(ctx, "agent-hangup")
+            self._end(ctx, EndReason.AGENT_HANGUP)
 
     def _answer(self, ctx: CallCtx, agent_id: int) -> None:
         qc = self.router.take(ctx.call_id, agent_id)
-        if qc is None or ctx.state != "queued":
+        if qc is None or ctx.state != CallState.QUEUED:
             return
-        ctx.state, ctx.agent_id = "connecting", agent_id
+        ctx.state, ctx.agent_id = CallState.CONNECTING, agent_id
         contact = self._contacts.get(agent_id)
         if contact is None:
             with self._hl.sessions() as s:
@@ -482,6 +542,6 @@ class TelephonyWorker:
         """The agent's phone did not pick up: the router requeues the call, the caller waits."""
         agent_id, qc = ctx.agent_id, ctx.qc
         assert agent_id is not None and qc is not None
-        ctx.state, ctx.agent_id, ctx.agent_leg = "queued", None, None
+        ctx.state, ctx.agent_id, ctx.agent_leg = CallState.QUEUED, None, None
         self._engine.play(ctx.caller_leg, self._moh, True)
         self.router.requeue(qc, agent_id)

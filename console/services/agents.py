@@ -12,13 +12,11 @@ from console.bus import AgentLive, Bus, LiveState
 from console.events import agent_state_changed
 from console.i18n import DomainError
 from console.models import Agent, AgentStateLog
+from console.states import BUSY_STATES, USER_STATES, AgentState, NotReadyReason
 from console.writer import OrderedWriter
 
-STATES = ("available", "not_ready", "ringing", "on_call", "wrap_up", "offline")
-NOT_READY_REASONS = ("break", "lunch", "meeting", "training", "missed", "phone_unreachable")
-# States an agent may pick herself; the rest are set by the call flow.
-USER_STATES = ("available", "not_ready", "offline")
-BUSY_STATES = ("ringing", "on_call", "wrap_up")
+STATES = tuple(AgentState)
+NOT_READY_REASONS = tuple(NotReadyReason)
 
 
 class AgentStateService:
@@ -49,9 +47,9 @@ class AgentStateService:
         """An agent picks her own state (available, not ready with a reason, offline)."""
         if state not in USER_STATES:
             raise DomainError("invalid-state")
-        if state == "not_ready" and reason not in NOT_READY_REASONS:
+        if state == AgentState.NOT_READY and reason not in NOT_READY_REASONS:
             raise DomainError("invalid-reason")
-        if state != "not_ready":
+        if state != AgentState.NOT_READY:
             reason = ""
         allowed = [s for s in STATES if s not in BUSY_STATES]
         new = self.transition(agent_id, state, reason, expect=allowed)

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -26,8 +26,37 @@ from console.models import (
     utcnow,
 )
 from console.services import customers
+from console.states import CallStatus, EndReason
 
-OPEN_STATUSES = ("queued", "ringing", "connecting", "connected")
+
+class ScreenPop(TypedDict):
+    """What the agent's card shows about a call (the `pop` of `call_offered`)."""
+
+    number: str
+    customers: list[dict[str, Any]]
+    number_invalid: bool
+    queue: dict[str, Any] | None
+    # Set by whoever knows when the caller started waiting (epoch seconds).
+    wait_started: NotRequired[float]
+
+
+def screen_pop(
+    session: Session,
+    number: str,
+    number_invalid: bool,
+    q: Queue | None,
+    wait_started: float | None = None,
+) -> ScreenPop:
+    """The screen pop of a call from this number to this queue."""
+    pop: ScreenPop = {
+        "number": number,
+        "customers": customers.for_caller(session, number),
+        "number_invalid": number_invalid,
+        "queue": queue_info(q),
+    }
+    if wait_started is not None:
+        pop["wait_started"] = wait_started
+    return pop
 
 
 def add_event(
@@ -51,16 +80,15 @@ def queue_for_number(session: Session, callee: str) -> Queue | None:
 
 def open_inbound(
     session: Session, caller_raw: str, callee_raw: str, worker_id: str, country_code: str = "86"
-) -> tuple[Call, Queue | None, dict[str, Any]]:
+) -> tuple[Call, Queue | None, ScreenPop]:
     """Open the record of a new inbound call; returns it, its queue and the screen pop."""
     caller, invalid = caller_number(caller_raw, country_code)
     callee = numbers.extract_user(callee_raw)
     q = queue_for_number(session, callee)
-    pop = customers.screen_pop(session, caller)
-    pop["number_invalid"] = invalid
+    pop = screen_pop(session, caller, invalid, q)
     call = Call(
         direction="inbound",
-        status="queued",
+        status=CallStatus.QUEUED,
         caller_number=caller,
         caller_number_invalid=invalid,
         caller_raw=caller_raw[:256],
@@ -72,7 +100,6 @@ def open_inbound(
     session.add(call)
     session.flush()
     add_event(session, call.id, "arrived", caller=caller, callee=callee, worker=worker_id)
-    pop["queue"] = queue_info(q)
     return call, q, pop
 
 
@@ -92,7 +119,7 @@ def record_refused(
     callee_raw: str,
     worker_id: str,
     country_code: str = "86",
-    end_reason: str = "no-capacity",
+    end_reason: str = EndReason.NO_CAPACITY,
     **data: Any,
 ) -> Call:
     """Record a trunk caller turned away at the door (no slot): counted as a lost call."""
@@ -102,7 +129,7 @@ def record_refused(
     now = utcnow()
     call = Call(
         direction="inbound",
-        status="ended",
+        status=CallStatus.ENDED,
         caller_number=caller,
         caller_number_invalid=invalid,
         caller_raw=caller_raw[:256],
@@ -145,7 +172,7 @@ def mark_offered(session: Session, call_id: str, agent_id: int) -> Call:
     now = utcnow()
     if call.offered_at is None:
         call.offered_at = now
-    call.status = "ringing"
+    call.status = CallStatus.RINGING
     call.offers += 1
     add_event(session, call_id, "offered", agent_id)
     return call
@@ -154,8 +181,8 @@ def mark_offered(session: Session, call_id: str, agent_id: int) -> Call:
 def mark_offer_withdrawn(session: Session, call_id: str, agent_id: int, reason: str) -> None:
     """The offer to an agent ended without an answer (RONA, reject, phone unreachable)."""
     call = _call(session, call_id)
-    if call.status == "ringing":
-        call.status = "queued"
+    if call.status == CallStatus.RINGING:
+        call.status = CallStatus.QUEUED
     add_event(session, call_id, "offer_withdrawn", agent_id, reason=reason)
 
 
@@ -165,7 +192,7 @@ def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
     now = utcnow()
     call.answered_at = now
     call.agent_id = agent_id
-    call.status = "connected"
+    call.status = CallStatus.CONNECTED
     call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
     if call.offered_at is not None:
         call.ring_s = round((now - call.offered_at).total_seconds(), 3)
@@ -189,10 +216,10 @@ def mark_ended(
     call.end_reason = end_reason
     if call.answered_at is not None:
         call.talk_s = round((now - call.answered_at).total_seconds(), 3)
-        call.status = "wrap_up"
+        call.status = CallStatus.WRAP_UP
     else:
         call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
-        call.status = "ended"
+        call.status = CallStatus.ENDED
         if call.offered_at is not None:
             call.ring_s = round((now - call.offered_at).total_seconds(), 3)
     add_event(session, call_id, "ended", call.agent_id, reason=end_reason)
@@ -211,7 +238,7 @@ def wrap_up(
     call = _call(session, call_id)
     if call.agent_id != agent_id:
         raise DomainError("call-not-offered", status=403)
-    if call.status != "wrap_up":
+    if call.status != CallStatus.WRAP_UP:
         raise DomainError("not-in-wrap-up", status=409)
     disposition = (disposition or "").strip()
     if not disposition:
@@ -226,7 +253,7 @@ def wrap_up(
     call.notes = notes[:10000]
     call.tags = [CallTag(call_id=call.id, tag=t) for t in clean_tags]
     call.wrapped_at = now
-    call.status = "ended"
+    call.status = CallStatus.ENDED
     if call.ended_at is not None:
         call.wrap_up_s = round((now - call.ended_at).total_seconds(), 3)
     add_event(session, call_id, "wrapped", agent_id, disposition=disposition, tags=clean_tags)
@@ -234,7 +261,10 @@ def wrap_up(
 
 
 def close_orphans(
-    session: Session, worker_id: str, reason: str = "worker-restart", at: dt.datetime | None = None
+    session: Session,
+    worker_id: str,
+    reason: str = EndReason.WORKER_RESTART,
+    at: dt.datetime | None = None,
 ) -> list[Call]:
     """Calls a crashed worker left open are closed with an end reason, never left in progress.
 
@@ -246,7 +276,7 @@ def close_orphans(
     for call in open_calls:
         mark_ended(session, call.id, reason, at)
         if call.answered_at is None:
-            call.status = "ended"
+            call.status = CallStatus.ENDED
     return open_calls
 
 
@@ -272,7 +302,9 @@ def needing_wrap_up(session: Session, agent_id: int) -> list[Call]:
     """Answered calls of the agent that ended without a disposition (e.g. a node crashed)."""
     stmt = (
         select(Call)
-        .where(Call.agent_id == agent_id, Call.status == "wrap_up", Call.ended_at.is_not(None))
+        .where(
+            Call.agent_id == agent_id, Call.status == CallStatus.WRAP_UP, Call.ended_at.is_not(None)
+        )
         .order_by(Call.ended_at)
     )
     return list(session.scalars(stmt))
@@ -368,7 +400,7 @@ def _filtered(f: CallFilter) -> Select[tuple[Call]]:
     if f.tag:
         stmt = stmt.where(Call.id.in_(select(CallTag.call_id).where(CallTag.tag == f.tag)))
     if f.needs_wrap_up:
-        stmt = stmt.where(Call.status == "wrap_up", Call.ended_at.is_not(None))
+        stmt = stmt.where(Call.status == CallStatus.WRAP_UP, Call.ended_at.is_not(None))
     return stmt
 
 
@@ -402,7 +434,7 @@ def call_dict(
         "wrap_up_s": call.wrap_up_s,
         "end_reason": call.end_reason,
         # Answered and ended, but nobody gave it a disposition yet (e.g. the node died).
-        "needs_wrap_up": call.status == "wrap_up" and call.ended_at is not None,
+        "needs_wrap_up": call.status == CallStatus.WRAP_UP and call.ended_at is not None,
         "disposition": call.disposition_code,
         "tags": [t.tag for t in call.tags],
         "notes": call.notes,

@@ -87,12 +87,9 @@ def customer_dict(session: Session, c: Customer, with_calls: bool = True) -> dic
     return data
 
 
-def screen_pop(session: Session, number: str) -> dict[str, Any]:
-    """Everything the agent's card shows about a caller number."""
-    return {
-        "number": number,
-        "customers": [customer_dict(session, c) for c in find_by_number(session, number)],
-    }
+def for_caller(session: Session, number: str) -> list[dict[str, Any]]:
+    """The customers owning a caller number, as the agent's card shows them."""
+    return [customer_dict(session, c) for c in find_by_number(session, number)]
 
 
 @dataclass(frozen=True)

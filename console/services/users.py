@@ -11,13 +11,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.i18n import DomainError
 from console.models import ROLES, Agent, AuditLog, LoginSession, User, utcnow
+from console.states import Role
 
 
 def create_user(
     session: Session,
     username: str,
     password: str,
-    role: str = "agent",
+    role: str = Role.AGENT,
     display_name: str = "",
     language: str = "zh-CN",
     skills: list[str] | None = None,
@@ -41,7 +42,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    if role == "agent":
+    if role == Role.AGENT:
         session.add(
             Agent(
                 user_id=user.id,

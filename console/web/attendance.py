@@ -11,10 +11,11 @@ from flask_login import current_user
 from console.container import Hotline
 from console.i18n import DomainError, table
 from console.services import attendance, customers, workforce
+from console.states import Role
 from console.web.auth import json_body, roles
 
 bp = Blueprint("attendance", __name__)
-PLAN_ROLES = ("scheduler", "supervisor", "admin")
+PLAN_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def hl() -> Hotline:
@@ -68,7 +69,7 @@ def attendance_page() -> Any:
 
 
 @bp.route("/api/v1/agent/clock", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def clock() -> Any:
     data = json_body()
     agent_id = _agent_id()
@@ -93,7 +94,7 @@ def clock() -> Any:
 
 
 @bp.route("/api/v1/agent/attendance")
-@roles("agent")
+@roles(Role.AGENT)
 def my_attendance() -> Any:
     agent_id = _agent_id()
     with hl().sessions() as s:

@@ -23,6 +23,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from console.i18n import DomainError, table, translate
 from console.models import User
 from console.services import users
+from console.states import AgentState
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -200,7 +201,9 @@ def logout() -> Any:
             users.revoke_login_session(s, token)
     if agent_id is not None:
         # A signed-out agent must not be offered calls; busy agents keep their call.
-        _hotline().agents.transition(agent_id, "offline", expect=["available", "not_ready"])
+        _hotline().agents.transition(
+            agent_id, AgentState.OFFLINE, expect=[AgentState.AVAILABLE, AgentState.NOT_READY]
+        )
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -21,11 +21,12 @@ from console.i18n import DomainError, table
 from console.models import Call
 from console.services import calls as call_svc
 from console.services import customers
+from console.states import Role
 from console.web.auth import roles
 
 bp = Blueprint("calls", __name__)
 # QA reviewers search calls to find the recordings they score.
-LOG_ROLES = ("supervisor", "admin", "qa")
+LOG_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
 
 
 def hl() -> Hotline:
@@ -75,13 +76,13 @@ def export_calls() -> Any:
 
 
 @bp.route("/api/v1/calls/<call_id>")
-@roles("agent", *LOG_ROLES)
+@roles(Role.AGENT, *LOG_ROLES)
 def get_call(call_id: str) -> Any:
     with hl().sessions() as s:
         call = s.get(Call, call_id)
         if call is None:
             raise DomainError("call-not-found", status=404)
         # Agents see their own calls only.
-        if current_user.role == "agent" and call.agent_id != current_user.agent_id:
+        if current_user.role == Role.AGENT and call.agent_id != current_user.agent_id:
             raise DomainError("forbidden", status=403)
         return jsonify(call_svc.call_dict(call))

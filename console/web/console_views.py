@@ -24,6 +24,7 @@ from console.models import Call, Disposition, Queue, User
 from console.services import calls as call_svc
 from console.services import customers
 from console.services.agents import NOT_READY_REASONS
+from console.states import DEFAULT_RING_TIMEOUT_S, AgentState, NotReadyReason, Role
 from console.web.auth import json_body, roles
 
 bp = Blueprint("console", __name__)
@@ -55,18 +56,21 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
         if call is None:
             return snap
         q = s.get(Queue, call.queue_id) if call.queue_id else None
-        pop = customers.screen_pop(s, call.caller_number)
-        pop["number_invalid"] = call.caller_number_invalid
-        pop["queue"] = call_svc.queue_info(q)
-        pop["wait_started"] = call.arrived_at.timestamp()
+        pop = call_svc.screen_pop(
+            s,
+            call.caller_number,
+            call.caller_number_invalid,
+            q,
+            wait_started=call.arrived_at.timestamp(),
+        )
         info = call_svc.call_dict(call)
         info["pop"] = pop
         info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
-        if live.state == "ringing":
+        if live.state == AgentState.RINGING:
             snap["offer"] = {
                 "call_id": call.id,
                 "agent_id": agent_id,
-                "ring_timeout_s": q.ring_timeout_s if q else 15,
+                "ring_timeout_s": q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
                 "offered_at": live.since,
                 "pop": pop,
             }
@@ -78,15 +82,15 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
 @bp.route("/")
 @roles()
 def home() -> Any:
-    if current_user.role == "agent":
+    if current_user.role == Role.AGENT:
         return redirect(url_for("console.agent_page"))
-    if current_user.role == "scheduler":
+    if current_user.role == Role.SCHEDULER:
         return redirect(url_for("schedule.forecast_page"))
     return redirect(url_for("calls.calls_page"))
 
 
 @bp.route("/agent")
-@roles("agent")
+@roles(Role.AGENT)
 def agent_page() -> Any:
     return render_template("agent.html", t=table(current_user.language), lang=current_user.language)
 
@@ -115,7 +119,9 @@ def me() -> Any:
                 "agent_id": current_user.agent_id,
             },
             "reasons": list(
-                r for r in NOT_READY_REASONS if r not in ("missed", "phone_unreachable")
+                r
+                for r in NOT_READY_REASONS
+                if r not in (NotReadyReason.MISSED, NotReadyReason.PHONE_UNREACHABLE)
             ),
             "dispositions": dispositions,
             "i18n": table(current_user.language),
@@ -125,7 +131,7 @@ def me() -> Any:
 
 
 @bp.route("/api/v1/agent/calls")
-@roles("agent")
+@roles(Role.AGENT)
 def my_calls() -> Any:
     # ?needs_wrap_up=1: her answered calls still without a disposition (the node died
     # mid-call), however old, so the console can offer them for wrap-up.
@@ -143,7 +149,7 @@ def my_calls() -> Any:
 
 
 @bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def wrap_up(call_id: str) -> Any:
     data = json_body()
     tags = data.get("tags") or []
@@ -164,7 +170,9 @@ def wrap_up(call_id: str) -> Any:
         )
         result = call_svc.call_dict(call)
     # The record is committed before the agent is freed: a wrap-up is never lost.
-    hotline.agents.transition(agent_id, "available", expect=["wrap_up"], expect_call=call_id)
+    hotline.agents.transition(
+        agent_id, AgentState.AVAILABLE, expect=[AgentState.WRAP_UP], expect_call=call_id
+    )
     hotline.bus.publish(
         call_wrapped(call_id=call_id, agent_id=agent_id, disposition=result["disposition"])
     )
@@ -172,7 +180,7 @@ def wrap_up(call_id: str) -> Any:
 
 
 @bp.route("/api/v1/customers", methods=["POST"])
-@roles("agent", "supervisor", "admin")
+@roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 def create_customer() -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
@@ -185,7 +193,7 @@ def create_customer() -> Any:
             call = s.get(Call, str(call_id))
             if call is None:
                 raise DomainError("call-not-found", status=404)
-            if current_user.role == "agent":
+            if current_user.role == Role.AGENT:
                 live = hotline.live.get_agent(_agent_id())
                 if call.agent_id != current_user.agent_id and (
                     live is None or live.call_id != call.id
@@ -198,7 +206,7 @@ def create_customer() -> Any:
 
 
 @bp.route("/api/v1/customers/<int:customer_id>", methods=["GET", "PUT"])
-@roles("agent", "supervisor", "admin")
+@roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 def customer(customer_id: int) -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:

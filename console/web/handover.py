@@ -12,11 +12,12 @@ from console.container import Hotline
 from console.i18n import DomainError, table
 from console.models import utcnow
 from console.services import handover, workforce
+from console.states import Role
 from console.web.auth import json_body, roles
 
 bp = Blueprint("handover", __name__)
-LOG_ROLES = ("scheduler", "supervisor", "admin")
-COMPLAINT_ROLES = ("supervisor", "admin")
+LOG_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
+COMPLAINT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 MAX_LOG_DAYS = 31
 
 
@@ -47,7 +48,7 @@ def _this_period() -> str:
 
 
 @bp.route("/handover")
-@roles("agent")
+@roles(Role.AGENT)
 def agent_page() -> Any:
     return render_template(
         "handover.html",
@@ -79,7 +80,7 @@ def log_page() -> Any:
 
 
 @bp.route("/api/v1/handover/mine")
-@roles("agent")
+@roles(Role.AGENT)
 def mine() -> Any:
     agent_id, now = _agent_id(), utcnow()
     with hl().sessions() as s:
@@ -95,7 +96,7 @@ def mine() -> Any:
 
 
 @bp.route("/api/v1/handover", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def file_entry() -> Any:
     data = json_body()
     agent_id = _agent_id()
@@ -108,7 +109,7 @@ def file_entry() -> Any:
 
 
 @bp.route("/api/v1/handover/<int:entry_id>/acknowledge", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def acknowledge(entry_id: int) -> Any:
     agent_id = _agent_id()
     with hl().sessions.begin() as s:
@@ -118,7 +119,7 @@ def acknowledge(entry_id: int) -> Any:
 
 
 @bp.route("/api/v1/weekly-summaries/mine")
-@roles("agent")
+@roles(Role.AGENT)
 def my_summary() -> Any:
     with hl().sessions() as s:
         return jsonify(handover.weekly_status(s, _agent_id(), utcnow(), _tz()))
@@ -128,7 +129,7 @@ def my_summary() -> Any:
 @roles()
 def summaries() -> Any:
     if request.method == "POST":
-        if current_user.role != "agent":
+        if current_user.role != Role.AGENT:
             raise DomainError("forbidden", status=403)
         data = json_body()
         agent_id = _agent_id()
@@ -202,7 +203,7 @@ def misses() -> Any:
 
 
 @bp.route("/api/v1/misses/mine")
-@roles("agent")
+@roles(Role.AGENT)
 def my_misses() -> Any:
     # The rulebook wants the process transparent to the agent: her own counts and levels.
     period = handover.parse_period(request.args.get("period") or _this_period())

@@ -16,11 +16,12 @@ from console.i18n import DomainError, table
 from console.models import Agent, RosterShift
 from console.services import requests as req_svc
 from console.services import rosters, workforce
+from console.states import Role
 from console.web.auth import json_body, roles
 
 bp = Blueprint("rosters", __name__)
-PLAN_ROLES = ("scheduler", "supervisor", "admin")
-DECIDE_ROLES = ("scheduler", "supervisor", "admin")
+PLAN_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
+DECIDE_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def hl() -> Hotline:
@@ -99,7 +100,7 @@ def requests_page() -> Any:
 
 
 @bp.route("/my/schedule")
-@roles("agent")
+@roles(Role.AGENT)
 def my_schedule_page() -> Any:
     return _page("my_schedule.html", today=_today().isoformat())
 
@@ -250,7 +251,7 @@ def _schedule_range() -> tuple[dt.date, dt.date]:
 
 
 @bp.route("/api/v1/agent/schedule")
-@roles("agent")
+@roles(Role.AGENT)
 def my_schedule() -> Any:
     agent_id = _my_agent_id()
     first, last = _schedule_range()
@@ -259,7 +260,7 @@ def my_schedule() -> Any:
 
 
 @bp.route("/api/v1/agent/schedule.ics")
-@roles("agent")
+@roles(Role.AGENT)
 def my_schedule_ics() -> Any:
     agent_id = _my_agent_id()
     today = _today()
@@ -278,21 +279,21 @@ def my_schedule_ics() -> Any:
 
 
 @bp.route("/api/v1/leave-requests", methods=["GET", "POST"])
-@roles("agent", *DECIDE_ROLES)
+@roles(Role.AGENT, *DECIDE_ROLES)
 def leave_requests() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
-            mine = _my_agent_id() if current_user.role == "agent" else None
+            mine = _my_agent_id() if current_user.role == Role.AGENT else None
             return jsonify(req_svc.list_leave(s, mine, request.args.get("status")))
     agent_id = _my_agent_id()
-    if current_user.role != "agent":
+    if current_user.role != Role.AGENT:
         raise DomainError("forbidden", status=403)
     with hl().sessions.begin() as s:
         return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, json_body()))), 201
 
 
 @bp.route("/api/v1/leave-requests/<int:request_id>/cancel", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def leave_cancel(request_id: int) -> Any:
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
@@ -317,13 +318,13 @@ def leave_decision(request_id: int) -> Any:
 
 
 @bp.route("/api/v1/swap-requests", methods=["GET", "POST"])
-@roles("agent", *DECIDE_ROLES)
+@roles(Role.AGENT, *DECIDE_ROLES)
 def swap_requests() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
-            mine = _my_agent_id() if current_user.role == "agent" else None
+            mine = _my_agent_id() if current_user.role == Role.AGENT else None
             return jsonify(req_svc.list_swaps(s, mine, request.args.get("status")))
-    if current_user.role != "agent":
+    if current_user.role != Role.AGENT:
         raise DomainError("forbidden", status=403)
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
@@ -333,7 +334,7 @@ def swap_requests() -> Any:
 
 
 @bp.route("/api/v1/swap-requests/<int:request_id>/answer", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def swap_answer(request_id: int) -> Any:
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:
@@ -345,7 +346,7 @@ def swap_answer(request_id: int) -> Any:
 
 
 @bp.route("/api/v1/swap-requests/<int:request_id>/cancel", methods=["POST"])
-@roles("agent")
+@roles(Role.AGENT)
 def swap_cancel(request_id: int) -> Any:
     agent_id = _my_agent_id()
     with hl().sessions.begin() as s:

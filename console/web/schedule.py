@@ -14,10 +14,11 @@ from console.container import Hotline
 from console.i18n import DomainError, table
 from console.models import Queue
 from console.services import forecasts
+from console.states import Role
 from console.web.auth import json_body, roles
 
 bp = Blueprint("schedule", __name__)
-PLAN_ROLES = ("scheduler", "supervisor", "admin")
+PLAN_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
 DEFAULT_SPAN = dt.timedelta(days=7)
 
 

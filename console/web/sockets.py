@@ -16,6 +16,7 @@ from console.container import Hotline
 from console.events import call_answer_requested, call_hangup_requested, call_reject_requested
 from console.i18n import DomainError
 from console.notifier import SUPERVISORS, WORKFORCE, agent_room
+from console.states import AgentState, Role
 from console.web.console_views import agent_snapshot
 
 
@@ -89,7 +90,11 @@ class ConsoleConnections:
                 return
         # Busy agents keep their call; only an idle, unattended console goes offline.
         try:
-            self._hl.agents.transition(agent_id, "offline", expect=["available", "not_ready"])
+            self._hl.agents.transition(
+                agent_id,
+                AgentState.OFFLINE,
+                expect=[AgentState.AVAILABLE, AgentState.NOT_READY],
+            )
         except Exception:  # the node may be shutting down; nothing to sign off then
             logging.getLogger(__name__).exception("signing off agent %s failed", agent_id)
 
@@ -121,9 +126,9 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
             connections.opened(current_user.agent_id, _sid())
             join_room(agent_room(current_user.agent_id))
             socketio.emit("snapshot", agent_snapshot(hl(), current_user.agent_id), to=_sid())
-        if current_user.role == "scheduler":
+        if current_user.role == Role.SCHEDULER:
             join_room(WORKFORCE)  # live adherence; a supervisor hears the same in her room
-        if current_user.role in ("supervisor", "admin"):
+        if current_user.role in (Role.SUPERVISOR, Role.ADMIN):
             join_room(SUPERVISORS)
             socketio.emit(
                 "snapshot", {"agents": [a.as_dict() for a in hl().live.agents()]}, to=_sid()
@@ -131,7 +136,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
         return True
 
     @_on(socketio, "set_state")
-    @_authed("agent")
+    @_authed(Role.AGENT)
     def set_state(data: Any) -> dict[str, Any]:
         d = _payload(data)
         new = hl().agents.choose(
@@ -140,21 +145,21 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
         return {"agent": new.as_dict()}
 
     @_on(socketio, "answer")
-    @_authed("agent")
+    @_authed(Role.AGENT)
     def answer(data: Any) -> None:
-        agent_id, call_id = _offered_call(data, ("ringing",))
+        agent_id, call_id = _offered_call(data, (AgentState.RINGING,))
         hl().bus.publish(call_answer_requested(call_id=call_id, agent_id=agent_id))
 
     @_on(socketio, "reject")
-    @_authed("agent")
+    @_authed(Role.AGENT)
     def reject(data: Any) -> None:
-        agent_id, call_id = _offered_call(data, ("ringing",))
+        agent_id, call_id = _offered_call(data, (AgentState.RINGING,))
         hl().bus.publish(call_reject_requested(call_id=call_id, agent_id=agent_id))
 
     @_on(socketio, "hangup")
-    @_authed("agent")
+    @_authed(Role.AGENT)
     def hangup(data: Any) -> None:
-        agent_id, call_id = _offered_call(data, ("on_call",))
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
         hl().bus.publish(call_hangup_requested(call_id=call_id, agent_id=agent_id))
 
     @_on(socketio, "snapshot")

@@ -7,6 +7,7 @@ import { t } from "../../lib/i18n.js";
 import * as ring from "../../lib/ring.js";
 import { showLine, start } from "../../lib/page.js";
 import { LiveLink } from "../../lib/socket.js";
+import { AgentState, BUSY_STATES } from "../../lib/states.js";
 import { ServerClock, toDate } from "../../lib/time.js";
 import "../hl-state-bar/hl-state-bar.js";
 import "../hl-call-card/hl-call-card.js";
@@ -16,7 +17,7 @@ import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
 
 const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed"];
-const BUSY = new Set(["ringing", "on_call", "wrap_up"]);
+const BUSY = new Set(BUSY_STATES);
 
 // A benchmark (B1: offer → painted card) reads these.
 window.hlMetrics ??= { received: {}, painted: {} };
@@ -112,11 +113,11 @@ export class HlAgentConsole extends HTMLElement {
     const { agent, offer, call } = this.state;
     const id = agent?.call_id;
     switch (agent?.state) {
-      case "ringing":
+      case AgentState.RINGING:
         return !!id && offer?.call_id === id;
-      case "on_call":
+      case AgentState.ON_CALL:
         return !!id && call?.id === id && call.phase === "on_call";
-      case "wrap_up":
+      case AgentState.WRAP_UP:
         return !!id && call?.id === id && call.phase === "wrap_up";
       default:
         return !offer && !call;
@@ -331,7 +332,7 @@ export class HlAgentConsole extends HTMLElement {
       }
       return;
     }
-    const fkeys = { F2: ["available", ""], F3: ["not_ready", null], F4: ["offline", ""] };
+    const fkeys = { F2: [AgentState.AVAILABLE, ""], F3: [AgentState.NOT_READY, null], F4: [AgentState.OFFLINE, ""] };
     if (e.key in fkeys && !e.ctrlKey && !e.altKey && !e.metaKey) {
       e.preventDefault(); // F3 would open the browser's find bar
       if (e.repeat) return;
@@ -380,7 +381,7 @@ export class HlAgentConsole extends HTMLElement {
     const s = this.state;
     const labels = Object.fromEntries(s.dispositions.map((d) => [d.code, d.label]));
     els.stateBar.data = { agent: s.agent, reasons: s.reasons, link: s.link, muted: s.muted };
-    this.dataset.state = s.agent?.state || "offline";
+    this.dataset.state = s.agent?.state || AgentState.OFFLINE;
 
     let card = null;
     if (s.offer) {
@@ -395,7 +396,7 @@ export class HlAgentConsole extends HTMLElement {
       const id = s.offer.call_id;
       requestAnimationFrame(() => { window.hlMetrics.painted[id] ??= stamp(); });
     }
-    if (s.offer && s.agent?.state !== "offline") ring.start();
+    if (s.offer && s.agent?.state !== AgentState.OFFLINE) ring.start();
     else ring.stop();
 
     const wrap = s.call?.phase === "wrap_up" ? s.call : null;
@@ -403,8 +404,8 @@ export class HlAgentConsole extends HTMLElement {
     els.wrapUp.hidden = !wrap;
 
     els.idle.hidden = !!(card || wrap);
-    const st = s.agent?.state || "offline";
-    els.idle.textContent = st === "available" ? t("card.waiting") : t("card.idle." + (st === "not_ready" ? "not_ready" : "offline"));
+    const st = s.agent?.state || AgentState.OFFLINE;
+    els.idle.textContent = st === AgentState.AVAILABLE ? t("card.waiting") : t("card.idle." + (st === AgentState.NOT_READY ? "not_ready" : "offline"));
 
     els.notice.textContent = s.notice?.text || "";
     els.notice.hidden = !s.notice;

@@ -1,0 +1,93 @@
+"""The console's named values: agent and call states, end reasons, user roles, defaults.
+
+StrEnum members are equal to their strings (and serialise as them), so the database
+columns and the JSON on the wire keep the very same values. The browser reads the agent
+states from static/js/states.js; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AgentState(StrEnum):
+    """Where an agent is, as the live state holds it."""
+
+    AVAILABLE = "available"
+    NOT_READY = "not_ready"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    OFFLINE = "offline"
+
+
+class NotReadyReason(StrEnum):
+    """Why an agent is not ready (the last two are set by the call flow)."""
+
+    BREAK = "break"
+    LUNCH = "lunch"
+    MEETING = "meeting"
+    TRAINING = "training"
+    MISSED = "missed"
+    PHONE_UNREACHABLE = "phone_unreachable"
+
+
+# States an agent may pick herself; the rest are set by the call flow.
+USER_STATES = (AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE)
+BUSY_STATES = (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
+
+
+class CallState(StrEnum):
+    """A call as the telephony worker holds it (`CallCtx.state`)."""
+
+    QUEUED = "queued"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+class CallStatus(StrEnum):
+    """A call record's status (`Call.status`)."""
+
+    QUEUED = "queued"
+    RINGING = "ringing"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+OPEN_STATUSES = (
+    CallStatus.QUEUED,
+    CallStatus.RINGING,
+    CallStatus.CONNECTING,
+    CallStatus.CONNECTED,
+)
+
+
+class EndReason(StrEnum):
+    """Why a call ended (`Call.end_reason`, `call_ended.end_reason`)."""
+
+    ABANDONED = "abandoned"
+    CALLER_HANGUP = "caller-hangup"
+    AGENT_HANGUP = "agent-hangup"
+    NO_ACK = "no-ack"
+    NO_CAPACITY = "no-capacity"
+    REFUSED = "refused"
+    WORKER_RESTART = "worker-restart"
+    WORKER_STOPPED = "worker-stopped"
+
+
+class Role(StrEnum):
+    """A user's role (`User.role`)."""
+
+    AGENT = "agent"
+    QA = "qa"
+    SCHEDULER = "scheduler"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+# A queue's defaults, also used when a call has no queue at all.
+DEFAULT_RING_TIMEOUT_S = 15
+DEFAULT_WRAP_UP_S = 60
