@@ -69,12 +69,16 @@ def make_settings(tmp_path: Path, url: str, **kw: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def wait_until(pred: Callable[[], object], timeout: float = 10.0) -> None:
+def wait_until(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> None:
+    """Poll pred every step seconds until it is true; fail only when it never becomes true.
+
+    The timeout is a generous bound for "it never happened", not a speed requirement.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
             return
-        time.sleep(0.05)
+        time.sleep(step)
     raise AssertionError("condition not met in time")
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from console.services.customers import (
     import_csv,
 )
 from console.web import create_app
-from tests.helpers import csrf, login, make_settings
+from tests.helpers import csrf, login, make_settings, wait_until
 
 ZHANG_WEI = "+8613800138000"  # a demo customer's number
 
@@ -256,15 +255,13 @@ def test_two_writers_cannot_both_claim_a_free_number_on_postgresql(
         t.start()
         # Wait until the second writer waits for the first one's claim, then commit the first.
         with hl.engine.connect() as watch:
-            for _ in range(500):
-                waiting = watch.execute(
+            wait_until(
+                lambda: watch.execute(
                     text(
                         "select count(*) from pg_locks where locktype = 'advisory' and not granted"
                     )
                 ).scalar()
-                if waiting:
-                    break
-                time.sleep(0.01)
+            )
         first.commit()
         first.close()
         t.join(timeout=10)

@@ -139,7 +139,7 @@ def test_unanswered_offer_goes_to_the_next_agent(
         a2 = AgentClient(node.base_url, "agent2")
         try:
             a1.available()
-            time.sleep(0.05)
+            time.sleep(0.05)  # deliberate: agent1's idle clock starts visibly earlier
             a2.available()  # agent1 has been idle longest: she is offered first
             proc, _ = sipp.start(
                 "caller.xml",
@@ -200,6 +200,8 @@ def test_malformed_invites_do_not_hurt_other_calls(node: Node, sipp: Sipp) -> No
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for msg in junk * 5:
             s.sendto(msg, (host, int(port)))
+    # Deliberate: the node digests the junk before the real call; dropped datagrams leave
+    # nothing to poll for.
     time.sleep(0.5)
     proc, _ = sipp.start("caller.xml", target=node.sip_target, keys={"hold_ms": "500"})
     assert sipp.wait(proc) == 0, sipp.stats(proc)

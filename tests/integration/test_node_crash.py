@@ -27,7 +27,7 @@ def test_call_cut_by_a_killed_node_ends_at_its_last_heartbeat_and_waits_for_wrap
         call_id = offer["call_id"]
         assert agent.call("answer", {"call_id": call_id})["ok"]
         agent.wait_for("call_answered")
-        time.sleep(TALK_S)
+        time.sleep(TALK_S)  # deliberate: the call is on the line this long before the kill
         killed_at = dt.datetime.now(dt.UTC)
         worker.crash()
         time.sleep(DOWNTIME_S)  # the node is down; the restart must not bill this as talk

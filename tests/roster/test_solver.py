@@ -4,7 +4,6 @@ import datetime as dt
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from roster.model import (
@@ -19,6 +18,7 @@ from roster.model import (
 )
 from roster.rules import validate
 from roster.solver import Progress, RosterSolver
+from tests.roster.conftest import LargeInstance
 
 TZ = "Asia/Shanghai"
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,15 +230,15 @@ def test_ctrl_c_after_a_solve_still_reaches_the_host_process() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_cancel_stops_a_long_solve_at_once_and_keeps_the_best_roster() -> None:
-    from bench.roster import TEMPLATES as BENCH_TEMPLATES
-    from bench.roster import instance
-
-    agents, site, horizon, req, rules = instance(50, 4, 7)
-    # Without the hint and symmetry breaking this model is far from proven optimal in 60 s.
+def test_cancel_stops_a_long_solve_at_once_and_keeps_the_best_roster(
+    large_instance: LargeInstance,
+) -> None:
+    agents, templates, site, horizon, req, rules = large_instance
+    # Without the hint and symmetry breaking this model is far from proven optimal in 60 s;
+    # with an hour's time limit, a solve that returns "feasible" was stopped by cancel().
     solver = RosterSolver(
         agents,
-        BENCH_TEMPLATES,
+        templates,
         rules,
         site,
         horizon,
@@ -250,16 +250,14 @@ def test_cancel_stops_a_long_solve_at_once_and_keeps_the_best_roster() -> None:
     box: dict[str, object] = {}
 
     def run() -> None:
-        box["result"] = solver.solve(time_limit_s=60, progress=lambda p: first.set())
+        box["result"] = solver.solve(time_limit_s=3600, progress=lambda p: first.set())
 
-    worker = threading.Thread(target=run)
+    worker = threading.Thread(target=run, daemon=True)  # daemon: a failed cancel must not hang
     worker.start()
     assert first.wait(30), "no first roster within 30 s"
-    cancelled_at = time.monotonic()
     solver.cancel()
-    worker.join(30)
-    assert not worker.is_alive()
-    assert time.monotonic() - cancelled_at < 10
+    worker.join(30)  # generous: fails only when cancel() does not stop the solve
+    assert not worker.is_alive(), "cancel() did not stop the solve"
     res = box["result"]
     assert res.roster is not None and res.status == "feasible"  # type: ignore[attr-defined]
-    assert validate(res.roster, agents, BENCH_TEMPLATES, rules, site, horizon) == []  # type: ignore[attr-defined]
+    assert validate(res.roster, agents, templates, rules, site, horizon) == []  # type: ignore[attr-defined]

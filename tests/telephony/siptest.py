@@ -51,6 +51,17 @@ def udp_port_bound(port: int, host: str = "127.0.0.1") -> bool:
         sock.close()
 
 
+def tcp_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a socket listens on host:port over TCP (read from /proc, no probe bound)."""
+    want = "".join(f"{int(b):02X}" for b in reversed(host.split(".")))  # little-endian hex
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        addr, hex_port = fields[1].rsplit(":", 1)
+        if fields[3] == "0A" and int(hex_port, 16) == port and addr in (want, "00000000"):
+            return True  # 0A = LISTEN
+    return False
+
+
 class Sipp:
     """One SIPp process on a free port; always killed on exit of the with-block."""
 
@@ -72,6 +83,7 @@ class Sipp:
     ) -> None:
         self.port = port or free_port(ip)
         self.ip = ip
+        self.transport = transport
         self.workdir = workdir
         self.timeout_s = timeout_s
         self.args = [
@@ -109,10 +121,13 @@ class Sipp:
         return self
 
     def wait_listening(self, timeout: float = 5.0) -> None:
-        """Wait until a UAS SIPp has bound its UDP port."""
+        """Wait until a UAS SIPp has bound its UDP port (listens on its TCP port for t1)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if udp_port_bound(self.port, self.ip):
+            if self.transport.startswith("t"):
+                if tcp_listening(self.port, self.ip):
+                    return
+            elif udp_port_bound(self.port, self.ip):
                 return
             time.sleep(0.02)
         raise AssertionError(f"sipp did not bind port {self.port}")

@@ -21,6 +21,7 @@ from telephony.engine import (
     SipEngineError,
     UnknownLegError,
 )
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.sip, needs_sipp]
 
@@ -42,6 +43,15 @@ def sip(
         time.sleep(0.05)
     assert engine.active_legs() == []
     assert recorder.handler_errors == []
+
+
+def _wav_frames(path: Path) -> int:
+    """Frames the WAV header announces; 0 while the recorder still holds the file open."""
+    try:
+        with wave.open(str(path)) as wav:
+            return wav.getnframes()
+    except (OSError, EOFError, wave.Error):
+        return 0
 
 
 def answer_with_moh(engine: SipEngine, moh: Path) -> Any:
@@ -87,7 +97,8 @@ def test_incoming_call_moh_and_remote_bye(
         assert sipp.wait() == 0, sipp.errors()
     assert engine.active_legs() == []
     # SIPp played A-law speech at us; the recorder (dropped when the leg ended) has it.
-    time.sleep(0.3)  # the WAV header is final shortly after the recorder is destroyed
+    # The WAV header gets its sizes when the recorder is destroyed, shortly after the leg.
+    wait_until(lambda: _wav_frames(recording) > 0)
     with wave.open(str(recording)) as wav:
         frames = wav.readframes(wav.getnframes())
     samples = memoryview(frames).cast("h")
@@ -137,17 +148,16 @@ def test_dial_agent_bridge_and_hangup(
         agent.wait_listening()
         caller_leg = rec.wait_for(LegIncoming)[0].leg_id
         rec.wait_for(LegAnswered, leg_id=caller_leg)
-        t0 = time.monotonic()
         agent_leg = engine.dial(
             f"sip:agent@127.0.0.1:{agent.port}", "+8613800138000", leg_id="agent-leg-1"
         ).result(3)
         assert agent_leg == "agent-leg-1"
-        rec.wait_for(LegRinging, leg_id=agent_leg)
-        rec.wait_for(LegAnswered, leg_id=agent_leg)
-        answer_s = time.monotonic() - t0
+        ringing = rec.wait_for(LegRinging, leg_id=agent_leg)[0]
+        answered = rec.wait_for(LegAnswered, leg_id=agent_leg)[0]
+        assert rec.events.index(ringing) < rec.events.index(answered)  # rang, then answered
         engine.bridge(caller_leg, agent_leg).result(3)
         assert sorted(engine.active_legs()) == sorted([caller_leg, agent_leg])
-        time.sleep(0.5)
+        time.sleep(0.5)  # the bridged call lasts a moment before we hang up the agent
         engine.hangup(agent_leg).result(3)
         ended = rec.wait_for(LegEnded, leg_id=agent_leg)[0]
         assert ended.by_remote is False
@@ -158,7 +168,6 @@ def test_dial_agent_bridge_and_hangup(
         assert engine.active_legs() == [caller_leg]
         assert rec.wait_for(LegEnded, leg_id=caller_leg)[0].by_remote is True
         assert caller.wait() == 0, caller.errors()
-    assert answer_s < 2.0
 
 
 def test_agent_hangs_up_first(sip: tuple[SipEngine, EventRecorder], tmp_path: Path) -> None:
@@ -264,7 +273,8 @@ def test_malformed_invites_then_good_call(
     (tmp_path / "good").mkdir()
     with Sipp("malformed.xml", engine.sip_address, tmp_path / "bad") as bad:
         assert bad.wait() == 0, bad.errors()
-    time.sleep(0.3)
+    wait_until(lambda: {r.status_code for r in rec.of(InviteRejected)} >= {400, 488})
+    wait_until(lambda: engine.active_legs() == [])  # what slipped in was rejected with 400
     assert engine.active_legs() == []
     assert {r.status_code for r in rec.of(InviteRejected)} >= {400, 488}
     rec.reset()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -36,11 +37,8 @@ def _port_taken(port: int, kind: int) -> bool:
 
 
 def test_two_engines_sequentially_and_busy_guard() -> None:
-    timings: dict[str, float] = {}
     first = SipEngine(EngineConfig(port=0, max_calls=50), EventRecorder())
-    t0 = time.monotonic()
     first.start()
-    timings["start"] = time.monotonic() - t0
     try:
         port = first.bound_port
         assert port > 0 and first.sip_address == f"127.0.0.1:{port}"
@@ -51,9 +49,8 @@ def test_two_engines_sequentially_and_busy_guard() -> None:
         with pytest.raises(EngineBusyError):
             second.start()
     finally:
-        t0 = time.monotonic()
         first.stop()
-        timings["stop"] = time.monotonic() - t0
+    assert not first.running
     first.stop()  # idempotent
     with pytest.raises(SipEngineError):
         first.hangup("x").result(1)
@@ -61,7 +58,6 @@ def test_two_engines_sequentially_and_busy_guard() -> None:
     with SipEngine(EngineConfig(port=0, transports=("udp",)), EventRecorder()) as third:
         assert third.bound_port > 0
         assert not _port_taken(third.bound_port, socket.SOCK_STREAM)  # no TCP asked for
-    assert timings["start"] < 3 and timings["stop"] < 5, timings
 
 
 def test_start_failure_releases_the_process_slot() -> None:
@@ -133,30 +129,37 @@ def test_stop_hangs_up_live_calls(moh_wav: Path, tmp_path: Path) -> None:
 def test_place_test_call_we_hang_up(moh_wav: Path, tmp_path: Path, transport: str) -> None:
     sipp_transport = "u1" if transport == "udp" else "t1"
     with Sipp("uas_agent.xml", None, tmp_path, transport=sipp_transport) as uas:
-        if transport == "udp":
-            uas.wait_listening()
-        else:
-            time.sleep(0.3)  # TCP listener: no UDP port to probe
+        uas.wait_listening()
         t0 = time.monotonic()
         code = place_test_call(
             f"127.0.0.1:{uas.port}", "+8613800138000", "4001", moh_wav, 1.0, transport
         )
-        elapsed = time.monotonic() - t0
+        held_s = time.monotonic() - t0
         assert code == 200
-        assert uas.wait() == 0, uas.errors()
-    assert 1.0 <= elapsed < 5.0
+        assert uas.wait() == 0, uas.errors()  # uas_agent.xml ends only on our BYE
+    # The call was held for duration_s before we hung up (a floor, not a speed limit).
+    assert held_s >= 1.0
     invite = uas.messages()
     assert "INVITE sip:4001@127.0.0.1" in invite
     assert "sip:+8613800138000@" in invite
+    assert "BYE sip:" in invite  # the hang-up came from us
 
 
 def test_place_test_call_far_end_hangs_up(tmp_path: Path) -> None:
     with Sipp("uas_agent_bye.xml", None, tmp_path, pause_ms=300) as uas:
         uas.wait_listening()
-        t0 = time.monotonic()
-        code = place_test_call(f"127.0.0.1:{uas.port}", "1000", "4001", None, 10.0)
-        assert code == 200
-        assert time.monotonic() - t0 < 5.0  # returned when the far end hung up
+        box: dict[str, int] = {}
+        # An hour-long call: returning at all means it returned when the far end hung up.
+        caller = threading.Thread(
+            target=lambda: box.setdefault(
+                "code", place_test_call(f"127.0.0.1:{uas.port}", "1000", "4001", None, 3600.0)
+            ),
+            daemon=True,  # a call that never returns must not hang the run
+        )
+        caller.start()
+        caller.join(30)  # generous: fails only when the far end's BYE is not noticed
+        assert not caller.is_alive(), "place_test_call did not return on the far end's BYE"
+        assert box["code"] == 200
         assert uas.wait() == 0, uas.errors()
 
 
@@ -187,10 +190,9 @@ def test_ring_timeout_frees_unanswered_slot(tmp_path: Path) -> None:
 def test_place_test_call_nobody_answers(tmp_path: Path) -> None:
     with Sipp("uas_ring_only.xml", None, tmp_path) as uas:
         uas.wait_listening()
-        t0 = time.monotonic()
         code = place_test_call(
             f"127.0.0.1:{uas.port}", "1000", "4001", None, 5.0, ring_timeout_s=1.0
         )
         assert code == 487  # the engine CANCELled after the ring timeout
-        assert time.monotonic() - t0 < 5.0
         assert uas.wait() == 0, uas.errors()
+    assert "CANCEL sip:" in uas.messages()  # uas_ring_only.xml answers 487 only to a CANCEL
