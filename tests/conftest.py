@@ -10,15 +10,14 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import create_engine, text
 
-from console.container import Hotline, build
+from console.container import Hotline
 from console.db import upgrade
-from console.demo import seed
 from console.web import create_app
 
 # Re-exported: bench/ and tests/telephony/ import these from here.
 from tests.helpers import free_media_port as free_media_port
 from tests.helpers import free_port as free_port
-from tests.helpers import make_settings
+from tests.helpers import make_settings, seeded_hotline
 from tests.integration.harness import Node, Sipp, start_node
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -73,10 +72,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def hotline(tmp_path: Path, db_url: str) -> Iterator[Hotline]:
-    hl = build(make_settings(tmp_path, db_url))
-    with hl.sessions.begin() as s:
-        seed(s)
-    hl.agents.load_agents()
+    hl = seeded_hotline(make_settings(tmp_path, db_url))
     yield hl
     hl.close()
 

@@ -19,6 +19,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from console.container import Hotline, build
+from console.demo import seed
 from console.settings import Settings
 from console.web.api_docs import spec
 
@@ -123,3 +125,13 @@ def schema_validator(schema_name: str) -> Draft202012Validator:
 def assert_valid(schema_name: str, instance: Any) -> None:
     errors = sorted(schema_validator(schema_name).iter_errors(instance), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def seeded_hotline(settings: Settings) -> Hotline:
+    """A node built from settings on a migrated database, with the demo data and its agents
+    loaded into live state; the caller closes it."""
+    hl = build(settings)
+    with hl.sessions.begin() as s:
+        seed(s)
+    hl.agents.load_agents()
+    return hl

@@ -26,11 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from console.container import build
 from console.db import upgrade
-from console.demo import seed
 from console.web import create_app
-from tests.helpers import csrf, login, make_settings
+from tests.helpers import csrf, login, make_settings, seeded_hotline
 
 # Requests per operation and role: 57 operations x 4 roles x 30 valid + 47 x 4 x 10 invalid
 # ≈ 8,700 requests, under two minutes on the 2-core CI machine. Raise locally to hunt harder.
@@ -61,10 +59,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{tmp / 'hotline.db'}"
     upgrade(url)
-    hl = build(make_settings(tmp, url))
-    with hl.sessions.begin() as s:
-        seed(s)
-    hl.agents.load_agents()
+    hl = seeded_hotline(make_settings(tmp, url))
     app, _ = create_app(hl.settings, hl)
     yield app
     hl.close()

@@ -26,15 +26,12 @@ from console.services.logins import (
 from console.settings import Settings
 from console.web import create_app
 from tests.conftest import REDIS_URL
-from tests.helpers import csrf, make_settings
+from tests.helpers import csrf, make_settings, seeded_hotline
 
 
 @pytest.fixture
 def sqlite_hotline(tmp_path: Path, sqlite_url: str) -> Iterator[Hotline]:
-    hl = build(make_settings(tmp_path, sqlite_url))
-    with hl.sessions.begin() as s:
-        seed(s)
-    hl.agents.load_agents()
+    hl = seeded_hotline(make_settings(tmp_path, sqlite_url))
     yield hl
     hl.close()
 

@@ -152,15 +152,10 @@ def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(
 ) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from console.container import build
-    from console.demo import seed
     from console.web import create_app
-    from tests.helpers import make_settings
+    from tests.helpers import make_settings, seeded_hotline
 
-    hl = build(make_settings(tmp_path, sqlite_url, agent_disconnect_grace_s=0.3))
-    with hl.sessions.begin() as s:
-        seed(s)
-    hl.agents.load_agents()
+    hl = seeded_hotline(make_settings(tmp_path, sqlite_url, agent_disconnect_grace_s=0.3))
     app, socketio = create_app(hl.settings, hl)
     try:
         c = login(app.test_client(), "agent1")
