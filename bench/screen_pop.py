@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,12 +23,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.common import machine
-from console.container import build
-from console.db import upgrade
+from console.core.db import upgrade
+from console.core.models import Customer, CustomerPhone
+from console.core.settings import Settings
 from console.demo import seed
-from console.models import Customer, CustomerPhone
-from console.services.users import create_user
-from console.settings import Settings
+from console.node import build
+from console.users.services import create_user
 from tests.conftest import free_media_port, free_port
 from tests.integration.harness import SCENARIOS, AgentClient
 
@@ -162,7 +163,8 @@ def main() -> int:
     time.sleep(0.5)
     base_url = f"http://127.0.0.1:{web_port}"
     target = f"127.0.0.1:{settings.sip_port}"
-    slots = int(log.read_text().split("(max ", 1)[1].split(" ", 1)[0])
+    # "SIP: … (…; max N calls per worker)", printed by `hotline run` before the web line.
+    slots = int(re.search(r"max (\d+) calls", log.read_text())[1])  # type: ignore[index]
     results: dict[str, dict[str, list[float]]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -10,9 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
-from console.i18n import DomainError
-from console.settings import Settings
-from console.states import Role
+from console.core.i18n import DomainError
+from console.core.settings import Settings
+from console.core.states import Role
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -35,7 +35,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _prepare(settings: Settings) -> None:
-    from console.db import upgrade
+    from console.core.db import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
@@ -49,8 +49,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from console.container import build
-    from console.services.users import create_user
+    from console.node import build
+    from console.users.services import create_user
 
     settings = _settings(args)
     _prepare(settings)
@@ -78,7 +78,7 @@ def _cli_language(settings: Settings) -> str:
     """The terminal's language (LC_ALL, LC_MESSAGES, LANG), else the centre's default."""
     import os
 
-    from console.i18n import pick_language
+    from console.core.i18n import pick_language
 
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
@@ -90,9 +90,9 @@ def _cli_language(settings: Settings) -> str:
 def cmd_customer_import(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from console.container import build
-    from console.i18n import translate
-    from console.services.customers import import_csv
+    from console.core.i18n import translate
+    from console.customers.services import import_csv
+    from console.node import build
 
     settings = _settings(args)
     lang = _cli_language(settings)
@@ -133,13 +133,13 @@ def serve(
     demo: bool = False,
 ) -> int:
     """Run the chosen roles of a node until SIGINT/SIGTERM."""
-    from console.container import build
+    from console.node import build
 
     _prepare(settings)
     hl = build(settings)
     if demo:
         from console.demo import seed, seed_workforce
-        from console.services.workforce import local_day
+        from console.workforce.services import local_day
 
         with hl.sessions.begin() as s:
             seed(s)

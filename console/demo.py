@@ -10,10 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import Disposition, Queue, RosterPlan, User
-from console.services import customers, forecasts, rosters, workforce
-from console.services.users import create_user
-from console.states import DEFAULT_RING_TIMEOUT_S
+from console.core.models import Disposition, Queue, RosterPlan, User
+from console.core.states import DEFAULT_RING_TIMEOUT_S
+from console.customers import services as customers
+from console.forecasts import services as forecasts
+from console.rosters import services as rosters
+from console.users.services import create_user
+from console.workforce import services as workforce
 
 DISPOSITIONS = [
     ("resolved", "Resolved", "已解决"),

@@ -10,10 +10,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
-from console.container import Hotline
-from console.events import weekly_summary_reminded
-from console.models import LoginSession, utcnow
-from console.services import handover, workforce
+from console.core.events import weekly_summary_reminded
+from console.core.models import LoginSession, utcnow
+from console.handover import services as handover
+from console.node import Hotline
+from console.workforce import services as workforce
 
 log = logging.getLogger(__name__)
 

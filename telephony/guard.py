@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.settings import Settings
+from console.core.settings import Settings
 
 if TYPE_CHECKING:
-    from console.container import Hotline
+    from console.node import Hotline
     from telephony.worker import TelephonyWorker
 
 log = logging.getLogger(__name__)
@@ -571,7 +571,7 @@ def phone_sources(hotline: Hotline) -> list[str]:
     """Addresses of the agents' SIP phones (they may send INVITEs too)."""
     from sqlalchemy import select
 
-    from console.models import Agent
+    from console.core.models import Agent
     from telephony.worker import sip_source
 
     with hotline.sessions() as s:

@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.container import Hotline
-from console.events import (
+from console.calls import services as call_svc
+from console.calls.routing import CallRouter, QueuedCall
+from console.calls.writer import OrderedWriter
+from console.core.events import (
     Event,
     agent_state_changed,
     call_answer_requested,
@@ -31,17 +33,15 @@ from console.events import (
     call_hangup_requested,
     call_reject_requested,
 )
-from console.models import Agent
-from console.routing import CallRouter, QueuedCall
-from console.services import calls as call_svc
-from console.states import (
+from console.core.models import Agent
+from console.core.states import (
     DEFAULT_RING_TIMEOUT_S,
     DEFAULT_WRAP_UP_S,
     AgentState,
     CallState,
     EndReason,
 )
-from console.writer import OrderedWriter
+from console.node import Hotline
 from telephony.engine import (
     EngineConfig,
     InviteRejected,

@@ -10,8 +10,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import create_engine, text
 
-from console.container import Hotline
-from console.db import upgrade
+from console.core.db import upgrade
+from console.node import Hotline
 from console.web import create_app
 
 # Re-exported: bench/ and tests/telephony/ import these from here.

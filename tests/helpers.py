@@ -19,9 +19,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from console.container import Hotline, build
+from console.core.settings import Settings
 from console.demo import seed
-from console.settings import Settings
+from console.node import Hotline, build
 from console.web.api_docs import spec
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from console.cli import main
-from console.container import build
-from console.models import Agent, Customer, User
+from console.core.models import Agent, Customer, User
+from console.node import build
 from tests.helpers import make_settings
 
 

@@ -5,9 +5,9 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from console import jobs
-from console.container import Hotline
-from console.models import LoginSession, User, utcnow
-from console.services import users
+from console.core.models import LoginSession, User, utcnow
+from console.node import Hotline
+from console.users import services as users
 
 
 def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None:

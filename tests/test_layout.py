@@ -30,19 +30,36 @@ def test_only_the_telephony_engine_imports_pjsua2() -> None:
     assert users == ["telephony/engine.py"]
 
 
-def test_console_domain_does_not_import_flask() -> None:
+WEB_ROLES = {"views.py", "sockets.py"}  # the only modules of a feature that speak HTTP
+
+
+def test_only_views_sockets_and_the_web_package_import_flask() -> None:
     domain = [
         p
         for p in python_files("console")
-        if "web" not in p.relative_to(ROOT).parts and p.name != "cli.py"
+        if "web" not in p.relative_to(ROOT).parts and p.name not in WEB_ROLES | {"cli.py"}
     ]
-    assert domain
+    assert any(p.name == "services.py" for p in domain)
     offenders = [
-        p.name
+        p.relative_to(ROOT).as_posix()
         for p in domain
         if imports_of(p) & {"flask", "flask_socketio", "flask_login", "flask_wtf"}
     ]
     assert offenders == []
+
+
+def test_console_reads_by_feature() -> None:
+    """console/ holds core/, web/, one package per feature and the node's entry modules."""
+    entry = {"__init__.py", "cli.py", "node.py", "jobs.py", "demo.py"}
+    loose = sorted(p.name for p in (ROOT / "console").glob("*.py") if p.name not in entry)
+    assert loose == []
+    features = [
+        p for p in (ROOT / "console").iterdir() if p.is_dir() and (p / "services.py").exists()
+    ]
+    assert len(features) >= 10
+    for feature in features:
+        # Files are named by their role; views and sockets only where the feature has pages.
+        assert (feature / "__init__.py").exists(), feature.name
 
 
 def test_telephony_does_not_import_the_web_layer() -> None:

@@ -11,9 +11,9 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import IntegrityError
 
-from console.container import Hotline, build
-from console.i18n import DomainError, pick_language
-from console.settings import PROJECT_ROOT, Settings
+from console.core.i18n import DomainError, pick_language
+from console.core.settings import PROJECT_ROOT, Settings
+from console.node import Hotline, build
 
 STATIC = PROJECT_ROOT / "static"
 
@@ -41,7 +41,7 @@ def create_app(
     app.extensions["hotline"] = hotline
     CSRFProtect(app)
     login = LoginManager(app)
-    login.login_view = "auth.login"
+    login.login_view = "users.login"
     login.session_protection = "strong"
 
     # async_mode threading: pjsua2 owns native threads that monkey-patching would break.
@@ -55,18 +55,32 @@ def create_app(
     )
     app.extensions["hotline.socketio"] = socketio
 
-    from console.web import api_docs, attendance, auth, calls, console_views, schedule, sockets
+    from console.agents import sockets
+    from console.agents import views as console_views
+    from console.attendance import views as attendance
+    from console.calls import views as calls
+    from console.forecasts import views as schedule
+    from console.users import views as auth
+    from console.web import api_docs
 
     auth.init_app(app, login)
     console_views.init_app(app)
     calls.init_app(app)
+    from console.customers import views as customers
+
+    customers.init_app(app)
     schedule.init_app(app)
-    from console.web import handover
+    from console.handover import views as handover
 
     handover.init_app(app)
-    from console.web import rosters
+    from console.rosters import views as rosters
 
     rosters.init_app(app)
+    from console.requests import views as requests_views
+    from console.workforce import views as workforce_views
+
+    requests_views.init_app(app)
+    workforce_views.init_app(app)
     attendance.init_app(app)
     api_docs.init_app(app)
     from console.web import validation

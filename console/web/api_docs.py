@@ -10,26 +10,31 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 
 bp = Blueprint("api_docs", __name__)
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
-# One fragment per area (paths and component schemas), merged into the main document.
-PARTS_DIR = SPEC_PATH.parent / "openapi"
+SPEC_PATH = Path(__file__).resolve().parent / "openapi.json"
+# Each feature package documents its own paths and component schemas in its openapi.json;
+# they are merged into the main document (shared parts: info, security, Error, Socket.IO).
+FEATURES_DIR = SPEC_PATH.parent.parent
 
 
 @functools.cache
 def spec() -> dict[str, Any]:
-    """The whole document: openapi.json plus every fragment in openapi/ (read once)."""
+    """The whole document: web/openapi.json plus every feature's fragment (read once)."""
     doc: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    for part in sorted(PARTS_DIR.glob("*.json")):
+    for part in sorted(FEATURES_DIR.glob("*/openapi.json")):
+        if part == SPEC_PATH:
+            continue
         frag = json.loads(part.read_text(encoding="utf-8"))
         for key, value in frag.get("paths", {}).items():
             if key in doc["paths"]:
-                raise ValueError(f"{part.name}: path {key} is documented twice")
+                raise ValueError(f"{part.parent.name}: path {key} is documented twice")
             doc["paths"][key] = value
         for section, items in frag.get("components", {}).items():
             target = doc["components"].setdefault(section, {})
             for name, value in items.items():
                 if name in target:
-                    raise ValueError(f"{part.name}: components.{section}.{name} is defined twice")
+                    raise ValueError(
+                        f"{part.parent.name}: components.{section}.{name} is defined twice"
+                    )
                 target[name] = value
     return doc
 

@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 
-from console.i18n import DomainError, translate
+from console.core.i18n import DomainError, translate
 from console.web.api_docs import spec
 
 # A request body larger than this is refused with 413 before it is read. The largest

@@ -12,9 +12,9 @@ from flask import Flask
 from flask_socketio import SocketIO
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from console.container import Hotline, build
+from console.core.events import Event
 from console.demo import seed
-from console.events import Event
+from console.node import Hotline, build
 from console.web import create_app
 from tests.helpers import make_settings
 from tests.integration.harness import serve

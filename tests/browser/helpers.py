@@ -9,9 +9,9 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console.events import call_offered
-from console.models import Agent, User
-from console.services import calls as call_svc
+from console.calls import services as call_svc
+from console.core.events import call_offered
+from console.core.models import Agent, User
 from tests.browser.conftest import LiveServer
 
 

@@ -8,13 +8,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console.events import (
+from console.calls import services as call_svc
+from console.core.events import (
     call_answered,
     call_ended,
     call_offer_withdrawn,
 )
-from console.models import Call, Customer, CustomerPhone
-from console.services import calls as call_svc
+from console.core.models import Call, Customer, CustomerPhone
 from tests.browser.conftest import LiveServer
 from tests.browser.helpers import agent_id_of, go_available, offer_call, open_console
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from console.models import Agent, ClockEvent, RosterPlan, RosterShift, User
-from console.services import workforce
+from console.core.models import Agent, ClockEvent, RosterPlan, RosterShift, User
+from console.workforce import services as workforce
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser

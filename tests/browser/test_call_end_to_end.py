@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from console.models import Call
+from console.core.models import Call
 from tests.helpers import wait_until
 from tests.integration.harness import Node, Sipp
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.services import calls as call_svc
+from console.calls import services as call_svc
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser

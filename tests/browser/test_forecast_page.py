@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console.models import ForecastInterval
-from console.services.users import create_user
+from console.core.models import ForecastInterval
+from console.users.services import create_user
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console.models import Agent, HandoverEntry, RosterPlan, RosterShift, User
-from console.services import workforce
+from console.core.models import Agent, HandoverEntry, RosterPlan, RosterShift, User
+from console.workforce import services as workforce
 from roster import model as rm
 from tests.browser.conftest import LiveServer
 

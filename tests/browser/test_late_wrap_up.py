@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console.models import Agent, Call, User
-from console.services import calls as call_svc
+from console.calls import services as call_svc
+from console.core.models import Agent, Call, User
 from tests.browser.conftest import LiveServer
 from tests.browser.helpers import agent_id_of, go_available, offer_call, open_console
 

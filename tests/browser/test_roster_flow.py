@@ -10,8 +10,11 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from console.models import Agent, Queue, RosterPlan, RosterShift, User
-from console.services import forecasts, requests, rosters, workforce
+from console.core.models import Agent, Queue, RosterPlan, RosterShift, User
+from console.forecasts import services as forecasts
+from console.requests import services as requests
+from console.rosters import services as rosters
+from console.workforce import services as workforce
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from console.bus import RedisLiveState
-from console.container import build
+from console.core.bus import RedisLiveState
+from console.core.models import Agent, User
 from console.demo import seed
-from console.models import Agent, User
+from console.node import build
 from console.web import create_app
 from tests.conftest import REDIS_URL
 from tests.helpers import free_port, make_settings

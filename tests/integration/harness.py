@@ -21,9 +21,9 @@ import socketio
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
-from console.container import Hotline, build
+from console.core.models import Agent, Queue, User
 from console.demo import seed
-from console.models import Agent, Queue, User
+from console.node import Hotline, build
 from console.web import create_app
 from telephony.worker import TelephonyWorker
 from tests.helpers import free_media_port, free_port, make_settings, wait_until

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from console.models import Call, CallEvent
+from console.core.models import Call, CallEvent
 from tests.helpers import wait_until
 from tests.integration.harness import AgentClient, Node, Sipp, start_node
 

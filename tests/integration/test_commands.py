@@ -10,8 +10,8 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.db import make_engine
-from console.models import Agent, RosterPlan, RosterShift
+from console.core.db import make_engine
+from console.core.models import Agent, RosterPlan, RosterShift
 from tests.helpers import free_port, wait_until
 from tests.integration.harness import AgentClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from console.models import Call
+from console.core.models import Call
 from tests.integration.harness import AgentClient, Sipp, WorkerProcess, login_session
 
 TALK_S = 4.0

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from console.models import Call
+from console.core.models import Call
 from tests.integration.harness import AgentClient, Sipp, WorkerProcess
 
 

@@ -23,10 +23,10 @@ import pytest
 from siptest import Sipp, needs_sipp
 from sqlalchemy import func, select
 
-from console.container import build
-from console.db import make_engine, upgrade
+from console.core.db import make_engine, upgrade
+from console.core.models import Call
 from console.demo import seed
-from console.models import Call
+from console.node import build
 from tests.conftest import free_media_port, free_port, make_settings
 
 pytestmark = [pytest.mark.sip, needs_sipp]

@@ -1,0 +1,103 @@
+"""Agent state: the live state decides (compare-and-set), the log records, the bus tells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from console.calls.writer import OrderedWriter
+from console.core.bus import AgentLive, Bus, LiveState
+from console.core.events import agent_state_changed
+from console.core.i18n import DomainError
+from console.core.models import Agent, AgentStateLog
+from console.core.states import BUSY_STATES, USER_STATES, AgentState, NotReadyReason
+
+STATES = tuple(AgentState)
+NOT_READY_REASONS = tuple(NotReadyReason)
+
+
+class AgentStateService:
+    """Every agent state change goes through here, whichever process makes it."""
+
+    def __init__(self, sessions: sessionmaker[Session], live: LiveState, bus: Bus) -> None:
+        self._sessions = sessions
+        self._live = live
+        self._bus = bus
+        # The state log is history; the live state decides. Logging off the caller's
+        # thread keeps a routing decision from waiting on a disk flush.
+        self._log = OrderedWriter(sessions, "hotline-agent-log")
+
+    def load_agents(self) -> None:
+        """Make every agent of the database known to the live state (state kept if known)."""
+        with self._sessions() as s:
+            for agent in s.scalars(select(Agent)):
+                self._live.ensure_agent(agent.id, agent.skills or [])
+
+    def register(self, agent_id: int, skills: Iterable[str]) -> AgentLive:
+        """Make one agent known to the live state."""
+        return self._live.ensure_agent(agent_id, skills)
+
+    def current(self, agent_id: int) -> AgentLive | None:
+        return self._live.get_agent(agent_id)
+
+    def choose(self, agent_id: int, state: str, reason: str = "") -> AgentLive:
+        """An agent picks her own state (available, not ready with a reason, offline)."""
+        if state not in USER_STATES:
+            raise DomainError("invalid-state")
+        if state == AgentState.NOT_READY and reason not in NOT_READY_REASONS:
+            raise DomainError("invalid-reason")
+        if state != AgentState.NOT_READY:
+            reason = ""
+        allowed = [s for s in STATES if s not in BUSY_STATES]
+        new = self.transition(agent_id, state, reason, expect=allowed)
+        if new is None:
+            if self._live.get_agent(agent_id) is None:
+                raise DomainError("agent-not-found", status=404)
+            raise DomainError("agent-busy", status=409)
+        return new
+
+    def transition(
+        self,
+        agent_id: int,
+        state: str,
+        reason: str = "",
+        call_id: str | None = None,
+        expect: Iterable[str] | None = None,
+        expect_call: str | None = None,
+    ) -> AgentLive | None:
+        """Compare-and-set the live state; on success log it and publish it."""
+        new = self._live.transition(agent_id, state, reason, call_id, expect, expect_call)
+        if new is not None:
+            self.record(new)
+        return new
+
+    def record(self, new: AgentLive) -> None:
+        """Publish and log a change the live state already made (e.g. a reservation)."""
+        entry = AgentStateLog(
+            agent_id=new.agent_id,
+            state=new.state,
+            reason=new.reason,
+            call_id=new.call_id,
+            at=dt.datetime.fromtimestamp(new.since, dt.UTC),
+        )
+        self._log.submit(lambda s: s.add(entry))
+        self._bus.publish(
+            agent_state_changed(
+                agent_id=new.agent_id,
+                state=new.state,
+                reason=new.reason,
+                since=new.since,
+                call_id=new.call_id,
+            )
+        )
+
+    def flush(self) -> None:
+        """Wait until every state change so far is in the log."""
+        self._log.flush()
+
+    def close(self) -> None:
+        """Write what is queued and stop the log writer."""
+        self._log.close()

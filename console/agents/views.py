@@ -1,0 +1,135 @@
+"""The agent console page and the agent's own API (who she is, her state, her own calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.agents.services import NOT_READY_REASONS
+from console.calls import services as call_svc
+from console.core.i18n import table
+from console.core.models import Call, Disposition, Queue
+from console.core.states import DEFAULT_RING_TIMEOUT_S, AgentState, NotReadyReason, Role
+from console.node import Hotline
+from console.web.access import current_agent_id, roles
+from console.web.access import hotline as hl
+
+bp = Blueprint("agents", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
+    """What an agent's console needs on (re)connect: state, and the call in hand."""
+    live = hotline.live.get_agent(agent_id)
+    snap: dict[str, Any] = {"agent": live.as_dict() if live else None, "offer": None, "call": None}
+    if live is None or not live.call_id:
+        return snap
+    with hotline.sessions() as s:
+        call = s.get(Call, live.call_id)
+        if call is None:
+            return snap
+        q = s.get(Queue, call.queue_id) if call.queue_id else None
+        pop = call_svc.screen_pop(
+            s,
+            call.caller_number,
+            call.caller_number_invalid,
+            q,
+            wait_started=call.arrived_at.timestamp(),
+        )
+        info = call_svc.call_dict(call)
+        info["pop"] = pop
+        info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
+        if live.state == AgentState.RINGING:
+            snap["offer"] = {
+                "call_id": call.id,
+                "agent_id": agent_id,
+                "ring_timeout_s": q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
+                "offered_at": live.since,
+                "pop": pop,
+            }
+        else:
+            snap["call"] = info
+    return snap
+
+
+@bp.route("/")
+@roles()
+def home() -> Any:
+    if current_user.role == Role.AGENT:
+        return redirect(url_for("agents.agent_page"))
+    if current_user.role == Role.SCHEDULER:
+        return redirect(url_for("forecasts.forecast_page"))
+    return redirect(url_for("calls.calls_page"))
+
+
+@bp.route("/agent")
+@roles(Role.AGENT)
+def agent_page() -> Any:
+    return render_template("agent.html", t=table(current_user.language), lang=current_user.language)
+
+
+@bp.route("/api/v1/me")
+@roles()
+def me() -> Any:
+    with hl().sessions() as s:
+        dispositions = [
+            {
+                "code": d.code,
+                "label": d.label_zh if current_user.language == "zh-CN" else d.label_en,
+            }
+            for d in s.scalars(
+                select(Disposition).where(Disposition.active).order_by(Disposition.id)
+            )
+        ]
+    return jsonify(
+        {
+            "user": {
+                "id": current_user.id,
+                "username": current_user.username,
+                "display_name": current_user.display_name,
+                "role": current_user.role,
+                "language": current_user.language,
+                "agent_id": current_user.agent_id,
+            },
+            "reasons": list(
+                r
+                for r in NOT_READY_REASONS
+                if r not in (NotReadyReason.MISSED, NotReadyReason.PHONE_UNREACHABLE)
+            ),
+            "dispositions": dispositions,
+            "i18n": table(current_user.language),
+            "timezone": hl().settings.timezone,
+        }
+    )
+
+
+@bp.route("/api/v1/agent/calls")
+@roles(Role.AGENT)
+def my_calls() -> Any:
+    # ?needs_wrap_up=1: her answered calls still without a disposition (the node died
+    # mid-call), however old, so the console can offer them for wrap-up.
+    pending = call_svc.CallFilter.from_args(
+        {"needs_wrap_up": request.args.get("needs_wrap_up", "")}
+    )
+    f = call_svc.CallFilter(
+        agent_id=current_agent_id(),
+        needs_wrap_up=pending.needs_wrap_up,
+        limit=100 if pending.needs_wrap_up else 20,
+    )
+    with hl().sessions() as s:
+        page = call_svc.search(s, f)
+    return jsonify(page)

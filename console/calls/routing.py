@@ -1,0 +1,165 @@
+"""The router: longest-idle agent with the queue's skill, ring timeout, RONA.
+
+A CallRouter belongs to one telephony worker and runs on that worker's control thread
+only, so it needs no lock of its own; the atomic part (reserving an agent that several
+workers may want) is the live state's compare-and-set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from console.calls import services as call_svc
+from console.calls.writer import OrderedWriter
+from console.core.events import call_offer_withdrawn, call_offered
+from console.core.models import Agent
+from console.core.states import AgentState, NotReadyReason
+from console.customers import services as customers
+from console.node import Hotline
+
+log = logging.getLogger(__name__)
+Schedule = Callable[[float, Callable[[], None]], None]
+
+
+@dataclass
+class QueuedCall:
+    """A call waiting for an agent, in this worker."""
+
+    call_id: str
+    skill: str
+    ring_timeout_s: int
+    wrap_up_s: int
+    arrived: float
+    pop: call_svc.ScreenPop
+    offered_to: int | None = None
+    offer_token: int = 0
+    excluded: set[int] = field(default_factory=set)
+
+
+class CallRouter:
+    """Offers waiting calls to agents and takes them back when nobody answers."""
+
+    def __init__(self, hotline: Hotline, schedule: Schedule, writer: OrderedWriter) -> None:
+        self._hl = hotline
+        self._schedule = schedule
+        self._writer = writer
+        self._waiting: dict[str, QueuedCall] = {}
+        self._tokens = itertools.count(1)
+
+    def waiting(self) -> list[QueuedCall]:
+        """Calls not yet connected, oldest first."""
+        return sorted(self._waiting.values(), key=lambda q: q.arrived)
+
+    def add(self, qc: QueuedCall) -> None:
+        """Queue a call and try to offer it at once."""
+        self._waiting[qc.call_id] = qc
+        self.route()
+
+    def route(self) -> None:
+        """Offer every unoffered waiting call to the longest-idle agent with its skill."""
+        for qc in self.waiting():
+            if qc.offered_to is not None:
+                continue
+            agent = self._hl.live.reserve(qc.skill, qc.excluded, qc.call_id)
+            if agent is None:
+                continue
+            self._offer(qc, agent.agent_id)
+            self._hl.agents.record(agent)
+
+    def _offer(self, qc: QueuedCall, agent_id: int) -> None:
+        qc.offered_to = agent_id
+        qc.offer_token = next(self._tokens)
+        offered_at = time.time()
+        # The offer goes out before the database write: the screen pop is on the
+        # critical path (B1); the record follows in order on the writer thread.
+        self._hl.bus.publish(
+            call_offered(
+                call_id=qc.call_id,
+                agent_id=agent_id,
+                ring_timeout_s=qc.ring_timeout_s,
+                offered_at=offered_at,
+                pop=qc.pop,
+            )
+        )
+        call_id, shown = qc.call_id, [c["id"] for c in qc.pop["customers"]]
+
+        def record(s: Session) -> None:
+            call_svc.mark_offered(s, call_id, agent_id)
+            agent = s.get(Agent, agent_id)
+            for customer_id in shown:
+                customers.audit(
+                    s,
+                    agent.user_id if agent else None,
+                    "view",
+                    "customer",
+                    customer_id,
+                    call_id=call_id,
+                    via="screen-pop",
+                )
+
+        self._writer.submit(record)
+        token = qc.offer_token
+        self._schedule(qc.ring_timeout_s, lambda: self._ring_timeout(qc.call_id, agent_id, token))
+
+    def _ring_timeout(self, call_id: str, agent_id: int, token: int) -> None:
+        qc = self._waiting.get(call_id)
+        if qc is None or qc.offered_to != agent_id or qc.offer_token != token:
+            return
+        # RONA: the agent who let it ring is set not ready, the call goes to the next one.
+        self._withdraw(qc, "rona", AgentState.NOT_READY, NotReadyReason.MISSED)
+        self.route()
+
+    def _withdraw(self, qc: QueuedCall, why: str, state: str, reason: str = "") -> None:
+        agent_id = qc.offered_to
+        if agent_id is None:
+            return
+        qc.offered_to = None
+        qc.offer_token = 0
+        self._hl.agents.transition(
+            agent_id, state, reason, expect=[AgentState.RINGING], expect_call=qc.call_id
+        )
+        call_id = qc.call_id
+        self._writer.submit(lambda s: call_svc.mark_offer_withdrawn(s, call_id, agent_id, why))
+        self._hl.bus.publish(call_offer_withdrawn(call_id=call_id, agent_id=agent_id, reason=why))
+
+    def reject(self, call_id: str, agent_id: int) -> None:
+        """The agent refused the offer: she stays available but is not offered this call again."""
+        qc = self._waiting.get(call_id)
+        if qc is None or qc.offered_to != agent_id:
+            return
+        qc.excluded.add(agent_id)
+        self._withdraw(qc, "rejected", AgentState.AVAILABLE)
+        self.route()
+
+    def take(self, call_id: str, agent_id: int) -> QueuedCall | None:
+        """The agent answered her offer: the call leaves the queue (None if not hers)."""
+        qc = self._waiting.get(call_id)
+        if qc is None or qc.offered_to != agent_id:
+            return None
+        del self._waiting[call_id]
+        qc.offer_token = 0
+        return qc
+
+    def requeue(self, qc: QueuedCall, agent_id: int) -> None:
+        """The agent's phone could not be reached: she is set not ready, the call waits
+        again in its original place."""
+        qc.offered_to = agent_id
+        qc.excluded.add(agent_id)
+        self._waiting[qc.call_id] = qc
+        self._withdraw(
+            qc, "phone-unreachable", AgentState.NOT_READY, NotReadyReason.PHONE_UNREACHABLE
+        )
+        self.route()
+
+    def remove(self, call_id: str) -> QueuedCall | None:
+        """The caller left: free the agent it was ringing at, if any."""
+        qc = self._waiting.pop(call_id, None)
+        if qc is not None and qc.offered_to is not None:
+            self._withdraw(qc, "caller-hangup", AgentState.AVAILABLE)
+        return qc

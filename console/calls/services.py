@@ -1,0 +1,497 @@
+"""Call records: open, offer, answer, end, wrap up, orphan recovery, the call log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from console.core import numbers
+from console.core.i18n import DomainError
+from console.core.models import (
+    Agent,
+    Call,
+    CallEvent,
+    CallTag,
+    Disposition,
+    Queue,
+    User,
+    WorkerHeartbeat,
+    utcnow,
+)
+from console.core.states import CallStatus, EndReason
+from console.customers import services as customers
+
+
+class ScreenPop(TypedDict):
+    """What the agent's card shows about a call (the `pop` of `call_offered`)."""
+
+    number: str
+    customers: list[dict[str, Any]]
+    number_invalid: bool
+    queue: dict[str, Any] | None
+    # Set by whoever knows when the caller started waiting (epoch seconds).
+    wait_started: NotRequired[float]
+
+
+def screen_pop(
+    session: Session,
+    number: str,
+    number_invalid: bool,
+    q: Queue | None,
+    wait_started: float | None = None,
+) -> ScreenPop:
+    """The screen pop of a call from this number to this queue."""
+    pop: ScreenPop = {
+        "number": number,
+        "customers": customers.for_caller(session, number),
+        "number_invalid": number_invalid,
+        "queue": queue_info(q),
+    }
+    if wait_started is not None:
+        pop["wait_started"] = wait_started
+    return pop
+
+
+def add_event(
+    session: Session, call_id: str, kind: str, agent_id: int | None = None, **data: Any
+) -> None:
+    """Append one entry to the call's event log."""
+    session.add(CallEvent(call_id=call_id, kind=kind, agent_id=agent_id, data=data))
+
+
+def queue_for_number(session: Session, callee: str) -> Queue | None:
+    """The queue answering this dialled number, else the default queue."""
+    queues = list(session.scalars(select(Queue).order_by(Queue.priority.desc(), Queue.id)))
+    for q in queues:
+        if callee in (q.numbers or []):
+            return q
+    for q in queues:
+        if q.is_default:
+            return q
+    return queues[0] if queues else None
+
+
+def open_inbound(
+    session: Session, caller_raw: str, callee_raw: str, worker_id: str, country_code: str = "86"
+) -> tuple[Call, Queue | None, ScreenPop]:
+    """Open the record of a new inbound call; returns it, its queue and the screen pop."""
+    caller, invalid = caller_number(caller_raw, country_code)
+    callee = numbers.extract_user(callee_raw)
+    q = queue_for_number(session, callee)
+    pop = screen_pop(session, caller, invalid, q)
+    call = Call(
+        direction="inbound",
+        status=CallStatus.QUEUED,
+        caller_number=caller,
+        caller_number_invalid=invalid,
+        caller_raw=caller_raw[:256],
+        callee_number=callee[:64],
+        queue_id=q.id if q else None,
+        customer_id=pop["customers"][0]["id"] if pop["customers"] else None,
+        worker_id=worker_id,
+    )
+    session.add(call)
+    session.flush()
+    add_event(session, call.id, "arrived", caller=caller, callee=callee, worker=worker_id)
+    return call, q, pop
+
+
+def caller_number(caller_raw: str, country_code: str) -> tuple[str, bool]:
+    """The number a call record stores and whether it is flagged as not E.164."""
+    try:
+        return numbers.normalize(caller_raw, country_code), False
+    except numbers.ImplausibleNumber as err:
+        return err.kept, True
+    except ValueError:
+        return "anonymous", False
+
+
+def record_refused(
+    session: Session,
+    caller_raw: str,
+    callee_raw: str,
+    worker_id: str,
+    country_code: str = "86",
+    end_reason: str = EndReason.NO_CAPACITY,
+    **data: Any,
+) -> Call:
+    """Record a trunk caller turned away at the door (no slot): counted as a lost call."""
+    caller, invalid = caller_number(caller_raw, country_code)
+    callee = numbers.extract_user(callee_raw)
+    q = queue_for_number(session, callee)
+    now = utcnow()
+    call = Call(
+        direction="inbound",
+        status=CallStatus.ENDED,
+        caller_number=caller,
+        caller_number_invalid=invalid,
+        caller_raw=caller_raw[:256],
+        callee_number=callee[:64],
+        queue_id=q.id if q else None,
+        worker_id=worker_id,
+        arrived_at=now,
+        ended_at=now,
+        wait_s=0.0,
+        end_reason=end_reason,
+    )
+    session.add(call)
+    session.flush()
+    add_event(session, call.id, "refused", caller=caller, callee=callee, worker=worker_id, **data)
+    return call
+
+
+def queue_info(q: Queue | None) -> dict[str, Any] | None:
+    """The queue as a screen pop shows it, with the registration fields it asks for."""
+    if q is None:
+        return None
+    keys = [
+        str(f.get("key"))
+        for f in q.registration_fields or []
+        if isinstance(f, dict) and f.get("key")
+    ]
+    return {"id": q.id, "name": q.name, "fields": keys}
+
+
+def _call(session: Session, call_id: str) -> Call:
+    call = session.get(Call, call_id)
+    if call is None:
+        raise DomainError("call-not-found", status=404)
+    return call
+
+
+def mark_offered(session: Session, call_id: str, agent_id: int) -> Call:
+    """The call rings at an agent."""
+    call = _call(session, call_id)
+    now = utcnow()
+    if call.offered_at is None:
+        call.offered_at = now
+    call.status = CallStatus.RINGING
+    call.offers += 1
+    add_event(session, call_id, "offered", agent_id)
+    return call
+
+
+def mark_offer_withdrawn(session: Session, call_id: str, agent_id: int, reason: str) -> None:
+    """The offer to an agent ended without an answer (RONA, reject, phone unreachable)."""
+    call = _call(session, call_id)
+    if call.status == CallStatus.RINGING:
+        call.status = CallStatus.QUEUED
+    add_event(session, call_id, "offer_withdrawn", agent_id, reason=reason)
+
+
+def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
+    """The agent answered: ring time is measured from the first offer."""
+    call = _call(session, call_id)
+    now = utcnow()
+    call.answered_at = now
+    call.agent_id = agent_id
+    call.status = CallStatus.CONNECTED
+    call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
+    if call.offered_at is not None:
+        call.ring_s = round((now - call.offered_at).total_seconds(), 3)
+    add_event(session, call_id, "answered", agent_id)
+    return call
+
+
+def mark_ended(
+    session: Session, call_id: str, end_reason: str, at: dt.datetime | None = None
+) -> Call:
+    """Close the call with its end reason and durations (ended now, or at ``at``); idempotent."""
+    call = _call(session, call_id)
+    if call.ended_at is not None:
+        return call
+    # A call answered (or offered) after the given moment ends when that happened: never
+    # a negative duration.
+    now = (
+        utcnow() if at is None else max(at, call.answered_at or call.offered_at or call.arrived_at)
+    )
+    call.ended_at = now
+    call.end_reason = end_reason
+    if call.answered_at is not None:
+        call.talk_s = round((now - call.answered_at).total_seconds(), 3)
+        call.status = CallStatus.WRAP_UP
+    else:
+        call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
+        call.status = CallStatus.ENDED
+        if call.offered_at is not None:
+            call.ring_s = round((now - call.offered_at).total_seconds(), 3)
+    add_event(session, call_id, "ended", call.agent_id, reason=end_reason)
+    return call
+
+
+def wrap_up(
+    session: Session,
+    call_id: str,
+    agent_id: int,
+    disposition: str,
+    tags: list[str] | None = None,
+    notes: str = "",
+) -> Call:
+    """Finish the after-call work: disposition required, tags and notes optional."""
+    call = _call(session, call_id)
+    if call.agent_id != agent_id:
+        raise DomainError("call-not-offered", status=403)
+    if call.status != CallStatus.WRAP_UP:
+        raise DomainError("not-in-wrap-up", status=409)
+    disposition = (disposition or "").strip()
+    if not disposition:
+        raise DomainError("disposition-required")
+    if not session.scalar(
+        select(Disposition).where(Disposition.code == disposition, Disposition.active)
+    ):
+        raise DomainError("unknown-disposition")
+    clean_tags = sorted({t.strip()[:64] for t in tags or [] if t.strip()})
+    now = utcnow()
+    call.disposition_code = disposition
+    call.notes = notes[:10000]
+    call.tags = [CallTag(call_id=call.id, tag=t) for t in clean_tags]
+    call.wrapped_at = now
+    call.status = CallStatus.ENDED
+    if call.ended_at is not None:
+        call.wrap_up_s = round((now - call.ended_at).total_seconds(), 3)
+    add_event(session, call_id, "wrapped", agent_id, disposition=disposition, tags=clean_tags)
+    return call
+
+
+def close_orphans(
+    session: Session,
+    worker_id: str,
+    reason: str = EndReason.WORKER_RESTART,
+    at: dt.datetime | None = None,
+) -> list[Call]:
+    """Calls a crashed worker left open are closed with an end reason, never left in progress.
+
+    ``at`` is when the worker was last known alive: talk time ends there, not at the restart.
+    """
+    open_calls = list(
+        session.scalars(select(Call).where(Call.worker_id == worker_id, Call.ended_at.is_(None)))
+    )
+    for call in open_calls:
+        mark_ended(session, call.id, reason, at)
+        if call.answered_at is None:
+            call.status = CallStatus.ENDED
+    return open_calls
+
+
+def worker_seen(session: Session, worker_id: str, started: bool = False) -> None:
+    """Heartbeat: the worker is alive now (``started`` also stamps its start)."""
+    now = utcnow()
+    row = session.get(WorkerHeartbeat, worker_id)
+    if row is None:
+        session.add(WorkerHeartbeat(worker_id=worker_id, started_at=now, seen_at=now))
+        return
+    row.seen_at = now
+    if started:
+        row.started_at = now
+
+
+def worker_last_seen(session: Session, worker_id: str) -> dt.datetime | None:
+    """The last heartbeat of a worker, or None if it never ran with heartbeats."""
+    row = session.get(WorkerHeartbeat, worker_id)
+    return row.seen_at if row is not None else None
+
+
+def needing_wrap_up(session: Session, agent_id: int) -> list[Call]:
+    """Answered calls of the agent that ended without a disposition (e.g. a node crashed)."""
+    stmt = (
+        select(Call)
+        .where(
+            Call.agent_id == agent_id, Call.status == CallStatus.WRAP_UP, Call.ended_at.is_not(None)
+        )
+        .order_by(Call.ended_at)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """Call-log filters; every field optional."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    queue_id: int | None = None
+    agent_id: int | None = None
+    number: str | None = None
+    disposition: str | None = None
+    tag: str | None = None
+    needs_wrap_up: bool = False
+    limit: int = 100
+    offset: int = 0
+
+    @classmethod
+    def from_args(cls, args: dict[str, str], country_code: str = "86") -> CallFilter:
+        """Parse query-string arguments; bad values raise invalid-input."""
+
+        def when(key: str) -> dt.datetime | None:
+            raw = args.get(key)
+            if not raw:
+                return None
+            try:
+                value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                raise DomainError("invalid-input", key) from None
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+        def integer(
+            key: str, default: int | None = None, lo: int = 0, hi: int = 10**9
+        ) -> int | None:
+            raw = args.get(key)
+            if raw in (None, ""):
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise DomainError("invalid-input", key) from None
+            if not lo <= value <= hi:
+                raise DomainError("invalid-input", key)
+            return value
+
+        def flag(key: str) -> bool:
+            raw = (args.get(key) or "").strip().lower()
+            if raw in ("", "0", "false"):
+                return False
+            if raw in ("1", "true"):
+                return True
+            raise DomainError("invalid-input", key)
+
+        number = args.get("number") or None
+        if number:
+            try:
+                number = numbers.normalize(number, country_code)
+            except numbers.ImplausibleNumber as err:
+                number = err.kept  # stored as it came, so searched as it came
+            except ValueError:
+                raise DomainError("invalid-phone", number) from None
+        return cls(
+            since=when("since"),
+            until=when("until"),
+            queue_id=integer("queue"),
+            agent_id=integer("agent"),
+            number=number,
+            disposition=args.get("disposition") or None,
+            tag=args.get("tag") or None,
+            needs_wrap_up=flag("needs_wrap_up"),
+            limit=integer("limit", 100, 1, 1000) or 100,
+            offset=integer("offset", 0) or 0,
+        )
+
+
+def _filtered(f: CallFilter) -> Select[tuple[Call]]:
+    stmt = select(Call)
+    if f.since:
+        stmt = stmt.where(Call.arrived_at >= f.since)
+    if f.until:
+        stmt = stmt.where(Call.arrived_at < f.until)
+    if f.queue_id is not None:
+        stmt = stmt.where(Call.queue_id == f.queue_id)
+    if f.agent_id is not None:
+        stmt = stmt.where(Call.agent_id == f.agent_id)
+    if f.number:
+        stmt = stmt.where(Call.caller_number == f.number)
+    if f.disposition:
+        stmt = stmt.where(Call.disposition_code == f.disposition)
+    if f.tag:
+        stmt = stmt.where(Call.id.in_(select(CallTag.call_id).where(CallTag.tag == f.tag)))
+    if f.needs_wrap_up:
+        stmt = stmt.where(Call.status == CallStatus.WRAP_UP, Call.ended_at.is_not(None))
+    return stmt
+
+
+def call_dict(
+    call: Call, names: dict[int, str] | None = None, queues: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """The wire/CSV shape of a call record."""
+
+    def iso(v: dt.datetime | None) -> str | None:
+        return v.isoformat() if v else None
+
+    return {
+        "id": call.id,
+        "direction": call.direction,
+        "status": call.status,
+        "caller_number": call.caller_number,
+        "caller_number_invalid": call.caller_number_invalid,
+        "callee_number": call.callee_number,
+        "queue_id": call.queue_id,
+        "queue": (queues or {}).get(call.queue_id or 0),
+        "agent_id": call.agent_id,
+        "agent": (names or {}).get(call.agent_id or 0),
+        "customer_id": call.customer_id,
+        "arrived_at": iso(call.arrived_at),
+        "offered_at": iso(call.offered_at),
+        "answered_at": iso(call.answered_at),
+        "ended_at": iso(call.ended_at),
+        "wait_s": call.wait_s,
+        "ring_s": call.ring_s,
+        "talk_s": call.talk_s,
+        "wrap_up_s": call.wrap_up_s,
+        "end_reason": call.end_reason,
+        # Answered and ended, but nobody gave it a disposition yet (e.g. the node died).
+        "needs_wrap_up": call.status == CallStatus.WRAP_UP and call.ended_at is not None,
+        "disposition": call.disposition_code,
+        "tags": [t.tag for t in call.tags],
+        "notes": call.notes,
+    }
+
+
+def _lookups(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+    names = dict(session.execute(select(Agent.id, User.display_name).join(User)).tuples().all())
+    queues = dict(session.execute(select(Queue.id, Queue.name)).tuples().all())
+    return names, queues
+
+
+def search(session: Session, f: CallFilter) -> dict[str, Any]:
+    """One page of the call log, newest first, with the total count."""
+    stmt = _filtered(f)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Call.arrived_at.desc(), Call.id).limit(f.limit).offset(f.offset)
+    )
+    names, queues = _lookups(session)
+    return {"total": total, "items": [call_dict(c, names, queues) for c in rows]}
+
+
+CSV_COLUMNS = [
+    "id",
+    "arrived_at",
+    "answered_at",
+    "ended_at",
+    "direction",
+    "caller_number",
+    "callee_number",
+    "queue",
+    "agent",
+    "wait_s",
+    "ring_s",
+    "talk_s",
+    "wrap_up_s",
+    "end_reason",
+    "disposition",
+    "tags",
+    "notes",
+]
+
+
+def export_csv(session: Session, f: CallFilter) -> Iterator[str]:
+    """The filtered call log as CSV, streamed in chunks (flat memory)."""
+    names, queues = _lookups(session)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    stmt = _filtered(f).order_by(Call.arrived_at.desc(), Call.id).execution_options(yield_per=500)
+    for n, call in enumerate(session.scalars(stmt), start=1):
+        d = call_dict(call, names, queues)
+        d["tags"] = ";".join(d["tags"])
+        writer.writerow([d[c] if d[c] is not None else "" for c in CSV_COLUMNS])
+        if n % 500 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()

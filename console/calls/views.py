@@ -1,0 +1,115 @@
+"""Calls: the log for supervisors, admins and QA (page, JSON API, CSV export) and the agent's
+wrap-up of her call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask_login import current_user
+
+from console.calls import services as call_svc
+from console.core.events import call_wrapped
+from console.core.i18n import DomainError, table
+from console.core.models import Call
+from console.core.states import AgentState, Role
+from console.customers import services as customers
+from console.web.access import current_agent_id, json_body, roles
+from console.web.access import hotline as hl
+
+bp = Blueprint("calls", __name__, template_folder="templates")
+# QA reviewers search calls to find the recordings they score.
+LOG_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.QA)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _filter() -> call_svc.CallFilter:
+    return call_svc.CallFilter.from_args(request.args.to_dict(), hl().settings.country_code)
+
+
+@bp.route("/calls")
+@roles(*LOG_ROLES)
+def calls_page() -> Any:
+    return render_template("calls.html", t=table(current_user.language), lang=current_user.language)
+
+
+@bp.route("/api/v1/calls")
+@roles(*LOG_ROLES)
+def list_calls() -> Any:
+    f = _filter()
+    with hl().sessions() as s:
+        return jsonify(call_svc.search(s, f))
+
+
+@bp.route("/api/v1/calls.csv")
+@roles(*LOG_ROLES)
+def export_calls() -> Any:
+    f = _filter()
+    hotline = hl()
+    with hotline.sessions.begin() as s:
+        customers.audit(s, current_user.id, "export", "calls", "csv", filter=request.args.to_dict())
+
+    def generate() -> Any:
+        with hotline.sessions() as s:
+            yield from call_svc.export_csv(s, f)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=calls.csv"},
+    )
+
+
+@bp.route("/api/v1/calls/<call_id>")
+@roles(Role.AGENT, *LOG_ROLES)
+def get_call(call_id: str) -> Any:
+    with hl().sessions() as s:
+        call = s.get(Call, call_id)
+        if call is None:
+            raise DomainError("call-not-found", status=404)
+        # Agents see their own calls only.
+        if current_user.role == Role.AGENT and call.agent_id != current_user.agent_id:
+            raise DomainError("forbidden", status=403)
+        return jsonify(call_svc.call_dict(call))
+
+
+@bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])
+@roles(Role.AGENT)
+def wrap_up(call_id: str) -> Any:
+    data = json_body()
+    tags = data.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t for t in tags.split(",")]
+    if not isinstance(tags, list):
+        raise DomainError("invalid-input", "tags")
+    agent_id = current_agent_id()
+    hotline = hl()
+    with hotline.sessions.begin() as s:
+        call = call_svc.wrap_up(
+            s,
+            call_id,
+            agent_id,
+            str(data.get("disposition") or ""),
+            [str(t) for t in tags],
+            str(data.get("notes") or ""),
+        )
+        result = call_svc.call_dict(call)
+    # The record is committed before the agent is freed: a wrap-up is never lost.
+    hotline.agents.transition(
+        agent_id, AgentState.AVAILABLE, expect=[AgentState.WRAP_UP], expect_call=call_id
+    )
+    hotline.bus.publish(
+        call_wrapped(call_id=call_id, agent_id=agent_id, disposition=result["disposition"])
+    )
+    return jsonify(result)

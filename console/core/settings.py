@@ -1,0 +1,118 @@
+"""One typed settings object: defaults in code, HOTLINE_* environment overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a Hotline process; tests construct it directly."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""  # empty: bus and live state in process (single node)
+    redis_prefix: str = "hl"  # keys, bus channel and Socket.IO channel share it
+    secret_key: str = ""  # empty: generated once and kept in data_dir
+    web_host: str = "127.0.0.1"
+    web_port: int = 5000
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_transports: tuple[str, ...] = ("udp", "tcp")
+    trunk_sources: tuple[str, ...] = ("127.0.0.1/32",)
+    # Kamailio in front of the worker (telephony/guard.py): "auto" starts it whenever the
+    # binary is installed, "on" refuses to start without it, "off" never starts it.
+    sip_guard: str = "auto"
+    sip_guard_binary: str = "kamailio"
+    sip_internal_port: int = 0  # the worker's loopback SIP port behind the guard; 0 = free
+    # Requests per 2 s from one untrusted address before the guard drops it (pike).
+    sip_flood_requests: int = 16
+    # New INVITEs per second the guard passes to the worker, all sources together (more get
+    # 503): the worker refuses ~40/s without running out of sockets (README, SIP guard).
+    sip_invite_rate: int = 20
+    sip_media_host: str = ""  # RTP address when it differs from sip_host (empty: sip_host)
+    sip_outbound_proxy: str = ""  # SIP URI the worker's own calls go through (empty: direct)
+    max_calls: int = 4  # clamped to what the pjsua2 build supports
+    worker_id: str = "worker-1"
+    country_code: str = "86"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh-CN"
+    moh_wav: Path | None = None  # None: generated into data_dir
+    session_cookie_secure: bool = False
+    # An agent whose last console connection drops is set offline after this grace time
+    # (a page reload reconnects well within it), so calls are not offered to nobody.
+    agent_disconnect_grace_s: float = 10.0
+    # Failed sign-ins (console/services/logins.py): after login_max_failures wrong passwords
+    # on one account, or login_address_max_failures from one address, within login_window_s,
+    # sign-in there is refused for login_lock_s, doubling per further lock up to
+    # login_lock_max_s. 0 failures turns that half off (e.g. behind a proxy without ProxyFix,
+    # where every request comes from the proxy's address).
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_s: int = 900
+    login_lock_s: int = 300
+    login_lock_max_s: int = 3600
+    run_telephony: bool = True
+    run_scheduler: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        """The configured secret, or one generated once per data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def moh_path(self) -> Path:
+        """Where the music-on-hold WAV lives."""
+        return self.moh_wav or (self.data_dir / "moh.wav")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults overridden by HOTLINE_<FIELD> variables, then by keyword arguments."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"HOTLINE_{f.name.upper()}")
+            if raw is None or f.name == "extra":
+                continue
+            values[f.name] = _parse(f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    text = str(kind)
+    if "tuple" in text:
+        return tuple(p.strip() for p in raw.split(",") if p.strip())
+    if "bool" in text:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if "int" in text:
+        return int(raw)
+    if "Path" in text:
+        return Path(raw)
+    return raw

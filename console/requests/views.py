@@ -1,0 +1,136 @@
+"""Leave and shift-swap requests: the agent asks, the partner answers, a scheduler decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+from flask_login import current_user
+
+from console.core.events import schedule_changed
+from console.core.i18n import DomainError
+from console.core.states import Role
+from console.requests import services as req_svc
+from console.web.access import hotline as hl
+from console.web.access import json_body, my_agent_id, page, roles
+
+bp = Blueprint("requests", __name__, template_folder="templates")
+DECIDE_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def tz() -> str:
+    return hl().settings.timezone
+
+
+def _tell(*changes: schedule_changed) -> None:
+    """Tell agents, after the change is committed, that their own schedule changed."""
+    for change in changes:
+        hl().bus.publish(change)
+
+
+@bp.route("/schedule/requests")
+@roles(*DECIDE_ROLES)
+def requests_page() -> Any:
+    return page("requests.html")
+
+
+@bp.route("/api/v1/leave-requests", methods=["GET", "POST"])
+@roles(Role.AGENT, *DECIDE_ROLES)
+def leave_requests() -> Any:
+    if request.method == "GET":
+        with hl().sessions() as s:
+            mine = my_agent_id() if current_user.role == Role.AGENT else None
+            return jsonify(req_svc.list_leave(s, mine, request.args.get("status")))
+    agent_id = my_agent_id()
+    if current_user.role != Role.AGENT:
+        raise DomainError("forbidden", status=403)
+    with hl().sessions.begin() as s:
+        return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, json_body()))), 201
+
+
+@bp.route("/api/v1/leave-requests/<int:request_id>/cancel", methods=["POST"])
+@roles(Role.AGENT)
+def leave_cancel(request_id: int) -> Any:
+    agent_id = my_agent_id()
+    with hl().sessions.begin() as s:
+        return jsonify(req_svc.leave_dict(s, req_svc.cancel_leave(s, request_id, agent_id)))
+
+
+@bp.route("/api/v1/leave-requests/<int:request_id>/decision", methods=["POST"])
+@roles(*DECIDE_ROLES)
+def leave_decision(request_id: int) -> Any:
+    with hl().sessions.begin() as s:
+        row, removed = req_svc.decide_leave(s, request_id, json_body(), current_user.id, tz())
+        out = {**req_svc.leave_dict(s, row), "removed_shifts": removed}
+    _tell(
+        schedule_changed(
+            agent_id=out["agent_id"], kind=f"leave-{out['status']}", day=out["first_day"]
+        )
+    )
+    return jsonify(out)
+
+
+# ---- swap requests -----------------------------------------------------------------------------
+
+
+@bp.route("/api/v1/swap-requests", methods=["GET", "POST"])
+@roles(Role.AGENT, *DECIDE_ROLES)
+def swap_requests() -> Any:
+    if request.method == "GET":
+        with hl().sessions() as s:
+            mine = my_agent_id() if current_user.role == Role.AGENT else None
+            return jsonify(req_svc.list_swaps(s, mine, request.args.get("status")))
+    if current_user.role != Role.AGENT:
+        raise DomainError("forbidden", status=403)
+    agent_id = my_agent_id()
+    with hl().sessions.begin() as s:
+        out = req_svc.swap_dict(s, req_svc.request_swap(s, agent_id, json_body(), tz()))
+    _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-requested", day=out["day"]))
+    return jsonify(out), 201
+
+
+@bp.route("/api/v1/swap-requests/<int:request_id>/answer", methods=["POST"])
+@roles(Role.AGENT)
+def swap_answer(request_id: int) -> Any:
+    agent_id = my_agent_id()
+    with hl().sessions.begin() as s:
+        out = req_svc.swap_dict(s, req_svc.answer_swap(s, request_id, agent_id, json_body()))
+    _tell(
+        schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"])
+    )
+    return jsonify(out)
+
+
+@bp.route("/api/v1/swap-requests/<int:request_id>/cancel", methods=["POST"])
+@roles(Role.AGENT)
+def swap_cancel(request_id: int) -> Any:
+    agent_id = my_agent_id()
+    with hl().sessions.begin() as s:
+        out = req_svc.swap_dict(s, req_svc.cancel_swap(s, request_id, agent_id))
+    _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-cancelled", day=out["day"]))
+    return jsonify(out)
+
+
+@bp.route("/api/v1/swap-requests/<int:request_id>/decision", methods=["POST"])
+@roles(*DECIDE_ROLES)
+def swap_decision(request_id: int) -> Any:
+    with hl().sessions.begin() as s:
+        row = req_svc.decide_swap(s, request_id, json_body(), current_user.id, tz())
+        out = req_svc.swap_dict(s, row)
+    if out["status"] == "accepted" and out["violations"]:
+        # Not approved: the swapped roster would break a hard rule; nothing changed but the list.
+        err = DomainError("swap-violations", str(len(out["violations"])), status=409)
+        return jsonify({**err.as_dict(current_user.language), "request": out}), 409
+    _tell(
+        *(
+            schedule_changed(
+                agent_id=a, kind=f"swap-{out['status']}", day=out["day"], roster_id=out["roster_id"]
+            )
+            for a in (out["requester_id"], out["partner_id"])
+        )
+    )
+    return jsonify(out)

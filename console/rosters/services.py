@@ -1,0 +1,863 @@
+"""Rosters in the console: draft, solve in the background, edit with re-validation, publish
+(no Flask).
+
+The roster engine (`roster/`) is pure; this module feeds it the stored agents, templates, rules,
+approved leave and forecast, stores its result, and re-validates every manual change with the
+same validator the solver is tested against.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import math
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from console.core.events import Event, roster_cancel_requested
+from console.core.i18n import DomainError
+from console.core.models import (
+    Agent,
+    Queue,
+    RosterDuty,
+    RosterPlan,
+    RosterShift,
+    User,
+    utcnow,
+)
+from console.forecasts import services as forecasts
+from console.workforce import services as workforce
+from roster import model as rm
+from roster.breaks import place_breaks
+from roster.coverage import find_gaps
+from roster.rules import validate
+from roster.seats import SeatPlanError, assign_seats
+from roster.solver import Progress, RosterSolver, SolveResult
+
+log = logging.getLogger(__name__)
+
+MAX_WEEKS = 6
+MAX_TIME_LIMIT_S = 600
+CLEANING = "cleaning"
+EDITABLE = ("draft", "solved", "failed")
+# Progress is written at most this often; the page polls the roster while it solves.
+PROGRESS_EVERY_S = 0.5
+MAX_EXPLANATIONS = 300
+
+
+@dataclass
+class Problem:
+    """Everything the engine needs for one roster, and the ids to map results back."""
+
+    horizon: rm.Horizon
+    site: rm.Site
+    rules: rm.Rules
+    templates: dict[str, rm.ShiftTemplate]  # the active ones: what a solve may assign
+    agents: list[rm.Agent]
+    requirement: rm.Requirement
+    duties: dict[str, str]
+    open_from: dt.time | None
+    open_to: dt.time | None
+    names: dict[str, str]
+    # Retired templates, which shifts before the roster may still name (carry-over).
+    retired: dict[str, rm.ShiftTemplate] = field(default_factory=dict)
+    # No break this close to either end of a shift (a workforce setting).
+    break_edge: dt.timedelta = dt.timedelta(minutes=120)
+
+    @property
+    def every_template(self) -> dict[str, rm.ShiftTemplate]:
+        """Active and retired: what stored shifts may name (validation, seats, coverage)."""
+        return {**self.retired, **self.templates}
+
+
+def get_plan(session: Session, roster_id: int) -> RosterPlan:
+    plan = session.get(RosterPlan, roster_id)
+    if plan is None:
+        raise DomainError("not-found", status=404)
+    return plan
+
+
+def horizon_of(plan: RosterPlan) -> rm.Horizon:
+    return rm.Horizon(plan.start, plan.days)
+
+
+def create(session: Session, data: dict[str, Any], user_id: int | None) -> RosterPlan:
+    """A new draft roster of 1–6 weeks from a start day."""
+    try:
+        start = dt.date.fromisoformat(str(data.get("start", "")))
+    except ValueError:
+        raise DomainError("invalid-input", "start: YYYY-MM-DD expected") from None
+    weeks = data.get("weeks", 4)
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
+        raise DomainError("invalid-input", f"weeks must be 1 to {MAX_WEEKS}")
+    limit = data.get("time_limit_s", 60)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 5 <= limit <= MAX_TIME_LIMIT_S:
+        raise DomainError("invalid-input", f"time_limit_s must be 5 to {MAX_TIME_LIMIT_S}")
+    name = data.get("name") or f"{start.isoformat()} +{weeks}w"
+    if not isinstance(name, str) or len(name) > 64:
+        raise DomainError("invalid-input", "name: at most 64 characters")
+    plan = RosterPlan(
+        start=start,
+        days=7 * weeks,
+        name=name.strip(),
+        status="draft",
+        created_by=user_id,
+        time_limit_s=limit,
+        progress={},
+        result={},
+        violations=[],
+        error="",
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+# ---- inputs ------------------------------------------------------------------------------
+
+
+def _requirement(session: Session, horizon: rm.Horizon, tz: str) -> rm.Requirement:
+    """Agents to roster per interval and queue skill, from each queue's stored forecast."""
+    since = dt.datetime.combine(horizon.start, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
+    last = horizon.start + dt.timedelta(days=horizon.days)
+    until = dt.datetime.combine(last, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
+    per_queue: list[tuple[str, int, list[dict[str, Any]]]] = []
+    for q in session.scalars(select(Queue).order_by(Queue.id)):
+        table = forecasts.table(session, q.id, since, until)
+        if table["rows"]:
+            per_queue.append((q.skill, table["settings"]["interval_min"], table["rows"]))
+    step = max((m for _, m, _ in per_queue), default=30)
+    needed: dict[dt.datetime, dict[str, int]] = defaultdict(dict)
+    for skill, _, rows in per_queue:
+        for r in rows:
+            at = dt.datetime.fromisoformat(r["start"])
+            # Align finer intervals on the coarsest grid; the busier sub-interval decides.
+            offset = int((at - since).total_seconds() // 60) // step * step
+            slot = since + dt.timedelta(minutes=offset)
+            needed[slot][skill] = max(needed[slot].get(skill, 0), int(r["agents_with_shrinkage"]))
+    return rm.Requirement(step, {k: v for k, v in needed.items() if any(v.values())})
+
+
+def problem(session: Session, plan: RosterPlan, tz: str) -> Problem:
+    """The engine's inputs for a roster, read from the database."""
+    horizon = horizon_of(plan)
+    last = plan.start + dt.timedelta(days=plan.days - 1)
+    cfg = workforce.settings_row(session)
+    leave = workforce.approved_leave(session, plan.start, last)
+    # The published shifts just before this roster: rest, runs and the first week carry over.
+    lookback = plan.start - dt.timedelta(days=cfg.max_consecutive_days + 1)
+    before: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for ps in workforce.published_shifts(session, lookback, plan.start - dt.timedelta(days=1), tz):
+        before[ps.agent_id].append((ps.day, ps.template_code))
+    agents: list[rm.Agent] = []
+    names: dict[str, str] = {}
+    for a, u in workforce.roster_agents(session):
+        agents.append(
+            workforce.engine_agent(
+                a, frozenset(leave.get(a.id, set())), tuple(before.get(a.id, ()))
+            )
+        )
+        names[str(a.id)] = u.display_name or u.username
+    stored = workforce.templates(session)
+    tmap = {t.code: workforce.engine_template(t) for t in stored}
+    active = {t.code for t in stored if t.active}
+    duties = {CLEANING: cfg.cleaning_template} if cfg.cleaning_template else {}
+    return Problem(
+        horizon=horizon,
+        site=workforce.engine_site(cfg, tz),
+        rules=workforce.engine_rules(cfg, horizon),
+        templates={c: t for c, t in tmap.items() if c in active},
+        agents=agents,
+        requirement=_requirement(session, horizon, tz),
+        duties=duties,
+        open_from=cfg.open_from,
+        open_to=cfg.open_to,
+        names=names,
+        retired={c: t for c, t in tmap.items() if c not in active},
+        break_edge=dt.timedelta(minutes=cfg.break_edge_min),
+    )
+
+
+def stored_roster(session: Session, plan: RosterPlan) -> rm.Roster:
+    """The roster's current assignments as the engine's Roster."""
+    assignments: dict[str, dict[dt.date, str | None]] = defaultdict(dict)
+    queues: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    for s in session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)):
+        assignments[str(s.agent_id)][s.day] = s.template_code
+        if s.queue_skill:
+            queues[str(s.agent_id)][s.day] = s.queue_skill
+    duties: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    for d in session.scalars(select(RosterDuty).where(RosterDuty.roster_id == plan.id)):
+        duties[d.duty][d.day] = str(d.agent_id)
+    return rm.Roster(dict(assignments), dict(queues), dict(duties))
+
+
+def violation_dicts(violations: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule": v.rule_id,
+            "agent_id": int(v.agent_id),
+            "agent": names.get(v.agent_id, v.agent_id),
+            "day": v.day.isoformat(),
+            "message_en": v.message_en,
+            "message_zh": v.message_zh,
+        }
+        for v in violations
+    ]
+
+
+def revalidate(session: Session, plan: RosterPlan, tz: str) -> list[dict[str, Any]]:
+    """Check the stored roster against every hard rule and keep the result on the plan."""
+    p = problem(session, plan, tz)
+    tmap = p.every_template  # retired templates still count for shifts that name them
+    roster = stored_roster(session, plan)
+    found = validate(roster, p.agents, tmap, p.rules, p.site, p.horizon)
+    plan.violations = violation_dicts(found, p.names) + _inactive(session, roster, p)
+    _seats_and_breaks(session, plan, roster, p, tmap)
+    plan.updated_at = utcnow()
+    session.flush()
+    return plan.violations
+
+
+def _inactive(session: Session, roster: rm.Roster, p: Problem) -> list[dict[str, Any]]:
+    """Shifts of agents who left (deactivated) since they were rostered: to be reassigned."""
+    out: list[dict[str, Any]] = []
+    for agent_id, days in roster.assignments.items():
+        if agent_id in p.names:
+            continue
+        name = agent_name(session, int(agent_id))
+        for day, code in sorted(days.items()):
+            if code is not None:
+                out.append(
+                    {
+                        "rule": "agent-inactive",
+                        "agent_id": int(agent_id),
+                        "agent": name,
+                        "day": day.isoformat(),
+                        "message_en": (
+                            f"{name} is no longer active: give shift {code} to someone else"
+                        ),
+                        "message_zh": f"{name} 已停用:请把班次 {code} 改排给其他人",
+                    }
+                )
+    return out
+
+
+def _seats_and_breaks(
+    session: Session,
+    plan: RosterPlan,
+    roster: rm.Roster,
+    p: Problem,
+    tmap: dict[str, rm.ShiftTemplate],
+) -> None:
+    """Give every on-site shift a workstation (keeping the seats people already had) and place
+    every break where the queue can best spare the agent."""
+    rows = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
+    breaks = place_breaks(roster, p.agents, tmap, p.site, p.horizon, p.requirement, p.break_edge)
+    for r in rows:
+        r.break_start = breaks.get((str(r.agent_id), r.day))
+    previous = {(str(r.agent_id), r.day): r.seat for r in rows if r.seat is not None}
+    try:
+        seats = assign_seats(roster, p.agents, tmap, p.site, p.horizon, previous)
+    except SeatPlanError:
+        seats = None  # the seat-limit violation is listed; seats follow once it is fixed
+    if seats is not None:
+        for r in rows:
+            r.seat = seats.get((str(r.agent_id), r.day))
+    session.flush()
+
+
+# ---- solving in the background -----------------------------------------------------------
+
+_running: dict[int, RosterSolver] = {}
+_lock = threading.Lock()
+# Which process solves a roster, and when it last said so: with several web processes a solve
+# runs in one of them, and another may only declare it dead once its heartbeat has stopped.
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HEARTBEAT_S = 2.0
+STALE_S = 30.0
+
+
+def _solver(p: Problem) -> RosterSolver:
+    return RosterSolver(
+        p.agents,
+        list(p.templates.values()),
+        p.rules,
+        p.site,
+        p.horizon,
+        p.requirement,
+        duties=p.duties,
+        retired=list(p.retired.values()),
+    )
+
+
+def is_running(roster_id: int) -> bool:
+    """True when this process is solving the roster."""
+    with _lock:
+        return roster_id in _running
+
+
+def is_solving(plan: RosterPlan, now: float | None = None) -> bool:
+    """True while some process is solving the roster: here, or elsewhere with a live heartbeat."""
+    if plan.status != "solving":
+        return False
+    if is_running(plan.id):
+        return True
+    beat = (plan.progress or {}).get("beat")
+    return isinstance(beat, int | float) and (now or time.time()) - beat <= STALE_S
+
+
+def expire_if_dead(plan: RosterPlan, now: float | None = None) -> bool:
+    """A roster left 'solving' by a process that stopped becomes 'failed', to be solved again."""
+    if plan.status != "solving" or is_solving(plan, now):
+        return False
+    plan.status = "failed"
+    plan.error = "interrupted: the process solving it stopped"
+    return True
+
+
+def start_solve(
+    sessions: sessionmaker[Session],
+    tz: str,
+    roster_id: int,
+    on_done: Callable[[int], None] | None = None,
+) -> threading.Thread:
+    """Mark the roster solving and solve it on a background thread within its time limit."""
+    with sessions.begin() as s:
+        plan = get_plan(s, roster_id)
+        expire_if_dead(plan)  # a solve whose process died may be started again at once
+        if plan.status not in EDITABLE:
+            raise DomainError("roster-not-editable", plan.status, status=409)
+        p = problem(s, plan, tz)
+        if not p.templates:
+            raise DomainError("roster-no-templates")
+        if not p.agents:
+            raise DomainError("roster-no-agents")
+        if not p.requirement.needed:
+            raise DomainError("roster-no-forecast")
+        limit = plan.time_limit_s
+        solver = _solver(p)
+        with _lock:
+            if roster_id in _running:
+                raise DomainError("roster-not-editable", "solving", status=409)
+            _running[roster_id] = solver
+        plan.status = "solving"
+        plan.error = ""
+        plan.progress = {
+            "elapsed_s": 0.0,
+            "solutions": 0,
+            "time_limit_s": limit,
+            "owner": OWNER,
+            "beat": time.time(),
+        }
+        plan.updated_at = utcnow()
+    thread = threading.Thread(
+        target=_solve,
+        args=(sessions, tz, roster_id, solver, p, limit, on_done),
+        name=f"roster-{roster_id}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def cancel(roster_id: int) -> bool:
+    """Stop a solve running in this process now; the best roster so far is kept."""
+    with _lock:
+        solver = _running.get(roster_id)
+    if solver is None:
+        return False
+    solver.cancel()
+    return True
+
+
+def request_cancel(session: Session, bus: Any, roster_id: int) -> bool:
+    """Stop the roster's solve wherever it runs: here at once, in another process via the bus.
+    False when nothing is solving it."""
+    if cancel(roster_id):
+        return True
+    if not is_solving(get_plan(session, roster_id)):
+        return False
+    bus.publish(roster_cancel_requested(roster_id=roster_id))
+    return True
+
+
+def on_bus(event: Event) -> None:
+    """Bus handler of every web process: a Stop pressed elsewhere reaches the solve here."""
+    if isinstance(event, roster_cancel_requested):
+        cancel(event.roster_id)
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def _solve(
+    sessions: sessionmaker[Session],
+    tz: str,
+    roster_id: int,
+    solver: RosterSolver,
+    p: Problem,
+    limit: int,
+    on_done: Callable[[int], None] | None,
+) -> None:
+    # The solver's callback only notes the latest figures; one writer thread stores them at
+    # most every PROGRESS_EVERY_S, and at least every HEARTBEAT_S as the solve's heartbeat.
+    latest: dict[str, Any] = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit}
+    done = threading.Event()
+
+    def progress(pr: Progress) -> None:
+        nonlocal latest
+        gap = 100.0 * (pr.objective - pr.best_bound) / pr.objective if pr.objective > 0 else 0.0
+        latest = {
+            "elapsed_s": round(pr.elapsed_s, 2),
+            "objective": pr.objective,
+            "best_bound": pr.best_bound,
+            "gap_pct": round(max(gap, 0.0), 2),
+            "solutions": pr.solutions,
+            "time_limit_s": limit,
+        }
+
+    def beat() -> None:
+        written: dict[str, Any] | None = None
+        last = time.monotonic()
+        while not done.wait(PROGRESS_EVERY_S):
+            figures = latest
+            if figures is written and time.monotonic() - last < HEARTBEAT_S:
+                continue
+            try:
+                with sessions.begin() as s:
+                    plan = s.get(RosterPlan, roster_id)
+                    if plan is None or plan.status != "solving":
+                        return
+                    plan.progress = {**figures, "owner": OWNER, "beat": time.time()}
+            except Exception:  # a missed beat is retried on the next tick
+                log.exception("roster %s: progress write failed", roster_id)
+                continue
+            written, last = figures, time.monotonic()
+
+    beater = threading.Thread(target=beat, name=f"roster-{roster_id}-beat", daemon=True)
+    beater.start()
+    try:
+        try:
+            result = solver.solve(time_limit_s=limit, progress=progress)
+        finally:  # the writer stops before the result or the failure is stored
+            done.set()
+            beater.join()
+        with sessions.begin() as s:
+            plan = get_plan(s, roster_id)
+            plan.progress = {**latest, "owner": OWNER, "beat": time.time()}  # the final figures
+            store_result(s, plan, result, p, tz)
+    except Exception as err:  # the page must learn that the solve died, not spin forever
+        log.exception("roster %s: solve failed", roster_id)
+        with sessions.begin() as s:
+            failed = s.get(RosterPlan, roster_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.error = f"{type(err).__name__}: {err}"
+    finally:
+        with _lock:
+            _running.pop(roster_id, None)
+        if on_done is not None:
+            on_done(roster_id)
+
+
+def store_result(
+    session: Session, plan: RosterPlan, result: SolveResult, p: Problem, tz: str
+) -> None:
+    """Keep a finished solve on the plan: its roster, figures and explanations, re-validated."""
+    if result.roster is None:
+        plan.status = "failed"
+        plan.error = f"solver status {result.status}: no roster meets every hard rule"
+    else:
+        _store_roster(session, plan, result.roster)
+        plan.status = "solved"
+        plan.result = {
+            "status": result.status,
+            "objective": result.objective,
+            "lower_bound": result.lower_bound,
+            "lp_bound": _finite(result.lp_bound),
+            "gap_pct": _finite(result.gap_pct),
+            "understaffed": result.understaffed,
+            "overstaffed": result.overstaffed,
+            "required": p.requirement.total(),
+            "first_feasible_s": result.first_feasible_s,
+            "wall_s": round(result.wall_s, 2),
+            "explanations": [
+                {
+                    "start": e.start.isoformat(),
+                    "skill": e.skill,
+                    "missing": e.missing,
+                    "reason": e.reason,
+                    "message_en": e.message_en,
+                    "message_zh": e.message_zh,
+                }
+                for e in result.explanations[:MAX_EXPLANATIONS]
+            ],
+            "explanations_total": len(result.explanations),
+        }
+        revalidate(session, plan, tz)
+    plan.progress = {**(plan.progress or {}), "done": True}
+    plan.updated_at = utcnow()
+
+
+def solve_now(session: Session, plan: RosterPlan, tz: str) -> RosterPlan:
+    """Solve in the caller's thread and transaction (demo data, the CLI); same result as the
+    page."""
+    p = problem(session, plan, tz)
+    store_result(session, plan, _solver(p).solve(time_limit_s=plan.time_limit_s), p, tz)
+    return plan
+
+
+def _store_roster(session: Session, plan: RosterPlan, roster: rm.Roster) -> None:
+    """Replace the plan's shifts and duties with the solver's roster."""
+    session.execute(delete(RosterShift).where(RosterShift.roster_id == plan.id))
+    session.execute(delete(RosterDuty).where(RosterDuty.roster_id == plan.id))
+    for agent_id, days in roster.assignments.items():
+        for day, code in days.items():
+            if code is not None:
+                queue = roster.queues.get(agent_id, {}).get(day, "")
+                session.add(
+                    RosterShift(
+                        roster_id=plan.id,
+                        agent_id=int(agent_id),
+                        day=day,
+                        template_code=code,
+                        queue_skill=queue,
+                    )
+                )
+    for duty, per_day in roster.duties.items():
+        for day, agent_id in per_day.items():
+            session.add(RosterDuty(roster_id=plan.id, duty=duty, day=day, agent_id=int(agent_id)))
+    session.flush()
+
+
+def recover_interrupted(session: Session) -> int:
+    """Rosters left 'solving' by a stopped process become 'failed' so they can be solved again;
+    a solve another live process is running is left alone."""
+    plans = session.scalars(select(RosterPlan).where(RosterPlan.status == "solving"))
+    return sum(expire_if_dead(plan) for plan in plans)
+
+
+# ---- manual edits and publishing ------------------------------------------------------------
+
+
+def edit_shift(
+    session: Session, plan: RosterPlan, tz: str, data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Set or clear one agent's shift on one day, then re-validate the whole roster."""
+    if plan.status not in EDITABLE:
+        raise DomainError("roster-not-editable", plan.status, status=409)
+    agent_id = data.get("agent_id")
+    if (
+        isinstance(agent_id, bool)
+        or not isinstance(agent_id, int)
+        or session.get(Agent, agent_id) is None
+    ):
+        raise DomainError("invalid-input", "agent_id: unknown agent")
+    active = {a.id for a, _ in workforce.roster_agents(session)}
+    if agent_id not in active and data.get("template_code") is not None:
+        raise DomainError("invalid-input", "agent_id: the agent is not active")
+    try:
+        day = dt.date.fromisoformat(str(data.get("day", "")))
+    except ValueError:
+        raise DomainError("invalid-input", "day: YYYY-MM-DD expected") from None
+    if day not in horizon_of(plan):
+        raise DomainError("invalid-input", "day is outside the roster")
+    code = data.get("template_code")
+    queue = data.get("queue_skill") or ""
+    if code is not None:
+        known = {t.code: t for t in workforce.templates(session, active_only=True)}
+        if code not in known:
+            raise DomainError("invalid-input", f"template_code: no active shift template {code}")
+        agent = session.get(Agent, agent_id)
+        assert agent is not None
+        if not isinstance(queue, str):
+            raise DomainError("invalid-input", "queue_skill must be a skill name")
+        if not queue:
+            # The agent's first skill the template serves; the validator checks the choice.
+            skills = known[code].skills or set(agent.skills or [])
+            queue = next((s for s in agent.skills or [] if s in skills), "")
+    row = session.scalar(
+        select(RosterShift).where(
+            RosterShift.roster_id == plan.id,
+            RosterShift.agent_id == agent_id,
+            RosterShift.day == day,
+        )
+    )
+    if code is None:
+        if row is not None:
+            session.delete(row)
+            session.execute(
+                delete(RosterDuty).where(
+                    RosterDuty.roster_id == plan.id,
+                    RosterDuty.day == day,
+                    RosterDuty.agent_id == agent_id,
+                )
+            )
+    elif row is None:
+        session.add(
+            RosterShift(
+                roster_id=plan.id,
+                agent_id=agent_id,
+                day=day,
+                template_code=code,
+                queue_skill=queue,
+                edited=True,
+            )
+        )
+    else:
+        row.template_code, row.queue_skill, row.edited = code, queue, True
+    session.flush()
+    return revalidate(session, plan, tz)
+
+
+def publish(session: Session, plan: RosterPlan, tz: str, user_id: int | None) -> RosterPlan:
+    """Publish a roster that breaks no hard rule; it is then in force for its days."""
+    if plan.status not in ("solved", "draft"):
+        raise DomainError("roster-not-editable", plan.status, status=409)
+    # Days already begun are history (worked shifts, attendance, handovers): a roster may only
+    # take effect from today on, in the centre's zone.
+    today = workforce.local_day(dt.datetime.now(dt.UTC), tz)
+    if plan.start < today:
+        raise DomainError("roster-starts-in-past", plan.start.isoformat(), status=409)
+    has_shifts = session.scalar(
+        select(RosterShift.id).where(RosterShift.roster_id == plan.id).limit(1)
+    )
+    if has_shifts is None:
+        raise DomainError("roster-empty")
+    violations = revalidate(session, plan, tz)
+    if violations:
+        raise DomainError("roster-violations", str(len(violations)), status=409)
+    plan.status = "published"
+    plan.published_at = utcnow()
+    plan.published_by = user_id
+    session.flush()
+    return plan
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def plan_summary(plan: RosterPlan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "start": plan.start.isoformat(),
+        "days": plan.days,
+        "status": plan.status,
+        "time_limit_s": plan.time_limit_s,
+        "created_at": plan.created_at.isoformat(),
+        "published_at": plan.published_at.isoformat() if plan.published_at else None,
+        "violations": len(plan.violations or []),
+    }
+
+
+def list_plans(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(RosterPlan).order_by(RosterPlan.start.desc(), RosterPlan.id.desc()).limit(100)
+    )
+    return [plan_summary(p) for p in rows]
+
+
+def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
+    """The roster grid: agents × days, with progress, result, violations and coverage."""
+    # Read on every poll while a roster solves: only what the grid shows, not the whole
+    # problem (the forecast's staffing table, the previous roster).
+    horizon = horizon_of(plan)
+    leave_of = workforce.approved_leave(
+        session, plan.start, plan.start + dt.timedelta(days=plan.days - 1)
+    )
+    stored = workforce.templates(session)
+    active = {t.code: workforce.engine_template(t) for t in stored if t.active}
+    shifts = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
+    by_agent: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for s in shifts:
+        by_agent[s.agent_id][s.day.isoformat()] = {
+            "code": s.template_code,
+            "queue": s.queue_skill,
+            "edited": s.edited,
+            "seat": s.seat,
+            "break_start": s.break_start.isoformat() if s.break_start else None,
+        }
+    duties = [
+        {"duty": d.duty, "day": d.day.isoformat(), "agent_id": d.agent_id}
+        for d in session.scalars(
+            select(RosterDuty).where(RosterDuty.roster_id == plan.id).order_by(RosterDuty.day)
+        )
+    ]
+    agents = []
+    listed = workforce.roster_agents(session)
+    # Agents deactivated since they were rostered keep their row until their shifts are moved.
+    gone = sorted(set(by_agent) - {a.id for a, _ in listed})
+    if gone:
+        listed += list(
+            session.execute(
+                select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id.in_(gone))
+            ).tuples()
+        )
+    for a, u in listed:
+        leave = [d.isoformat() for d in sorted(leave_of.get(a.id, set()))]
+        cells = by_agent.get(a.id, {})
+        hours = sum(
+            active[c["code"]].paid_minutes(dt.date.fromisoformat(day), tz) / 60
+            for day, c in cells.items()
+            if c["code"] in active
+        )
+        agents.append(
+            {
+                "id": a.id,
+                "name": u.display_name or u.username,
+                "skills": list(a.skills or []),
+                "leave": leave,
+                "shifts": cells,
+                "hours": round(hours, 2),
+                "active": a.id not in gone,
+            }
+        )
+    return {
+        **plan_summary(plan),
+        "days_list": [d.isoformat() for d in horizon.dates()],
+        "templates": [workforce.template_dict(t) for t in stored],
+        "agents": agents,
+        "duties": duties,
+        "progress": plan.progress or {},
+        "result": plan.result or {},
+        "violation_list": plan.violations or [],
+        "error": plan.error,
+        "running": is_solving(plan),
+    }
+
+
+def roster_csv(session: Session, plan: RosterPlan, tz: str, language: str) -> str:
+    """The roster as a sheet to post or open in a spreadsheet: one row per agent, one column
+    per day ("E #6" = shift E at seat 6, "+cleaning" = the duty), paid hours, then a legend of
+    the shift times."""
+    zh = language.startswith("zh")
+    d = plan_detail(session, plan, tz)
+    duties: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for x in d["duties"]:
+        duties[(x["agent_id"], x["day"])].append(x["duty"])
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "坐席" if zh else "agent",
+            "技能" if zh else "skills",
+            *d["days_list"],
+            "工时" if zh else "paid hours",
+        ]
+    )
+    for a in d["agents"]:
+        row = [a["name"], " ".join(a["skills"])]
+        for day in d["days_list"]:
+            cell = a["shifts"].get(day)
+            if cell:
+                text = cell["code"] + (f" #{cell['seat']}" if cell["seat"] else "")
+            else:
+                text = ("假" if zh else "leave") if day in a["leave"] else ""
+            text += "".join(f" +{duty}" for duty in duties.get((a["id"], day), []))
+            row.append(text.strip())
+        row.append(f"{a['hours']:g}")
+        w.writerow(row)
+    w.writerow([])
+    for t in d["templates"]:
+        if any(t["code"] == c["code"] for a in d["agents"] for c in a["shifts"].values()):
+            w.writerow([t["code"], t["name"], f"{t['start']}–{t['end']}"])
+    return buf.getvalue()
+
+
+def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
+    """Required vs scheduled agents per interval (all queues), and sealed-coverage gaps."""
+    p = problem(session, plan, tz)
+    roster = stored_roster(session, plan)
+    tmap = p.every_template
+    step = dt.timedelta(minutes=p.requirement.interval_min)
+    spans: list[tuple[dt.datetime, dt.datetime, str]] = []
+    for agent_id, days in roster.assignments.items():
+        for day, code in days.items():
+            t = tmap.get(code) if code else None
+            if t is not None:
+                span = t.span(day, tz)
+                spans.append((span.start, span.end, roster.queues.get(agent_id, {}).get(day, "")))
+    # Agents on their planned break are not on the phones.
+    away = [
+        (r.break_start, r.break_start + dt.timedelta(minutes=tmap[r.template_code].break_min))
+        for r in session.scalars(
+            select(RosterShift).where(
+                RosterShift.roster_id == plan.id, RosterShift.break_start.is_not(None)
+            )
+        )
+        if r.template_code in tmap and r.break_start is not None
+    ]
+    first = dt.datetime.combine(plan.start, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
+    end = dt.datetime.combine(
+        plan.start + dt.timedelta(days=plan.days), dt.time(0), tzinfo=rm.zone(tz)
+    ).astimezone(dt.UTC)
+    # One pass with a difference array: +1 where an agent starts counting, -1 where she stops.
+    n = int((end - first) / step)
+    diff = [0] * (n + 1)
+
+    def add(lo: int, hi: int, delta: int) -> None:
+        lo, hi = max(lo, 0), min(hi, n)
+        if lo < hi:
+            diff[lo] += delta
+            diff[hi] -= delta
+
+    for s_, e_, _ in spans:  # intervals lying wholly inside the shift
+        add(math.ceil((s_ - first) / step), math.floor((e_ - first) / step), 1)
+    for s_, e_ in away:  # intervals the break touches
+        add(math.floor((s_ - first) / step), math.ceil((e_ - first) / step), -1)
+    rows = []
+    staffed = 0
+    for i in range(n):
+        at = first + i * step
+        staffed += diff[i]
+        need = sum(p.requirement.needed.get(at, {}).values())
+        rows.append({"start": at.isoformat(), "required": need, "scheduled": staffed})
+    opening = (
+        (p.open_from, p.open_to)
+        if p.open_from is not None and p.open_to is not None
+        else (dt.time(0), dt.time(0))
+    )
+    gaps = find_gaps(
+        roster, tmap, p.site, p.horizon, opening[0], opening[1], p.requirement.interval_min
+    )
+    return {
+        "interval_min": p.requirement.interval_min,
+        "rows": rows,
+        "gaps": [
+            {
+                "start": g.start.isoformat(),
+                "end": g.end.isoformat(),
+                "day": g.local_day.isoformat(),
+                "minutes": g.minutes,
+            }
+            for g in gaps
+        ],
+        "opening": None
+        if p.open_from is None
+        else {
+            "from": p.open_from.strftime("%H:%M"),
+            "to": p.open_to.strftime("%H:%M") if p.open_to else None,
+        },
+    }
+
+
+def agent_name(session: Session, agent_id: int) -> str:
+    row = session.execute(
+        select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == agent_id)
+    ).scalar()
+    return (row.display_name or row.username) if row else str(agent_id)

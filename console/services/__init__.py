@@ -1,1 +1,0 @@
-"""Domain services: receive a session, never commit it; no Flask here."""
