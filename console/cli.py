@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
-import signal
 import sys
-import threading
+from collections.abc import Iterable
 from pathlib import Path
 
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.settings import Settings
 from console.core.states import Role
+from console.node import ALL_ROLES, Node, NodeRole
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -93,6 +92,7 @@ def cmd_customer_import(args: argparse.Namespace) -> int:
     from console.core.i18n import translate
     from console.customers.services import import_csv
     from console.node import build
+    from console.web.errors import message
 
     settings = _settings(args)
     lang = _cli_language(settings)
@@ -101,7 +101,7 @@ def cmd_customer_import(args: argparse.Namespace) -> int:
         content = Path(args.file).read_bytes()
     except OSError as err:
         print(
-            DomainError("file-unreadable", f"{args.file}: {err.strerror or err}").message(lang),
+            message(DomainError("file-unreadable", f"{args.file}: {err.strerror or err}"), lang),
             file=sys.stderr,
         )
         return 2
@@ -114,105 +114,19 @@ def cmd_customer_import(args: argparse.Namespace) -> int:
         finally:
             hl.close()
     except DomainError as err:
-        print(err.message(lang), file=sys.stderr)
+        print(message(err, lang), file=sys.stderr)
         return 2
     except SQLAlchemyError as err:
         detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:300]
-        print(DomainError("import-database", detail).message(lang), file=sys.stderr)
+        print(message(DomainError("import-database", detail), lang), file=sys.stderr)
         return 2
     print(translate("import.done", lang, n=n))
     return 0
 
 
-def serve(
-    settings: Settings,
-    *,
-    web: bool = True,
-    telephony: bool = True,
-    scheduler: bool = True,
-    demo: bool = False,
-) -> int:
-    """Run the chosen roles of a node until SIGINT/SIGTERM."""
-    from console.node import build
-
-    _prepare(settings)
-    hl = build(settings)
-    if demo:
-        from console.demo import seed, seed_workforce
-        from console.workforce.services import local_day
-
-        with hl.sessions.begin() as s:
-            seed(s)
-        with hl.sessions.begin() as s:
-            seed_workforce(
-                s, settings.timezone, local_day(dt.datetime.now(dt.UTC), settings.timezone)
-            )
-    hl.agents.load_agents()
-    stop = threading.Event()
-    if not web and settings.redis_url:
-        from flask_socketio import SocketIO
-
-        # Write-only: this process emits to browsers through the web processes' queue.
-        writer = SocketIO(
-            message_queue=settings.redis_url, channel=f"{settings.redis_prefix}:socketio"
-        )
-        hl.bus.emit = lambda name, data, room: writer.emit(name, data, to=room)
-    worker = None
-    guard = None
-    if telephony:
-        from telephony.guard import start_telephony
-
-        # Kamailio in front of the worker whenever it is installed (HOTLINE_SIP_GUARD).
-        worker, guard = start_telephony(hl)
-        sip = guard.address if guard else f"{settings.sip_host}:{worker.sip_port}"
-        behind = (
-            f"guarded by kamailio, worker on 127.0.0.1:{worker.sip_port}" if guard else "unguarded"
-        )
-        print(
-            f"SIP: {sip} ({behind}; max {worker.effective_max_calls} calls per worker)", flush=True
-        )
-    sched = None
-    if scheduler:
-        from console.jobs import start_scheduler
-
-        sched = start_scheduler(hl)
-
-    def _stop(*_: object) -> None:
-        stop.set()
-        if web:
-            # The web server blocks the main thread: leave it the way Ctrl+C does, so that
-            # SIGTERM (docker stop, systemd) also hangs up calls and closes their records.
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        if web:
-            from console.web import create_app
-
-            app, socketio = create_app(settings, hl)
-            print(f"web: http://{settings.web_host}:{settings.web_port}/", flush=True)
-            socketio.run(
-                app,
-                host=settings.web_host,
-                port=settings.web_port,
-                allow_unsafe_werkzeug=True,
-                use_reloader=False,
-                log_output=False,
-            )
-        else:
-            signal.signal(signal.SIGINT, _stop)
-            stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if sched is not None:
-            sched.shutdown(wait=False)
-        if worker is not None:
-            worker.stop()
-        if guard is not None:
-            guard.stop()  # after the worker: its BYEs to callers go out through the guard
-        hl.close()
-    return 0
+def serve(settings: Settings, roles: Iterable[NodeRole] = ALL_ROLES, demo: bool = False) -> int:
+    """Run the chosen roles of a node until SIGINT/SIGTERM (built by console/node.py)."""
+    return Node.of(settings, roles, demo).run()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -220,15 +134,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    return serve(_settings(args), telephony=False, scheduler=False)
+    return serve(_settings(args), [NodeRole.WEB])
 
 
 def cmd_telephony(args: argparse.Namespace) -> int:
-    return serve(_settings(args), web=False, scheduler=False)
+    return serve(_settings(args), [NodeRole.TELEPHONY])
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    return serve(_settings(args), web=False, telephony=False)
+    return serve(_settings(args), [NodeRole.SCHEDULER])
 
 
 def cmd_dial(args: argparse.Namespace) -> int:
@@ -317,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except DomainError as err:
-        print(f"error: {err.message('en')} / {err.message('zh-CN')}", file=sys.stderr)
+        from console.web.errors import message
+
+        print(f"error: {message(err, 'en')} / {message(err, 'zh-CN')}", file=sys.stderr)
         return 2
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roster.adherence import ShiftAdherence
 
@@ -41,13 +41,13 @@ class AttendancePolicy:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One deduction: local day, kind, points (negative) and a bilingual reason."""
+    """One deduction: local day, kind, points (negative) and the fields that explain it (shift
+    code, minutes late, counts); the console words them in the reader's language."""
 
     day: dt.date
     kind: str  # "late" | "absence-late" | "absence" | "logouts" | "excess-swap"
     points: float
-    detail_en: str
-    detail_zh: str
+    params: Mapping[str, str | int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,9 @@ class Ledger:
     level: str | None
 
 
-def _num(minutes: float) -> str:
-    # 10.0 -> "10", 12.25 -> "12.3": whole minutes read naturally in the console.
-    return f"{round(minutes, 1):g}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _minutes(minutes: float) -> float:
+    # To a tenth: 12.25 -> 12.3 (the console shows 10.0 as "10").
+    return round(minutes, 1)
 
 
 def level(
@@ -128,8 +123,7 @@ def monthly_ledger(
                     day,
                     "absence",
                     -p.absence_points,
-                    f"absent from shift {code} without approved leave",
-                    f"班次 {code} 无批准假期缺勤",
+                    {"code": code},
                 )
             )
         elif late > p.absence_late_after_min:
@@ -138,10 +132,11 @@ def monthly_ledger(
                     day,
                     "absence-late",
                     -p.absence_late_points,
-                    f"{_num(late)} min late for shift {code} "
-                    f"(over {_num(p.absence_late_after_min)} min counts as absence)",
-                    f"班次 {code} 迟到 {_num(late)} 分钟"
-                    f"(超过 {_num(p.absence_late_after_min)} 分钟按缺勤计)",
+                    {
+                        "code": code,
+                        "late": _minutes(late),
+                        "after": _minutes(p.absence_late_after_min),
+                    },
                 )
             )
         elif late > p.late_grace_min:
@@ -150,8 +145,7 @@ def monthly_ledger(
                     day,
                     "late",
                     -p.late_points,
-                    f"{_num(late)} min late for shift {code}",
-                    f"班次 {code} 迟到 {_num(late)} 分钟",
+                    {"code": code, "late": _minutes(late)},
                 )
             )
         for _ in range(r.logouts):
@@ -163,9 +157,7 @@ def monthly_ledger(
                         day,
                         "logouts",
                         -p.logout_points,
-                        f"logged out during scheduled shifts {logouts} times this month "
-                        f"({_ordinal(logouts)} on shift {code})",
-                        f"本月当班期间登出 {logouts} 次(第 {logouts} 次在班次 {code})",
+                        {"code": code, "logouts": logouts},
                     )
                 )
     # Swap counts carry no dates, so the excess is booked on the month's last day.
@@ -176,8 +168,7 @@ def monthly_ledger(
                 last_day,
                 "excess-swap",
                 -p.excess_swap_points,
-                f"shift swap {n} this month exceeds the {p.max_swaps} allowed (counts as absence)",
-                f"本月第 {n} 次调休,超过允许的 {p.max_swaps} 次(按缺勤计)",
+                {"n": n, "max": p.max_swaps},
             )
         )
     score = p.start_points + sum(e.points for e in entries)

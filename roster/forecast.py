@@ -146,7 +146,7 @@ def _holiday_set(
 def _workday_set(
     workdays: set[date] | None, country: str | None, first: date, last: date
 ) -> set[date]:
-    # Make-up working days (调休上班): weekend days worked in exchange for a holiday bridge.
+    # Make-up working days (tiaoxiu): weekend days worked in exchange for a holiday bridge.
     if workdays is not None:
         return set(workdays)
     if country is None:

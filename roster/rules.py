@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roster.model import (
     FLAG_NO_LATE,
@@ -24,64 +24,41 @@ from roster.model import (
     zone,
 )
 
-# Stable rule ids and their bilingual messages (format fields: see each call site).
-MESSAGES: dict[str, tuple[str, str]] = {
-    "max-hours-week": (
-        "{hours:.1f} h in the week of {week} exceeds the limit of {limit:.1f} h",
-        "{week} 所在周工时 {hours:.1f} 小时,超过上限 {limit:.1f} 小时",
-    ),
-    "min-rest": (
-        "only {rest:.1f} h rest before this shift (minimum {limit:.1f} h)",
-        "本班次前仅休息 {rest:.1f} 小时(至少 {limit:.1f} 小时)",
-    ),
-    "max-consecutive-days": (
-        "{days} consecutive working days (maximum {limit})",
-        "连续工作 {days} 天(最多 {limit} 天)",
-    ),
-    "rest-days-month": (
-        "{rest} rest days in {month} (at least {limit} required)",
-        "{month} 休息 {rest} 天(至少 {limit} 天)",
-    ),
-    "max-late-week": (
-        "{count} late shifts in the week of {week} (maximum {limit})",
-        "{week} 所在周晚班 {count} 次(最多 {limit} 次)",
-    ),
-    "seat-limit": (
-        "{count} agents on site at {at} but only {limit} seats",
-        "{at} 在岗 {count} 人,但只有 {limit} 个座席",
-    ),
-    "leave": ("rostered on a day of approved leave", "在已批准的休假日被排班"),
-    "availability": (
-        "rostered while unavailable ({why})",
-        "在不可用时段被排班({why})",
-    ),
-    "skill": (
-        "shift {code} needs a skill the agent lacks ({why})",
-        "班次 {code} 需要该坐席不具备的技能({why})",
-    ),
-    "template": ("unknown shift template {code}", "未知班次模板 {code}"),
-    "duty": (
-        "duty {duty} given to an agent who is not rostered that day",
-        "值日 {duty} 分配给了当天未排班的坐席",
-    ),
-}
+# Stable rule ids. The engine reports the id and the fields its message needs (see each call
+# site); the console words them in the reader's language (catalog keys "rule.<id>").
+RULE_IDS: tuple[str, ...] = (
+    "max-hours-week",
+    "min-rest",
+    "max-consecutive-days",
+    "rest-days-month",
+    "max-late-week",
+    "seat-limit",
+    "leave",
+    "availability",
+    "skill",
+    "template",
+    "duty",
+)
+
+Param = str | int | float
 
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken hard rule: stable rule id, who, which local day, and why (en/zh)."""
+    """One broken hard rule: stable rule id, who, which local day, and the fields that explain
+    it (hours, limits, codes...), named as in the rule's message."""
 
     rule_id: str
     agent_id: str
     day: dt.date
-    message_en: str
-    message_zh: str
+    params: Mapping[str, Param] = field(default_factory=dict)
 
 
-def violation(rule_id: str, agent_id: str, day: dt.date, **fields: object) -> Violation:
-    """Build a Violation with both messages formatted from `fields`."""
-    en, zh = MESSAGES[rule_id]
-    return Violation(rule_id, agent_id, day, en.format(**fields), zh.format(**fields))
+def violation(rule_id: str, agent_id: str, day: dt.date, **params: Param) -> Violation:
+    """Build a Violation of a known rule with the fields its message needs."""
+    if rule_id not in RULE_IDS:
+        raise ValueError(f"unknown rule id {rule_id}")
+    return Violation(rule_id, agent_id, day, params)
 
 
 def week_of(day: dt.date, week_start: int = 0) -> dt.date:

@@ -64,30 +64,23 @@ from roster.rules import (
 
 Key = tuple[int, int, int, int]  # (agent, day, template, skill) indexes
 
-REASONS: dict[str, tuple[str, str]] = {
-    "skill": ("no agent with skill {skill}", "没有具备技能 {skill} 的坐席"),
-    "seat-limit": ("all seats taken", "座席已满"),
-    "leave": ("qualified agents on approved leave", "合格坐席在休假"),
-    "availability": ("qualified agents unavailable", "合格坐席不可用"),
-    "max-hours-week": ("max weekly hours reached by qualified agents", "合格坐席已达每周工时上限"),
-    "min-rest": ("rest rule between shifts", "班次间休息规则"),
-    "max-consecutive-days": ("max consecutive working days", "最多连续工作天数"),
-    "rest-days-month": ("monthly rest days", "每月休息天数"),
-    "max-late-week": ("max late shifts per week", "每周晚班上限"),
-    "assigned-elsewhere": (
-        "qualified agents already work another shift or queue that day",
-        "合格坐席当天已排其他班次或队列",
-    ),
-    "no-shift": ("no shift template covers this interval", "没有班次模板覆盖该时段"),
-    "all-working": (
-        "every agent with skill {skill} already works this interval",
-        "所有具备技能 {skill} 的坐席都已在该时段上班",
-    ),
-    "none": (
-        "an agent could still be added (trade-off or time limit)",
-        "仍可增加坐席(权衡或时间限制所致)",
-    ),
-}
+# Why an understaffed interval could not be covered: a rule id (rules.RULE_IDS) or one of these.
+# The console words them in the reader's language (catalog keys "explain.<reason>").
+REASONS: tuple[str, ...] = (
+    "skill",
+    "seat-limit",
+    "leave",
+    "availability",
+    "max-hours-week",
+    "min-rest",
+    "max-consecutive-days",
+    "rest-days-month",
+    "max-late-week",
+    "assigned-elsewhere",
+    "no-shift",
+    "all-working",
+    "none",
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +100,9 @@ class UnderstaffedInterval:
     start: dt.datetime  # aware UTC
     skill: str
     missing: int
-    reason: str  # a rule id (see rules.MESSAGES) or one of REASONS
-    blocked_by: Mapping[str, int]  # candidate agents per blocking reason
-    message_en: str
-    message_zh: str
+    reason: str  # one of REASONS
+    blocked_by: Mapping[str, int]  # candidate agents per blocking reason, most frequent first
+    local: str  # the interval's start in the site's time zone, "YYYY-MM-DD HH:MM"
 
 
 @dataclass
@@ -957,22 +949,14 @@ class RosterSolver:
                     # No candidate left out: the team is simply too small for the peak.
                     else (blocked.most_common(1)[0][0] if blocked else "all-working")
                 )
-            en, zh = REASONS.get(reason, (reason, reason))
-            local = at.astimezone(z).strftime("%Y-%m-%d %H:%M")
-            detail = ", ".join(f"{r}: {c}" for r, c in blocked.most_common())
             out.append(
                 UnderstaffedInterval(
                     at,
                     skill,
                     need - staffed,
                     reason,
-                    dict(blocked),
-                    f"{local} {skill}: short by {need - staffed}; "
-                    + en.format(skill=skill)
-                    + (f" ({detail})" if detail else ""),
-                    f"{local} {skill}:缺 {need - staffed} 人;"
-                    + zh.format(skill=skill)
-                    + (f"({detail})" if detail else ""),
+                    dict(blocked.most_common()),
+                    at.astimezone(z).strftime("%Y-%m-%d %H:%M"),
                 )
             )
         return out

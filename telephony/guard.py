@@ -39,7 +39,6 @@ from console.core.settings import Settings
 
 if TYPE_CHECKING:
     from console.node import Hotline
-    from telephony.worker import TelephonyWorker
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ __all__ = [
     "guard_binary",
     "plan_guard",
     "render_config",
-    "start_telephony",
 ]
 
 # The loopback address the worker binds behind the guard: unreachable from other hosts,
@@ -577,34 +575,3 @@ def phone_sources(hotline: Hotline) -> list[str]:
     with hotline.sessions() as s:
         contacts = [a.sip_contact for a in s.scalars(select(Agent)) if a.sip_contact]
     return [p for p in (sip_source(c) for c in contacts) if p]
-
-
-def start_telephony(hotline: Hotline) -> tuple[TelephonyWorker, SipGuard | None]:
-    """Start the node's worker, behind the guard when kamailio is there (see guard_binary)."""
-    from telephony.worker import TelephonyWorker
-
-    settings = hotline.settings
-    binary = guard_binary(settings)
-    if binary is None:
-        if settings.sip_guard.strip().lower() != "off":
-            log.warning(
-                "kamailio is not installed: the worker listens on %s:%d itself, unguarded; "
-                "an INVITE flood from a non-trunk address aborts it (see README, SIP guard)",
-                settings.sip_host,
-                settings.sip_port,
-            )
-        worker = TelephonyWorker(hotline)
-        worker.start()
-        return worker, None
-    worker_settings, config = plan_guard(settings, phone_sources(hotline))
-    # Same database, bus and live state; only the SIP fields differ.
-    worker = TelephonyWorker(dataclasses.replace(hotline, settings=worker_settings))
-    # The worker first: the guard relays to it as soon as it listens.
-    worker.start()
-    guard = SipGuard(config, binary, settings.data_dir / "kamailio")
-    try:
-        guard.start()
-    except BaseException:
-        worker.stop()
-        raise
-    return worker, guard

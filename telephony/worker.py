@@ -34,6 +34,7 @@ from console.core.events import (
     call_reject_requested,
 )
 from console.core.models import Agent
+from console.core.settings import Settings
 from console.core.states import (
     DEFAULT_RING_TIMEOUT_S,
     DEFAULT_WRAP_UP_S,
@@ -115,6 +116,43 @@ class Tick:
 Control = FromEngine | FromBus | RunCall | Stop | Incoming | Tick
 
 
+class ControlTimers:
+    """Functions due after a delay, run by the control thread between messages (ring
+    timeouts, heartbeats). Used from that thread only, and before it starts."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), fn))
+
+    def timeout(self) -> float | None:
+        """Seconds until the next timer, None when there is none."""
+        return max(0.0, self._heap[0][0] - time.monotonic()) if self._heap else None
+
+    def due(self) -> list[Callable[[], None]]:
+        """Take the timers that are due, in order."""
+        now = time.monotonic()
+        out = []
+        while self._heap and self._heap[0][0] <= now:
+            out.append(heapq.heappop(self._heap)[2])
+        return out
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The SIP engine's configuration from the node's settings."""
+    return EngineConfig(
+        host=settings.sip_host,
+        port=settings.sip_port,
+        transports=tuple(settings.sip_transports),
+        allowed_sources=tuple(settings.trunk_sources),
+        max_calls=settings.max_calls,
+        media_host=settings.sip_media_host,
+        outbound_proxy=settings.sip_outbound_proxy,
+    )
+
+
 def sip_source(contact: str) -> str | None:
     """'host:port' (or 'host') an agent phone's INVITEs come from, from its SIP contact."""
     if not contact:
@@ -130,32 +168,28 @@ def sip_source(contact: str) -> str | None:
 class TelephonyWorker:
     """One pjsua2 process: answers trunk calls, queues them, bridges them to agents."""
 
-    def __init__(self, hotline: Hotline) -> None:
+    def __init__(
+        self,
+        hotline: Hotline,
+        engine: SipEngine,
+        inbox: queue.Queue[Control],
+        timers: ControlTimers,
+        router: CallRouter,
+        writer: OrderedWriter,
+    ) -> None:
+        # Built and wired by the composition root (console/node.py, build_worker): the engine
+        # posts its events into inbox, the router schedules its ring timeouts on timers, both
+        # run on this worker's control thread.
         self._hl = hotline
-        s = hotline.settings
-        self._worker_id = s.worker_id
-        self._engine = SipEngine(
-            EngineConfig(
-                host=s.sip_host,
-                port=s.sip_port,
-                transports=tuple(s.sip_transports),
-                allowed_sources=tuple(s.trunk_sources),
-                max_calls=s.max_calls,
-                media_host=s.sip_media_host,
-                outbound_proxy=s.sip_outbound_proxy,
-            ),
-            self._from_engine,
-        )
-        self._q: queue.Queue[Control] = queue.Queue()
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
+        self._worker_id = hotline.settings.worker_id
+        self._engine = engine
+        self._q = inbox
+        self._timers = timers
         self._calls: dict[str, CallCtx] = {}
         self._legs: dict[str, str] = {}
         self._contacts: dict[int, str] = {}
-        # Call-record updates after the call is opened go through one ordered writer, so
-        # a burst of calls is offered without waiting on each other's disk flushes.
-        self._writer = OrderedWriter(hotline.sessions, "hotline-call-writer")
-        self.router = CallRouter(hotline, self._schedule, self._writer)
+        self._writer = writer
+        self.router = router
         self._thread = threading.Thread(target=self._run, name="hotline-call-control", daemon=True)
         self._stopping = threading.Event()
         self.inbound_limit = 1
@@ -236,17 +270,12 @@ class TelephonyWorker:
         self._schedule(HEARTBEAT_S, self._heartbeat)
 
     # -- control loop ----------------------------------------------------------------
-    def _from_engine(self, event: object) -> None:
-        self._q.put(FromEngine(event))
-
     def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
-        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._seq), fn))
+        self._timers.schedule(delay, fn)
 
     def _run(self) -> None:
         while True:
-            timeout = None
-            if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            timeout = self._timers.timeout()
             msg: Control
             try:
                 msg = self._q.get(timeout=timeout)
@@ -276,9 +305,7 @@ class TelephonyWorker:
                     self._hangup_all()
                     return
                 self._handle(follow)
-            now = time.monotonic()
-            while self._timers and self._timers[0][0] <= now:
-                _, _, fn = heapq.heappop(self._timers)
+            for fn in self._timers.due():
                 try:
                     fn()
                 except Exception:

@@ -11,8 +11,7 @@ from flask_socketio import SocketIO
 from sqlalchemy import create_engine, text
 
 from console.core.db import upgrade
-from console.node import Hotline
-from console.web import create_app
+from console.node import Hotline, web_app
 
 # Re-exported: bench/ and tests/telephony/ import these from here.
 from tests.helpers import free_media_port as free_media_port
@@ -79,7 +78,7 @@ def hotline(tmp_path: Path, db_url: str) -> Iterator[Hotline]:
 
 @pytest.fixture
 def web(hotline: Hotline) -> Iterator[tuple[Flask, SocketIO]]:
-    app, socketio = create_app(hotline.settings, hotline)
+    app, socketio = web_app(hotline)
     app.config["TESTING"] = True
     yield app, socketio
 

@@ -4,10 +4,16 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from console import jobs
 from console.core.models import LoginSession, User, utcnow
+from console.handover import jobs as handover_jobs
 from console.node import Hotline
+from console.scheduler import JobContext, start_scheduler
+from console.users import jobs as user_jobs
 from console.users import services as users
+
+
+def context(hotline: Hotline) -> JobContext:
+    return JobContext(hotline.sessions, hotline.bus, hotline.settings.timezone)
 
 
 def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None:
@@ -20,10 +26,10 @@ def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None
             .where(LoginSession.token == old)
             .values(created_at=utcnow() - dt.timedelta(hours=17))
         )
-    sched = jobs.start_scheduler(hotline)
+    sched = start_scheduler(context(hotline))
     try:
         assert sched.get_job("expire_login_sessions") is not None
-        assert jobs.expire_login_sessions() == 1
+        assert user_jobs.expire_login_sessions(context(hotline)) == 1
     finally:
         sched.shutdown(wait=False)
     with hotline.sessions() as s:
@@ -32,7 +38,7 @@ def test_login_sessions_older_than_a_shift_are_revoked(hotline: Hotline) -> None
 
 
 def test_handover_and_weekly_jobs_are_registered_with_their_intervals(hotline: Hotline) -> None:
-    sched = jobs.start_scheduler(hotline)
+    sched = start_scheduler(context(hotline))
     try:
         intervals = {
             job_id: sched.get_job(job_id).trigger.interval
@@ -45,11 +51,12 @@ def test_handover_and_weekly_jobs_are_registered_with_their_intervals(hotline: H
     finally:
         sched.shutdown(wait=False)
     assert intervals == {
-        "sweep_handover_misses": jobs.HANDOVER_SWEEP_EVERY,
-        "remind_weekly_summaries": jobs.WEEKLY_EVERY,
-        "sweep_weekly_misses": jobs.WEEKLY_EVERY,
+        "sweep_handover_misses": handover_jobs.HANDOVER_SWEEP_EVERY,
+        "remind_weekly_summaries": handover_jobs.WEEKLY_EVERY,
+        "sweep_weekly_misses": handover_jobs.WEEKLY_EVERY,
     }
     # Nothing is published: the sweeps find nothing to count and nobody to remind.
-    assert jobs.sweep_handover_misses() == 0
-    assert jobs.remind_weekly_summaries() == []
-    assert jobs.sweep_weekly_misses() == 0
+    ctx = context(hotline)
+    assert handover_jobs.sweep_handover_misses(ctx) == 0
+    assert handover_jobs.remind_weekly_summaries(ctx) == []
+    assert handover_jobs.sweep_weekly_misses(ctx) == 0

@@ -37,7 +37,8 @@ def test_only_views_sockets_and_the_web_package_import_flask() -> None:
     domain = [
         p
         for p in python_files("console")
-        if "web" not in p.relative_to(ROOT).parts and p.name not in WEB_ROLES | {"cli.py"}
+        if "web" not in p.relative_to(ROOT).parts
+        and p.name not in WEB_ROLES | {"cli.py", "node.py"}
     ]
     assert any(p.name == "services.py" for p in domain)
     offenders = [
@@ -50,7 +51,7 @@ def test_only_views_sockets_and_the_web_package_import_flask() -> None:
 
 def test_console_reads_by_feature() -> None:
     """console/ holds core/, web/, one package per feature and the node's entry modules."""
-    entry = {"__init__.py", "cli.py", "node.py", "jobs.py", "demo.py"}
+    entry = {"__init__.py", "cli.py", "node.py", "scheduler.py", "demo.py"}
     loose = sorted(p.name for p in (ROOT / "console").glob("*.py") if p.name not in entry)
     assert loose == []
     features = [
@@ -74,3 +75,63 @@ def test_pure_engines_import_nothing_of_ours_nor_web_db_or_sip() -> None:
     forbidden = {"flask", "flask_socketio", "sqlalchemy", "pjsua2", "console", "telephony", "redis"}
     offenders = {p.relative_to(ROOT).as_posix(): sorted(imports_of(p) & forbidden) for p in files}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+QUERY_METHODS = {"get", "get_one", "scalar", "scalars", "execute", "add", "delete", "query"}
+
+
+def _session_queries(path: Path) -> list[str]:
+    """Calls like s.get(...), session.scalars(...) in a module: the ORM used directly."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in QUERY_METHODS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in {"s", "db"}
+        ):
+            found.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
+    return found
+
+
+def test_views_and_sockets_run_no_orm_queries_of_their_own() -> None:
+    """Views parse the request, call a service with a session and shape the answer; the
+    queries live in the services."""
+    web = [
+        p
+        for p in python_files("console")
+        if p.name in WEB_ROLES or "web" in p.relative_to(ROOT).parts
+    ]
+    assert len(web) >= 10
+    offenders = [q for p in web for q in _session_queries(p)]
+    # Catching sqlalchemy.exc errors is fine; building queries (select, update…) is not.
+    offenders += [
+        p.relative_to(ROOT).as_posix()
+        for p in web
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module in {"sqlalchemy", "sqlalchemy.orm"}
+    ]
+    assert offenders == []
+
+
+def test_domain_errors_know_no_http_status() -> None:
+    """Services raise an id; only the web layer's table (console/web/errors.py) maps it to HTTP."""
+    files = [ROOT / "console/core/errors.py", *sorted((ROOT / "console").rglob("services.py"))]
+    assert len(files) >= 11
+    offenders = []
+    for path in files:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name.endswith("Error") and any(k.arg == "status" for k in node.keywords):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                params = [a.arg for a in (*node.args.args, *node.args.kwonlyargs)]
+                if "status" in params:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("console.web"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports the web layer")
+    assert offenders == []

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.calls.writer import OrderedWriter
 from console.core.bus import AgentLive, Bus, LiveState
+from console.core.errors import DomainError
 from console.core.events import agent_state_changed
-from console.core.i18n import DomainError
 from console.core.models import Agent, AgentStateLog
 from console.core.states import BUSY_STATES, USER_STATES, AgentState, NotReadyReason
 
@@ -55,8 +55,8 @@ class AgentStateService:
         new = self.transition(agent_id, state, reason, expect=allowed)
         if new is None:
             if self._live.get_agent(agent_id) is None:
-                raise DomainError("agent-not-found", status=404)
-            raise DomainError("agent-busy", status=409)
+                raise DomainError("agent-not-found")
+            raise DomainError("agent-busy")
         return new
 
     def transition(

@@ -13,11 +13,12 @@ from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
 from console.agents.views import agent_snapshot
+from console.core.errors import DomainError
 from console.core.events import call_answer_requested, call_hangup_requested, call_reject_requested
-from console.core.i18n import DomainError
 from console.core.notifier import SUPERVISORS, WORKFORCE, agent_room
 from console.core.states import AgentState, Role
 from console.node import Hotline
+from console.web import errors
 
 
 def hl() -> Hotline:
@@ -36,11 +37,11 @@ def _authed(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                 return {"ok": False, "error": "login-required"}
             lang = current_user.language
             if allowed and current_user.role not in allowed:
-                return DomainError("forbidden").as_dict(lang) | {"ok": False}
+                return errors.as_dict(DomainError("forbidden"), lang) | {"ok": False}
             try:
                 result = fn(*args)
             except DomainError as err:
-                return err.as_dict(lang) | {"ok": False}
+                return errors.as_dict(err, lang) | {"ok": False}
             return {"ok": True} | (result or {})
 
         return inner
@@ -59,7 +60,7 @@ def _offered_call(data: Any, states: tuple[str, ...]) -> tuple[int, str]:
     agent_id = current_user.agent_id
     live = hl().live.get_agent(agent_id) if agent_id is not None else None
     if live is None or live.call_id != call_id or live.state not in states:
-        raise DomainError("call-not-offered", status=409)
+        raise DomainError("call-not-offered")
     return int(agent_id), call_id
 
 

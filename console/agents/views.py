@@ -14,13 +14,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from console.agents.services import NOT_READY_REASONS
 from console.calls import services as call_svc
 from console.core.i18n import table
-from console.core.models import Call, Disposition, Queue
-from console.core.states import DEFAULT_RING_TIMEOUT_S, AgentState, NotReadyReason, Role
+from console.core.states import AgentState, NotReadyReason, Role
 from console.node import Hotline
 from console.web.access import current_agent_id, roles
 from console.web.access import hotline as hl
@@ -39,30 +37,20 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
     if live is None or not live.call_id:
         return snap
     with hotline.sessions() as s:
-        call = s.get(Call, live.call_id)
-        if call is None:
-            return snap
-        q = s.get(Queue, call.queue_id) if call.queue_id else None
-        pop = call_svc.screen_pop(
-            s,
-            call.caller_number,
-            call.caller_number_invalid,
-            q,
-            wait_started=call.arrived_at.timestamp(),
-        )
-        info = call_svc.call_dict(call)
-        info["pop"] = pop
-        info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
-        if live.state == AgentState.RINGING:
-            snap["offer"] = {
-                "call_id": call.id,
-                "agent_id": agent_id,
-                "ring_timeout_s": q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
-                "offered_at": live.since,
-                "pop": pop,
-            }
-        else:
-            snap["call"] = info
+        in_hand = call_svc.call_in_hand(s, live.call_id)
+    if in_hand is None:
+        return snap
+    info, ring_timeout_s = in_hand
+    if live.state == AgentState.RINGING:
+        snap["offer"] = {
+            "call_id": info["id"],
+            "agent_id": agent_id,
+            "ring_timeout_s": ring_timeout_s,
+            "offered_at": live.since,
+            "pop": info["pop"],
+        }
+    else:
+        snap["call"] = info
     return snap
 
 
@@ -91,9 +79,7 @@ def me() -> Any:
                 "code": d.code,
                 "label": d.label_zh if current_user.language == "zh-CN" else d.label_en,
             }
-            for d in s.scalars(
-                select(Disposition).where(Disposition.active).order_by(Disposition.id)
-            )
+            for d in call_svc.active_dispositions(s)
         ]
     return jsonify(
         {

@@ -8,9 +8,7 @@ the pure `roster.adherence` / `roster.attendance`; this module loads rows and sh
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +17,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.core.db import lock_row
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import Agent, AgentStateLog, ClockEvent, SwapRequest, User
 from console.workforce import services as workforce
 from console.workforce.services import PublishedShift
@@ -141,18 +139,18 @@ def clock(
         raise DomainError("invalid-input", 'kind must be "in" or "out"')
     # Lock the agent row so that two quick clicks cannot both clock in.
     if not lock_row(session, Agent, agent_id):
-        raise DomainError("agent-not-found", status=404)
+        raise DomainError("agent-not-found")
     status = clock_status(session, agent_id, now)
     if kind == "in" and status.clocked_in:
-        raise DomainError("already-clocked-in", _local(status.since, tz), status=409)
+        raise DomainError("already-clocked-in", _local(status.since, tz))
     if kind == "out" and not status.clocked_in:
-        raise DomainError("not-clocked-in", status=409)
+        raise DomainError("not-clocked-in")
     if status.last is not None and status.last.at > now:
         raise DomainError("invalid-input", "a later clock event exists")
     if kind == "out":
         missing = relief_missing(session, agent_id, now, tz)
         if missing and not without_relief:
-            raise DomainError("relief-not-arrived", "、".join(missing), status=409)
+            raise DomainError("relief-not-arrived", "、".join(missing))
         if missing:
             source = "relief-missing"
     event = ClockEvent(agent_id=agent_id, at=now, kind=kind, source=source)
@@ -618,66 +616,6 @@ def ledgers(
     return policy, views
 
 
-def ledger_dict(v: LedgerView, language: str) -> dict[str, Any]:
-    """The wire shape of one agent's ledger; reasons in the reader's language."""
-    zh = language.startswith("zh")
-    return {
-        "agent_id": v.agent_id,
-        "name": v.name,
-        "month": f"{v.ledger.year:04d}-{v.ledger.month:02d}",
-        "score": v.ledger.score,
-        "level": v.ledger.level,
-        "previous_scores": list(v.previous_scores),
-        "shifts": v.shifts,
-        "late": v.late,
-        "absences": v.absences,
-        "logouts": v.logouts,
-        "leave_days": v.leave_days,
-        "swaps": v.swaps,
-        "entries": [
-            {
-                "day": e.day.isoformat(),
-                "kind": e.kind,
-                "points": e.points,
-                "detail": e.detail_zh if zh else e.detail_en,
-            }
-            for e in v.ledger.entries
-        ],
-    }
-
-
-LEDGER_CSV_COLUMNS = (
-    "agent_id",
-    "name",
-    "month",
-    "score",
-    "level",
-    "shifts",
-    "late",
-    "absences",
-    "logouts",
-    "leave_days",
-    "swaps",
-    "deductions",
-)
-
-
-def ledger_csv(views: list[LedgerView], language: str) -> str:
-    """The month's ledgers as CSV for payroll and HR: one row per agent, every deduction listed
-    (day, kind, points, reason in the reader's language)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(LEDGER_CSV_COLUMNS)
-    for v in views:
-        d = ledger_dict(v, language)
-        d["level"] = d["level"] or ""
-        d["deductions"] = "; ".join(
-            f"{e['day']} {e['kind']} {e['points']:g} {e['detail']}" for e in d["entries"]
-        )
-        writer.writerow([d[c] for c in LEDGER_CSV_COLUMNS])
-    return buf.getvalue()
-
-
 def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:
     """The rule numbers a reader needs to understand a score."""
     return {
@@ -699,9 +637,16 @@ def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:
 # ---- the agent's own view ------------------------------------------------------------------
 
 
-def agent_view(
-    session: Session, agent_id: int, tz: str, now: dt.datetime, language: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AgentView:
+    """What the agent console shows: the wire fields (clock status, today's and the next shift,
+    the policy) and the month's ledger, worded by schemas.agent_view."""
+
+    fields: dict[str, Any]
+    ledger: LedgerView
+
+
+def agent_view(session: Session, agent_id: int, tz: str, now: dt.datetime) -> AgentView:
     """What the agent console shows: clock status, today's and the next shift, the month's
     ledger."""
     status = clock_status(session, agent_id, now)
@@ -718,13 +663,13 @@ def agent_view(
     upcoming = next((p for p in around if p.start > now), None)
     policy, views = ledgers(session, today.year, today.month, tz, now, agent_id)
     mine = next(v for v in views if v.agent_id == agent_id)
-    return {
+    fields = {
         "agent_id": agent_id,
         "clocked_in": status.clocked_in,
         "clocked_in_since": status.since.isoformat() if status.since else None,
         "current_shift": shift_dict(current) if current else None,
         "today": [shift_dict(p) for p in todays],
         "next_shift": shift_dict(upcoming) if upcoming else None,
-        "ledger": ledger_dict(mine, language),
         "policy": policy_dict(policy),
     }
+    return AgentView(fields, mine)

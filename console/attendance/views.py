@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from flask_login import current_user
 
+from console.attendance import schemas
 from console.attendance import services as attendance
-from console.core.i18n import DomainError, table
+from console.core.errors import DomainError
+from console.core.i18n import table
 from console.core.states import Role
 from console.customers import services as customers
 from console.web.access import hotline as hl
@@ -35,7 +37,7 @@ def _tz() -> str:
 def _agent_id() -> int:
     agent_id = getattr(current_user, "agent_id", None)
     if agent_id is None:
-        raise DomainError("agent-not-found", status=404)
+        raise DomainError("agent-not-found")
     return int(agent_id)
 
 
@@ -86,7 +88,8 @@ def clock() -> Any:
             "source": event.source,
         }
     with hl().sessions() as s:
-        out["status"] = attendance.agent_view(s, agent_id, _tz(), now, current_user.language)
+        view = attendance.agent_view(s, agent_id, _tz(), now)
+        out["status"] = schemas.agent_view(view, current_user.language)
     return jsonify(out)
 
 
@@ -95,7 +98,8 @@ def clock() -> Any:
 def my_attendance() -> Any:
     agent_id = _agent_id()
     with hl().sessions() as s:
-        return jsonify(attendance.agent_view(s, agent_id, _tz(), _now(), current_user.language))
+        view = attendance.agent_view(s, agent_id, _tz(), _now())
+        return jsonify(schemas.agent_view(view, current_user.language))
 
 
 @bp.route("/api/v1/adherence/now")
@@ -132,7 +136,7 @@ def ledger_csv() -> Any:
         customers.audit(s, current_user.id, "export", "attendance-ledger", label)
     with hl().sessions() as s:
         _, views = attendance.ledgers(s, year, month, _tz(), now)
-        body = attendance.ledger_csv(views, current_user.language)
+        body = schemas.ledger_csv(views, current_user.language)
     return Response(
         body,
         mimetype="text/csv",
@@ -151,6 +155,6 @@ def ledger() -> Any:
             {
                 "month": f"{year:04d}-{month:02d}",
                 "policy": attendance.policy_dict(policy),
-                "ledgers": [attendance.ledger_dict(v, current_user.language) for v in views],
+                "ledgers": [schemas.ledger_dict(v, current_user.language) for v in views],
             }
         )

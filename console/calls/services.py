@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from console.core import numbers
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     Call,
@@ -25,7 +25,7 @@ from console.core.models import (
     WorkerHeartbeat,
     utcnow,
 )
-from console.core.states import CallStatus, EndReason
+from console.core.states import DEFAULT_RING_TIMEOUT_S, CallStatus, EndReason
 from console.customers import services as customers
 
 
@@ -162,7 +162,7 @@ def queue_info(q: Queue | None) -> dict[str, Any] | None:
 def _call(session: Session, call_id: str) -> Call:
     call = session.get(Call, call_id)
     if call is None:
-        raise DomainError("call-not-found", status=404)
+        raise DomainError("call-not-found")
     return call
 
 
@@ -237,9 +237,9 @@ def wrap_up(
     """Finish the after-call work: disposition required, tags and notes optional."""
     call = _call(session, call_id)
     if call.agent_id != agent_id:
-        raise DomainError("call-not-offered", status=403)
+        raise DomainError("call-not-offered")
     if call.status != CallStatus.WRAP_UP:
-        raise DomainError("not-in-wrap-up", status=409)
+        raise DomainError("not-in-wrap-up")
     disposition = (disposition or "").strip()
     if not disposition:
         raise DomainError("disposition-required")
@@ -495,3 +495,40 @@ def export_csv(session: Session, f: CallFilter) -> Iterator[str]:
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue()
+
+
+def call_in_hand(session: Session, call_id: str) -> tuple[dict[str, Any], int] | None:
+    """The call an agent holds, as her console shows it after a reload: the record with its
+    screen pop and wrap-up limit, and the queue's ring timeout (None if the call is gone)."""
+    call = session.get(Call, call_id)
+    if call is None:
+        return None
+    q = session.get(Queue, call.queue_id) if call.queue_id else None
+    pop = screen_pop(
+        session,
+        call.caller_number,
+        call.caller_number_invalid,
+        q,
+        wait_started=call.arrived_at.timestamp(),
+    )
+    info = call_dict(call)
+    info["pop"] = pop
+    info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
+    return info, q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S
+
+
+def active_dispositions(session: Session) -> list[Disposition]:
+    """The dispositions an agent may choose at wrap-up, in their configured order."""
+    return list(
+        session.scalars(select(Disposition).where(Disposition.active).order_by(Disposition.id))
+    )
+
+
+def visible_call(session: Session, call_id: str, agent_id: int | None) -> Call:
+    """A call record for its viewer: agents (agent_id given) see their own calls only."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise DomainError("call-not-found")
+    if agent_id is not None and call.agent_id != agent_id:
+        raise DomainError("forbidden")
+    return call

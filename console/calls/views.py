@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user
 
 from console.calls import services as call_svc
+from console.core.errors import DomainError
 from console.core.events import call_wrapped
-from console.core.i18n import DomainError, table
-from console.core.models import Call
+from console.core.i18n import table
 from console.core.states import AgentState, Role
 from console.customers import services as customers
 from console.web.access import current_agent_id, json_body, roles
@@ -74,14 +74,10 @@ def export_calls() -> Any:
 @bp.route("/api/v1/calls/<call_id>")
 @roles(Role.AGENT, *LOG_ROLES)
 def get_call(call_id: str) -> Any:
+    # Agents see their own calls only.
+    mine = current_user.agent_id if current_user.role == Role.AGENT else None
     with hl().sessions() as s:
-        call = s.get(Call, call_id)
-        if call is None:
-            raise DomainError("call-not-found", status=404)
-        # Agents see their own calls only.
-        if current_user.role == Role.AGENT and call.agent_id != current_user.agent_id:
-            raise DomainError("forbidden", status=403)
-        return jsonify(call_svc.call_dict(call))
+        return jsonify(call_svc.call_dict(call_svc.visible_call(s, call_id, mine)))
 
 
 @bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])

@@ -67,6 +67,13 @@ class Publisher:
         self._bus = bus
         self.emit = emit
 
+    def set_emit(self, emit: Emit) -> None:
+        """Give the publisher its emitter once (the web role's Socket.IO server exists only
+        after the shared objects; console/node.py sets it, nothing else)."""
+        if self.emit is not None:
+            raise RuntimeError("the publisher already has an emitter")
+        self.emit = emit
+
     def publish(self, event: Event) -> None:
         emit = self.emit
         if emit is not None:

@@ -2,7 +2,7 @@
 
 StrEnum members are equal to their strings (and serialise as them), so the database
 columns and the JSON on the wire keep the very same values. The browser reads the agent
-states from static/js/states.js; a test keeps the two in step.
+states from static/lib/states.js; a test keeps the two in step.
 """
 
 from __future__ import annotations

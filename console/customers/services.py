@@ -1,4 +1,4 @@
-"""Customer files (一户一档): lookup by number, screen pop, edits, CSV import, audit."""
+"""Customer files (one per customer): lookup by number, screen pop, edits, CSV import, audit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from console.core import numbers
-from console.core.i18n import DomainError, translate
+from console.core.errors import DomainError
 from console.core.models import GRADES, AuditLog, Call, Customer, CustomerPhone, User, utcnow
 
 LAST_CALLS = 5
@@ -28,7 +28,6 @@ PHONE_INPUT_MAX = 64  # one number as typed, before normalisation
 FIELDS_MAX = 50
 FIELD_NAME_MAX = 64
 FIELD_VALUE_MAX = 1_000
-IMPORT_PROBLEMS_SHOWN = 50
 _FIELD_VALUE_TYPES = (str, int, float, bool, type(None))
 # The advisory lock that orders writers adding phone numbers (PostgreSQL); any fixed 64-bit
 # number no other part of Hotline uses.
@@ -106,8 +105,8 @@ class CustomerData:
 class CustomerFieldError(DomainError):
     """A DomainError about one field of a customer file (reported per column on import)."""
 
-    def __init__(self, field: str, error_id: str, detail: str = "", status: int = 400) -> None:
-        super().__init__(error_id, detail, status)
+    def __init__(self, field: str, error_id: str, detail: str = "") -> None:
+        super().__init__(error_id, detail)
         self.field = field
 
 
@@ -219,7 +218,7 @@ def _refuse_taken(session: Session, phones: list[str]) -> None:
     for n in phones:
         if n in owners:
             # One number pops one file: a second owner would show the agent two customers.
-            raise CustomerFieldError("phones", "phone-taken", n, status=409)
+            raise CustomerFieldError("phones", "phone-taken", n)
 
 
 def _add(session: Session, user_id: int | None, clean: CustomerData) -> Customer:
@@ -246,7 +245,7 @@ def update_customer(
     """Change a customer file; the audit entry lists the changed fields."""
     c = session.get(Customer, customer_id)
     if c is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     old_phones = [p.number for p in c.phones]
     merged = {
         "name": data.get("name", c.name),
@@ -288,7 +287,7 @@ def get_customer(session: Session, user: User, customer_id: int) -> dict[str, An
     """One customer file; the read is audited."""
     c = session.get(Customer, customer_id)
     if c is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     audit(session, user.id, "view", "customer", c.id)
     return customer_dict(session, c)
 
@@ -303,7 +302,7 @@ _KNOWN_COLUMNS = {
     "notes": "notes",
 }
 # Column labels in the catalog; registration-field columns are shown by their header name.
-_COLUMN_LABELS = {
+COLUMN_LABELS = {
     "name": "customer.name",
     "phones": "customer.phones",
     "grade": "card.grade",
@@ -321,18 +320,6 @@ class ImportProblem:
     detail: str = ""
     other_line: int = 0  # the earlier line a repeated number is on
 
-    def message(self, language: str) -> str:
-        """The problem as one line of text in the language."""
-        text = translate(
-            f"error.{self.error_id}", language, detail=self.detail, line=self.other_line
-        ).strip()
-        if not self.column:
-            return translate("import.problem_line", language, line=self.line, message=text)
-        label = self.column
-        if self.column in _COLUMN_LABELS:
-            label = translate(_COLUMN_LABELS[self.column], language)
-        return translate("import.problem_at", language, line=self.line, column=label, message=text)
-
 
 class CustomerImportError(DomainError):
     """The import file is refused as a whole; every problem found is listed."""
@@ -341,30 +328,12 @@ class CustomerImportError(DomainError):
         super().__init__("csv-invalid", ", ".join(str(p.line) for p in problems[:20]))
         self.problems = problems
 
-    def message(self, language: str) -> str:
-        """A summary line, then one line per problem (the first IMPORT_PROBLEMS_SHOWN)."""
-        lines = [translate("import.failed", language, n=len(self.problems))]
-        lines += ["  " + p.message(language) for p in self.problems[:IMPORT_PROBLEMS_SHOWN]]
-        if len(self.problems) > IMPORT_PROBLEMS_SHOWN:
-            lines.append(
-                "  "
-                + translate("import.more", language, n=len(self.problems) - IMPORT_PROBLEMS_SHOWN)
-            )
-        return "\n".join(lines)
+    def rows(self) -> list[dict[str, object]]:
+        """Each problem's line, column and error id (the web layer adds its message)."""
+        return [{"line": p.line, "column": p.column, "error": p.error_id} for p in self.problems]
 
-    def as_dict(self, language: str) -> dict[str, Any]:
-        """The wire shape, with each problem as fields."""
-        return super().as_dict(language) | {
-            "problems": [
-                {
-                    "line": p.line,
-                    "column": p.column,
-                    "error": p.error_id,
-                    "message": p.message(language),
-                }
-                for p in self.problems
-            ]
-        }
+    def data(self) -> dict[str, object]:
+        return {"problems": self.rows()}
 
 
 def decode_csv(data: bytes) -> str:
@@ -476,7 +445,7 @@ def _parse(
             "phones": row.get("phones", ""),
             "grade": row.get("grade") or "C",
             "notes": row.get("notes", ""),
-            "fields": {h: v for h, v in row.items() if h and h not in _COLUMN_LABELS},
+            "fields": {h: v for h, v in row.items() if h and h not in COLUMN_LABELS},
         }
         clean, errors = _check(data, country_code)
         problems += [ImportProblem(line, e.field, e.error_id, e.detail) for e in errors]
@@ -515,3 +484,22 @@ def import_csv(session: Session, content: str | bytes, country_code: str = "86")
     for _, clean in rows:
         _add(session, None, clean)
     return len(rows)
+
+
+def user_row(session: Session, user_id: int) -> User:
+    """The signed-in user's row (it exists: she is signed in), for audit entries."""
+    return session.get_one(User, user_id)
+
+
+def attach_to_call(
+    session: Session, c: Customer, call_id: str, agent_id: int | None, offered: str | None
+) -> None:
+    """Make c the call's customer unless it has one. An agent (agent_id given) may only touch
+    a call she took or the call offered to her now (offered)."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise DomainError("call-not-found")
+    if agent_id is not None and call.agent_id != agent_id and offered != call.id:
+        raise DomainError("call-not-offered")
+    if call.customer_id is None:
+        call.customer_id = c.id

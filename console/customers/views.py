@@ -7,8 +7,6 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
-from console.core.i18n import DomainError
-from console.core.models import Call, User
 from console.core.states import Role
 from console.customers import services as customers
 from console.web.access import current_agent_id, json_body, roles
@@ -25,24 +23,20 @@ def init_app(app: Flask) -> None:
 @roles(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 def create_customer() -> Any:
     hotline = hl()
+    payload = json_body()
+    call_id = payload.get("call_id")
+    # An agent may attach the new file to a call she took or is being offered right now.
+    offered_to_me: str | None = None
+    if call_id and current_user.role == Role.AGENT:
+        live = hotline.live.get_agent(current_agent_id())
+        offered_to_me = live.call_id if live else None
     with hotline.sessions.begin() as s:
-        user = s.get(User, current_user.id)
-        payload = json_body()
+        user = customers.user_row(s, current_user.id)
         c = customers.create_customer(s, user, payload, hotline.settings.country_code)
-        call_id = payload.get("call_id")
         if call_id:
             # A customer registered during a call becomes that call's customer (一户一档).
-            call = s.get(Call, str(call_id))
-            if call is None:
-                raise DomainError("call-not-found", status=404)
-            if current_user.role == Role.AGENT:
-                live = hotline.live.get_agent(current_agent_id())
-                if call.agent_id != current_user.agent_id and (
-                    live is None or live.call_id != call.id
-                ):
-                    raise DomainError("call-not-offered", status=403)
-            if call.customer_id is None:
-                call.customer_id = c.id
+            agent = current_user.agent_id if current_user.role == Role.AGENT else None
+            customers.attach_to_call(s, c, str(call_id), agent, offered_to_me)
         data = customers.customer_dict(s, c)
     return jsonify(data), 201
 
@@ -52,7 +46,7 @@ def create_customer() -> Any:
 def customer(customer_id: int) -> Any:
     hotline = hl()
     with hotline.sessions.begin() as s:
-        user = s.get_one(User, current_user.id)  # signed in: the row exists
+        user = customers.user_row(s, current_user.id)
         if request.method == "PUT":
             c = customers.update_customer(
                 s, user, customer_id, json_body(), hotline.settings.country_code

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import Call, ForecastInterval, Queue, StaffingSettings
 from roster.erlang import MAX_AHT_S, MAX_CALLS_PER_INTERVAL, StaffingInputs, requirement
 from roster.forecast import ForecastError, ForecastRow, HistoryCall, build_forecast, load_csv
@@ -35,7 +35,7 @@ OPTIONAL_FIELDS = ("max_occupancy", "patience_s")
 def _queue(session: Session, queue_id: int) -> Queue:
     q = session.get(Queue, queue_id)
     if q is None:
-        raise DomainError("queue-not-found", status=404)
+        raise DomainError("queue-not-found")
     return q
 
 
@@ -226,7 +226,7 @@ def edit(
         )
     )
     if row is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     row.calls, row.aht_s, row.edited = c, a, True
     session.flush()
     return row
@@ -325,3 +325,8 @@ def table(
         "settings": settings_dict(cfg),
         "rows": rows,
     }
+
+
+def queues(session: Session) -> list[Queue]:
+    """Every queue, in the order they were set up (the forecast page's queue picker)."""
+    return list(session.scalars(select(Queue).order_by(Queue.id)))

@@ -8,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from console.core.i18n import DomainError, table
-from console.core.models import Queue
+from console.core.errors import DomainError
+from console.core.i18n import table
 from console.core.states import Role
 from console.forecasts import services as forecasts
 from console.web.access import hotline as hl
@@ -43,7 +42,7 @@ def _iso_week(day: dt.date) -> str:
 @roles(*PLAN_ROLES)
 def forecast_page() -> Any:
     with hl().sessions() as s:
-        queues = [{"id": q.id, "name": q.name} for q in s.scalars(select(Queue).order_by(Queue.id))]
+        queues = [{"id": q.id, "name": q.name} for q in forecasts.queues(s)]
     today = dt.datetime.now(ZoneInfo(hl().settings.timezone)).date()
     return render_template(
         "forecast.html",

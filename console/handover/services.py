@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     Call,
@@ -192,10 +192,10 @@ def file_entry(
         raise DomainError("invalid-input", f"notes: text of at most {MAX_NOTES_CHARS} characters")
     shift = shift_to_hand_over(session, agent_id, now, tz)
     if shift is None:
-        raise DomainError("handover-no-shift", status=409)
+        raise DomainError("handover-no-shift")
     if entry_for_shift(session, agent_id, shift) is not None:
         raise DomainError(
-            "handover-already-filed", f"{shift.day.isoformat()} {shift.template_code}", status=409
+            "handover-already-filed", f"{shift.day.isoformat()} {shift.template_code}"
         )
     entry = HandoverEntry(
         author_id=agent_id,
@@ -258,16 +258,14 @@ def acknowledge(
     recorded, once. Only an agent on duty (docs/rules.md §5.2: the next shift takes them over)."""
     entry = session.get(HandoverEntry, entry_id, with_for_update=True)
     if entry is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     if entry.author_id == agent_id:
-        raise DomainError("handover-own-entry", status=409)
+        raise DomainError("handover-own-entry")
     if not on_duty(session, agent_id, now, tz):
-        raise DomainError("handover-not-on-duty", status=409)
+        raise DomainError("handover-not-on-duty")
     if entry.acknowledged_at is not None:
         who = _names(session, {entry.acknowledged_by} if entry.acknowledged_by else set())
-        raise DomainError(
-            "handover-already-acknowledged", who.get(entry.acknowledged_by or 0, ""), status=409
-        )
+        raise DomainError("handover-already-acknowledged", who.get(entry.acknowledged_by or 0, ""))
     entry.acknowledged_by = agent_id
     entry.acknowledged_at = _utc(now)
     session.flush()
@@ -397,16 +395,16 @@ def record_complaint(
         raise DomainError("invalid-input", "call_id: text expected")
     call_id = call_id.strip()
     if session.get(Agent, agent_id) is None:
-        raise DomainError("not-found", "agent", status=404)
+        raise DomainError("not-found", "agent")
     call = session.get(Call, call_id)
     if call is None:
-        raise DomainError("miss-unknown-call", call_id, status=404)
+        raise DomainError("miss-unknown-call", call_id)
     # The complaint belongs to the month of the call it is about.
     miss = _add_miss(
         session, agent_id, "complaint", workforce.local_day(call.arrived_at, tz), call_id, now
     )
     if miss is None:
-        raise DomainError("miss-exists", call_id, status=409)
+        raise DomainError("miss-exists", call_id)
     return miss
 
 
@@ -587,7 +585,7 @@ def submit_summary(
             WeeklySummary.agent_id == agent_id, WeeklySummary.week_start == week
         )
     ):
-        raise DomainError("weekly-summary-exists", week.isoformat(), status=409)
+        raise DomainError("weekly-summary-exists", week.isoformat())
     summary = WeeklySummary(
         agent_id=agent_id,
         week_start=week,

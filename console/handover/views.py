@@ -8,7 +8,8 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_login import current_user
 
-from console.core.i18n import DomainError, table
+from console.core.errors import DomainError
+from console.core.i18n import table
 from console.core.models import utcnow
 from console.core.states import Role
 from console.handover import services as handover
@@ -32,7 +33,7 @@ def _tz() -> str:
 
 def _agent_id() -> int:
     if current_user.agent_id is None:
-        raise DomainError("agent-not-found", status=403)
+        raise DomainError("not-an-agent")
     return int(current_user.agent_id)
 
 
@@ -126,7 +127,7 @@ def my_summary() -> Any:
 def summaries() -> Any:
     if request.method == "POST":
         if current_user.role != Role.AGENT:
-            raise DomainError("forbidden", status=403)
+            raise DomainError("forbidden")
         data = json_body()
         agent_id = _agent_id()
         with hl().sessions.begin() as s:
@@ -142,7 +143,7 @@ def summaries() -> Any:
             out = handover.summary_dict(summary)
         return jsonify(out), 201
     if current_user.role not in LOG_ROLES:
-        raise DomainError("forbidden", status=403)
+        raise DomainError("forbidden")
     raw = request.args.get("week_start")
     try:
         day = dt.date.fromisoformat(raw) if raw else workforce.local_day(utcnow(), _tz())
@@ -184,7 +185,7 @@ def log() -> Any:
 def misses() -> Any:
     if request.method == "POST":
         if current_user.role not in COMPLAINT_ROLES:
-            raise DomainError("forbidden", status=403)
+            raise DomainError("forbidden")
         data = json_body()
         with hl().sessions.begin() as s:
             miss = handover.record_complaint(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-import icalendar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from console.core.db import lock_row
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     LeaveRequest,
@@ -121,42 +121,55 @@ def _duties(
     return out
 
 
-def ical(session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str) -> bytes:
-    """The agent's published shifts as an iCalendar (RFC 5545) file."""
+@dataclass(frozen=True)
+class CalendarShift:
+    """One published shift as a calendar event needs it (worded by schemas.ical)."""
+
+    uid: str  # stable per agent and day: re-importing updates events instead of doubling them
+    start: dt.datetime
+    end: dt.datetime
+    summary: str  # template code and name, and the queue
+    roster_id: int
+    duties: tuple[str, ...]
+    break_start: str | None  # local "HH:MM"
+    break_end: str | None
+    on_site: bool
+    seat: int | None
+
+
+def calendar(
+    session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str
+) -> list[CalendarShift]:
+    """The agent's published shifts between first and last, for an iCalendar file."""
     tpl = {t.code: t for t in workforce.templates(session)}
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Hotline//Roster//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", "Hotline")
-    cal.add("x-wr-timezone", tz)
     shifts = workforce.published_shifts(session, first, last, tz, agent_id)
     duties = _duties(session, {(s.roster_id, s.day) for s in shifts}, agent_id)
-    stamp = utcnow()
+    out: list[CalendarShift] = []
     for s in shifts:
-        ev = icalendar.Event()
-        # Stable per agent and day: re-importing the file updates events instead of doubling them.
-        ev.add("uid", f"shift-{agent_id}-{s.day.isoformat()}@hotline")
-        ev.add("dtstamp", stamp)
-        ev.add("dtstart", s.start)
-        ev.add("dtend", s.end)
         name = tpl[s.template_code].name if s.template_code in tpl else s.template_code
         summary = f"{s.template_code} {name}".strip()
         if s.queue_skill:
             summary += f" · {s.queue_skill}"
-        ev.add("summary", summary)
-        extra = [f"duty: {d}" for d in duties.get(s.day, [])]
+        break_start = break_end = None
         if s.break_start is not None:
             local = s.break_start.astimezone(rm.zone(tz))
-            end = local + dt.timedelta(minutes=s.break_min)
-            extra.append(f"break / 休息 {local:%H:%M}–{end:%H:%M}")
-        ev.add("description", "\n".join([f"roster {s.roster_id}", *extra]))
-        if not s.on_site:
-            ev.add("location", "on call from home / 居家值守")
-        elif s.seat is not None:
-            ev.add("location", f"seat {s.seat} / 座席 {s.seat}")
-        cal.add_component(ev)
-    ical: bytes = cal.to_ical()
-    return ical
+            break_start = f"{local:%H:%M}"
+            break_end = f"{local + dt.timedelta(minutes=s.break_min):%H:%M}"
+        out.append(
+            CalendarShift(
+                uid=f"shift-{agent_id}-{s.day.isoformat()}@hotline",
+                start=s.start,
+                end=s.end,
+                summary=summary,
+                roster_id=s.roster_id,
+                duties=tuple(duties.get(s.day, [])),
+                break_start=break_start,
+                break_end=break_end,
+                on_site=s.on_site,
+                seat=s.seat,
+            )
+        )
+    return out
 
 
 # ---- leave ----------------------------------------------------------------------------------
@@ -239,10 +252,10 @@ def decide_leave(
     """Approve or refuse; approval takes the agent off her published shifts on those days."""
     row = session.get(LeaveRequest, request_id)
     if row is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     approve, note = _decision(data)
     if row.status != "pending":
-        raise DomainError("request-decided", row.status, status=409)
+        raise DomainError("request-decided", row.status)
     removed: list[dict[str, Any]] = []
     if approve:
         for s in workforce.published_shifts(session, row.first_day, row.last_day, tz, row.agent_id):
@@ -345,19 +358,19 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
         raise DomainError("invalid-input", "reason: at most 500 characters")
     today = workforce.local_day(dt.datetime.now(dt.UTC), tz)
     if day < today or (partner_day is not None and partner_day < today):
-        raise DomainError("swap-past")
+        raise DomainError("swap-request-past")
     mine = _shift_on(session, agent_id, day, tz)
     if mine is None:
-        raise DomainError("swap-no-shift", day.isoformat())
+        raise DomainError("swap-request-no-shift", day.isoformat())
     if (partner_day is None or partner_day != day) and (
         _shift_on(session, partner_id, day, tz) is not None
     ):
-        raise DomainError("swap-partner-busy", day.isoformat())
+        raise DomainError("swap-request-partner-busy", day.isoformat())
     if partner_day is not None:
         if _shift_on(session, partner_id, partner_day, tz) is None:
-            raise DomainError("swap-no-shift", partner_day.isoformat())
+            raise DomainError("swap-request-no-shift", partner_day.isoformat())
         if partner_day != day and _shift_on(session, agent_id, partner_day, tz) is not None:
-            raise DomainError("swap-partner-busy", partner_day.isoformat())
+            raise DomainError("swap-request-partner-busy", partner_day.isoformat())
     # One request at a time per agent, so two quick requests cannot both pass the limit.
     lock_row(session, Agent, agent_id)
     cfg = workforce.settings_row(session)
@@ -372,7 +385,7 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
         )
     )
     if dup is not None:
-        raise DomainError("duplicate", f"swap {day.isoformat()}")
+        raise DomainError("already-exists", f"swap {day.isoformat()}")
     row = SwapRequest(
         roster_id=mine.roster_id,
         requester_id=agent_id,
@@ -405,12 +418,12 @@ def answer_swap(
     """The partner accepts (it goes to a scheduler) or declines."""
     row = session.get(SwapRequest, request_id)
     if row is None or row.partner_id != agent_id:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     accept = data.get("accept")
     if not isinstance(accept, bool):
         raise DomainError("invalid-input", "accept must be true or false")
     if row.status != "pending":
-        raise DomainError("request-decided", row.status, status=409)
+        raise DomainError("request-decided", row.status)
     row.status = "accepted" if accept else "declined"
     row.partner_answered_at = utcnow()
     session.flush()
@@ -435,10 +448,10 @@ def decide_swap(
     """
     row = session.get(SwapRequest, request_id)
     if row is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     approve, note = _decision(data)
     if row.status != "accepted":
-        raise DomainError("request-decided", row.status, status=409)
+        raise DomainError("request-decided", row.status)
     if not approve:
         row.status, row.decided_by, row.decided_at, row.decision_note = (
             "refused",
@@ -458,12 +471,12 @@ def decide_swap(
     for day, src, dst in moves:
         mine = _shift_on(session, src, day, tz)
         if mine is not None and mine.start <= now:
-            raise DomainError("swap-past", status=409)  # a shift already started stays as worked
+            raise DomainError("swap-past")  # a shift already started stays as worked
         # Someone may have taken a shift that day since the request was made.
         if (dst, day) not in leaving and _shift_on(session, dst, day, tz) is not None:
-            raise DomainError("swap-partner-busy", day.isoformat(), status=409)
+            raise DomainError("swap-partner-busy", day.isoformat())
         if mine is None:
-            raise DomainError("swap-no-shift", day.isoformat(), status=409)
+            raise DomainError("swap-no-shift", day.isoformat())
         # The shift comes from the roster in force that day (published_shifts decides which).
         plan = session.get(RosterPlan, mine.roster_id)
         assert plan is not None
@@ -560,9 +573,9 @@ def _withdraw(
 ) -> None:
     """The agent withdraws her own request while it is still open (404 for anyone else's)."""
     if row is None or owner != agent_id:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     if row.status not in open_:
-        raise DomainError("request-decided", row.status, status=409)
+        raise DomainError("request-decided", row.status)
     row.status = "cancelled"
 
 

@@ -7,10 +7,12 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
+from console.core.errors import DomainError
 from console.core.events import schedule_changed
-from console.core.i18n import DomainError
 from console.core.states import Role
+from console.requests import schemas
 from console.requests import services as req_svc
+from console.web import errors
 from console.web.access import hotline as hl
 from console.web.access import json_body, my_agent_id, page, roles
 
@@ -47,7 +49,7 @@ def leave_requests() -> Any:
             return jsonify(req_svc.list_leave(s, mine, request.args.get("status")))
     agent_id = my_agent_id()
     if current_user.role != Role.AGENT:
-        raise DomainError("forbidden", status=403)
+        raise DomainError("forbidden")
     with hl().sessions.begin() as s:
         return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, json_body()))), 201
 
@@ -83,12 +85,14 @@ def swap_requests() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
             mine = my_agent_id() if current_user.role == Role.AGENT else None
-            return jsonify(req_svc.list_swaps(s, mine, request.args.get("status")))
+            found = req_svc.list_swaps(s, mine, request.args.get("status"))
+            return jsonify(schemas.swaps(found, current_user.language))
     if current_user.role != Role.AGENT:
-        raise DomainError("forbidden", status=403)
+        raise DomainError("forbidden")
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
-        out = req_svc.swap_dict(s, req_svc.request_swap(s, agent_id, json_body(), tz()))
+        row = req_svc.request_swap(s, agent_id, json_body(), tz())
+        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
     _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-requested", day=out["day"]))
     return jsonify(out), 201
 
@@ -98,7 +102,8 @@ def swap_requests() -> Any:
 def swap_answer(request_id: int) -> Any:
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
-        out = req_svc.swap_dict(s, req_svc.answer_swap(s, request_id, agent_id, json_body()))
+        row = req_svc.answer_swap(s, request_id, agent_id, json_body())
+        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
     _tell(
         schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"])
     )
@@ -110,7 +115,8 @@ def swap_answer(request_id: int) -> Any:
 def swap_cancel(request_id: int) -> Any:
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
-        out = req_svc.swap_dict(s, req_svc.cancel_swap(s, request_id, agent_id))
+        row = req_svc.cancel_swap(s, request_id, agent_id)
+        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
     _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-cancelled", day=out["day"]))
     return jsonify(out)
 
@@ -120,11 +126,11 @@ def swap_cancel(request_id: int) -> Any:
 def swap_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
         row = req_svc.decide_swap(s, request_id, json_body(), current_user.id, tz())
-        out = req_svc.swap_dict(s, row)
+        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
     if out["status"] == "accepted" and out["violations"]:
         # Not approved: the swapped roster would break a hard rule; nothing changed but the list.
-        err = DomainError("swap-violations", str(len(out["violations"])), status=409)
-        return jsonify({**err.as_dict(current_user.language), "request": out}), 409
+        err = DomainError("swap-violations", str(len(out["violations"])))
+        return errors.response(err, current_user.language, request=out)
     _tell(
         *(
             schedule_changed(

@@ -8,26 +8,17 @@ same validator the solver is tested against.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import math
-import os
-import socket
-import threading
-import time
-import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from console.core.events import Event, roster_cancel_requested
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     Queue,
@@ -44,7 +35,7 @@ from roster.breaks import place_breaks
 from roster.coverage import find_gaps
 from roster.rules import validate
 from roster.seats import SeatPlanError, assign_seats
-from roster.solver import Progress, RosterSolver, SolveResult
+from roster.solver import RosterSolver, SolveResult
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +43,6 @@ MAX_WEEKS = 6
 MAX_TIME_LIMIT_S = 600
 CLEANING = "cleaning"
 EDITABLE = ("draft", "solved", "failed")
-# Progress is written at most this often; the page polls the roster while it solves.
-PROGRESS_EVERY_S = 0.5
 MAX_EXPLANATIONS = 300
 
 
@@ -85,7 +74,7 @@ class Problem:
 def get_plan(session: Session, roster_id: int) -> RosterPlan:
     plan = session.get(RosterPlan, roster_id)
     if plan is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     return plan
 
 
@@ -211,8 +200,7 @@ def violation_dicts(violations: list[Any], names: dict[str, str]) -> list[dict[s
             "agent_id": int(v.agent_id),
             "agent": names.get(v.agent_id, v.agent_id),
             "day": v.day.isoformat(),
-            "message_en": v.message_en,
-            "message_zh": v.message_zh,
+            "params": dict(v.params),
         }
         for v in violations
     ]
@@ -246,10 +234,7 @@ def _inactive(session: Session, roster: rm.Roster, p: Problem) -> list[dict[str,
                         "agent_id": int(agent_id),
                         "agent": name,
                         "day": day.isoformat(),
-                        "message_en": (
-                            f"{name} is no longer active: give shift {code} to someone else"
-                        ),
-                        "message_zh": f"{name} 已停用:请把班次 {code} 改排给其他人",
+                        "params": {"name": name, "code": code},
                     }
                 )
     return out
@@ -279,18 +264,11 @@ def _seats_and_breaks(
     session.flush()
 
 
-# ---- solving in the background -----------------------------------------------------------
-
-_running: dict[int, RosterSolver] = {}
-_lock = threading.Lock()
-# Which process solves a roster, and when it last said so: with several web processes a solve
-# runs in one of them, and another may only declare it dead once its heartbeat has stopped.
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-HEARTBEAT_S = 2.0
-STALE_S = 30.0
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
 
 
-def _solver(p: Problem) -> RosterSolver:
+def make_solver(p: Problem) -> RosterSolver:
     return RosterSolver(
         p.agents,
         list(p.templates.values()),
@@ -301,177 +279,6 @@ def _solver(p: Problem) -> RosterSolver:
         duties=p.duties,
         retired=list(p.retired.values()),
     )
-
-
-def is_running(roster_id: int) -> bool:
-    """True when this process is solving the roster."""
-    with _lock:
-        return roster_id in _running
-
-
-def is_solving(plan: RosterPlan, now: float | None = None) -> bool:
-    """True while some process is solving the roster: here, or elsewhere with a live heartbeat."""
-    if plan.status != "solving":
-        return False
-    if is_running(plan.id):
-        return True
-    beat = (plan.progress or {}).get("beat")
-    return isinstance(beat, int | float) and (now or time.time()) - beat <= STALE_S
-
-
-def expire_if_dead(plan: RosterPlan, now: float | None = None) -> bool:
-    """A roster left 'solving' by a process that stopped becomes 'failed', to be solved again."""
-    if plan.status != "solving" or is_solving(plan, now):
-        return False
-    plan.status = "failed"
-    plan.error = "interrupted: the process solving it stopped"
-    return True
-
-
-def start_solve(
-    sessions: sessionmaker[Session],
-    tz: str,
-    roster_id: int,
-    on_done: Callable[[int], None] | None = None,
-) -> threading.Thread:
-    """Mark the roster solving and solve it on a background thread within its time limit."""
-    with sessions.begin() as s:
-        plan = get_plan(s, roster_id)
-        expire_if_dead(plan)  # a solve whose process died may be started again at once
-        if plan.status not in EDITABLE:
-            raise DomainError("roster-not-editable", plan.status, status=409)
-        p = problem(s, plan, tz)
-        if not p.templates:
-            raise DomainError("roster-no-templates")
-        if not p.agents:
-            raise DomainError("roster-no-agents")
-        if not p.requirement.needed:
-            raise DomainError("roster-no-forecast")
-        limit = plan.time_limit_s
-        solver = _solver(p)
-        with _lock:
-            if roster_id in _running:
-                raise DomainError("roster-not-editable", "solving", status=409)
-            _running[roster_id] = solver
-        plan.status = "solving"
-        plan.error = ""
-        plan.progress = {
-            "elapsed_s": 0.0,
-            "solutions": 0,
-            "time_limit_s": limit,
-            "owner": OWNER,
-            "beat": time.time(),
-        }
-        plan.updated_at = utcnow()
-    thread = threading.Thread(
-        target=_solve,
-        args=(sessions, tz, roster_id, solver, p, limit, on_done),
-        name=f"roster-{roster_id}",
-        daemon=True,
-    )
-    thread.start()
-    return thread
-
-
-def cancel(roster_id: int) -> bool:
-    """Stop a solve running in this process now; the best roster so far is kept."""
-    with _lock:
-        solver = _running.get(roster_id)
-    if solver is None:
-        return False
-    solver.cancel()
-    return True
-
-
-def request_cancel(session: Session, bus: Any, roster_id: int) -> bool:
-    """Stop the roster's solve wherever it runs: here at once, in another process via the bus.
-    False when nothing is solving it."""
-    if cancel(roster_id):
-        return True
-    if not is_solving(get_plan(session, roster_id)):
-        return False
-    bus.publish(roster_cancel_requested(roster_id=roster_id))
-    return True
-
-
-def on_bus(event: Event) -> None:
-    """Bus handler of every web process: a Stop pressed elsewhere reaches the solve here."""
-    if isinstance(event, roster_cancel_requested):
-        cancel(event.roster_id)
-
-
-def _finite(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else x
-
-
-def _solve(
-    sessions: sessionmaker[Session],
-    tz: str,
-    roster_id: int,
-    solver: RosterSolver,
-    p: Problem,
-    limit: int,
-    on_done: Callable[[int], None] | None,
-) -> None:
-    # The solver's callback only notes the latest figures; one writer thread stores them at
-    # most every PROGRESS_EVERY_S, and at least every HEARTBEAT_S as the solve's heartbeat.
-    latest: dict[str, Any] = {"elapsed_s": 0.0, "solutions": 0, "time_limit_s": limit}
-    done = threading.Event()
-
-    def progress(pr: Progress) -> None:
-        nonlocal latest
-        gap = 100.0 * (pr.objective - pr.best_bound) / pr.objective if pr.objective > 0 else 0.0
-        latest = {
-            "elapsed_s": round(pr.elapsed_s, 2),
-            "objective": pr.objective,
-            "best_bound": pr.best_bound,
-            "gap_pct": round(max(gap, 0.0), 2),
-            "solutions": pr.solutions,
-            "time_limit_s": limit,
-        }
-
-    def beat() -> None:
-        written: dict[str, Any] | None = None
-        last = time.monotonic()
-        while not done.wait(PROGRESS_EVERY_S):
-            figures = latest
-            if figures is written and time.monotonic() - last < HEARTBEAT_S:
-                continue
-            try:
-                with sessions.begin() as s:
-                    plan = s.get(RosterPlan, roster_id)
-                    if plan is None or plan.status != "solving":
-                        return
-                    plan.progress = {**figures, "owner": OWNER, "beat": time.time()}
-            except Exception:  # a missed beat is retried on the next tick
-                log.exception("roster %s: progress write failed", roster_id)
-                continue
-            written, last = figures, time.monotonic()
-
-    beater = threading.Thread(target=beat, name=f"roster-{roster_id}-beat", daemon=True)
-    beater.start()
-    try:
-        try:
-            result = solver.solve(time_limit_s=limit, progress=progress)
-        finally:  # the writer stops before the result or the failure is stored
-            done.set()
-            beater.join()
-        with sessions.begin() as s:
-            plan = get_plan(s, roster_id)
-            plan.progress = {**latest, "owner": OWNER, "beat": time.time()}  # the final figures
-            store_result(s, plan, result, p, tz)
-    except Exception as err:  # the page must learn that the solve died, not spin forever
-        log.exception("roster %s: solve failed", roster_id)
-        with sessions.begin() as s:
-            failed = s.get(RosterPlan, roster_id)
-            if failed is not None:
-                failed.status = "failed"
-                failed.error = f"{type(err).__name__}: {err}"
-    finally:
-        with _lock:
-            _running.pop(roster_id, None)
-        if on_done is not None:
-            on_done(roster_id)
 
 
 def store_result(
@@ -501,8 +308,8 @@ def store_result(
                     "skill": e.skill,
                     "missing": e.missing,
                     "reason": e.reason,
-                    "message_en": e.message_en,
-                    "message_zh": e.message_zh,
+                    "local": e.local,
+                    "blocked_by": dict(e.blocked_by),
                 }
                 for e in result.explanations[:MAX_EXPLANATIONS]
             ],
@@ -517,7 +324,7 @@ def solve_now(session: Session, plan: RosterPlan, tz: str) -> RosterPlan:
     """Solve in the caller's thread and transaction (demo data, the CLI); same result as the
     page."""
     p = problem(session, plan, tz)
-    store_result(session, plan, _solver(p).solve(time_limit_s=plan.time_limit_s), p, tz)
+    store_result(session, plan, make_solver(p).solve(time_limit_s=plan.time_limit_s), p, tz)
     return plan
 
 
@@ -544,13 +351,6 @@ def _store_roster(session: Session, plan: RosterPlan, roster: rm.Roster) -> None
     session.flush()
 
 
-def recover_interrupted(session: Session) -> int:
-    """Rosters left 'solving' by a stopped process become 'failed' so they can be solved again;
-    a solve another live process is running is left alone."""
-    plans = session.scalars(select(RosterPlan).where(RosterPlan.status == "solving"))
-    return sum(expire_if_dead(plan) for plan in plans)
-
-
 # ---- manual edits and publishing ------------------------------------------------------------
 
 
@@ -559,7 +359,7 @@ def edit_shift(
 ) -> list[dict[str, Any]]:
     """Set or clear one agent's shift on one day, then re-validate the whole roster."""
     if plan.status not in EDITABLE:
-        raise DomainError("roster-not-editable", plan.status, status=409)
+        raise DomainError("roster-not-editable", plan.status)
     agent_id = data.get("agent_id")
     if (
         isinstance(agent_id, bool)
@@ -627,12 +427,12 @@ def edit_shift(
 def publish(session: Session, plan: RosterPlan, tz: str, user_id: int | None) -> RosterPlan:
     """Publish a roster that breaks no hard rule; it is then in force for its days."""
     if plan.status not in ("solved", "draft"):
-        raise DomainError("roster-not-editable", plan.status, status=409)
+        raise DomainError("roster-not-editable", plan.status)
     # Days already begun are history (worked shifts, attendance, handovers): a roster may only
     # take effect from today on, in the centre's zone.
     today = workforce.local_day(dt.datetime.now(dt.UTC), tz)
     if plan.start < today:
-        raise DomainError("roster-starts-in-past", plan.start.isoformat(), status=409)
+        raise DomainError("roster-starts-in-past", plan.start.isoformat())
     has_shifts = session.scalar(
         select(RosterShift.id).where(RosterShift.roster_id == plan.id).limit(1)
     )
@@ -640,7 +440,7 @@ def publish(session: Session, plan: RosterPlan, tz: str, user_id: int | None) ->
         raise DomainError("roster-empty")
     violations = revalidate(session, plan, tz)
     if violations:
-        raise DomainError("roster-violations", str(len(violations)), status=409)
+        raise DomainError("roster-violations", str(len(violations)))
     plan.status = "published"
     plan.published_at = utcnow()
     plan.published_by = user_id
@@ -672,7 +472,7 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
     return [plan_summary(p) for p in rows]
 
 
-def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
+def plan_detail(session: Session, plan: RosterPlan, tz: str, running: bool) -> dict[str, Any]:
     """The roster grid: agents × days, with progress, result, violations and coverage."""
     # Read on every poll while a roster solves: only what the grid shows, not the whole
     # problem (the forecast's staffing table, the previous roster).
@@ -737,46 +537,8 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         "result": plan.result or {},
         "violation_list": plan.violations or [],
         "error": plan.error,
-        "running": is_solving(plan),
+        "running": running,
     }
-
-
-def roster_csv(session: Session, plan: RosterPlan, tz: str, language: str) -> str:
-    """The roster as a sheet to post or open in a spreadsheet: one row per agent, one column
-    per day ("E #6" = shift E at seat 6, "+cleaning" = the duty), paid hours, then a legend of
-    the shift times."""
-    zh = language.startswith("zh")
-    d = plan_detail(session, plan, tz)
-    duties: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for x in d["duties"]:
-        duties[(x["agent_id"], x["day"])].append(x["duty"])
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(
-        [
-            "坐席" if zh else "agent",
-            "技能" if zh else "skills",
-            *d["days_list"],
-            "工时" if zh else "paid hours",
-        ]
-    )
-    for a in d["agents"]:
-        row = [a["name"], " ".join(a["skills"])]
-        for day in d["days_list"]:
-            cell = a["shifts"].get(day)
-            if cell:
-                text = cell["code"] + (f" #{cell['seat']}" if cell["seat"] else "")
-            else:
-                text = ("假" if zh else "leave") if day in a["leave"] else ""
-            text += "".join(f" +{duty}" for duty in duties.get((a["id"], day), []))
-            row.append(text.strip())
-        row.append(f"{a['hours']:g}")
-        w.writerow(row)
-    w.writerow([])
-    for t in d["templates"]:
-        if any(t["code"] == c["code"] for a in d["agents"] for c in a["shifts"].values()):
-            w.writerow([t["code"], t["name"], f"{t['start']}–{t['end']}"])
-    return buf.getvalue()
 
 
 def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
@@ -861,3 +623,10 @@ def agent_name(session: Session, agent_id: int) -> str:
         select(User).join(Agent, Agent.user_id == User.id).where(Agent.id == agent_id)
     ).scalar()
     return (row.display_name or row.username) if row else str(agent_id)
+
+
+def rostered_agents(session: Session, roster_id: int) -> set[int]:
+    """The agents with at least one shift in the roster (told when it is published)."""
+    return set(
+        session.scalars(select(RosterShift.agent_id).where(RosterShift.roster_id == roster_id))
+    )

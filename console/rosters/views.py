@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
+from console.core.errors import DomainError
 from console.core.events import schedule_changed
-from console.core.i18n import DomainError
-from console.core.models import RosterShift
 from console.core.states import Role
+from console.requests import schemas as req_schemas
 from console.requests import services as req_svc
+from console.rosters import schemas
 from console.rosters import services as rosters
 from console.web.access import hotline as hl
 from console.web.access import json_body, my_agent_id, page, roles
@@ -30,10 +30,6 @@ def tz() -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    hotline = app.extensions["hotline"]
-    with hotline.sessions.begin() as s:
-        rosters.recover_interrupted(s)
-    hotline.bus.subscribe(rosters.on_bus)  # Stop pressed on another web process
 
 
 def _tell(*changes: schedule_changed) -> None:
@@ -99,14 +95,16 @@ def roster_list() -> Any:
 def roster_detail(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.get_plan(s, roster_id)
-        rosters.expire_if_dead(plan)  # its solving process stopped: the page may solve again
-        return jsonify(rosters.plan_detail(s, plan, tz()))
+        solves = hl().rosters
+        solves.expire_if_dead(plan)  # its solving process stopped: the page may solve again
+        detail = rosters.plan_detail(s, plan, tz(), solves.is_solving(plan))
+        return jsonify(schemas.plan_detail(detail, current_user.language))
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/solve", methods=["POST"])
 @roles(*PLAN_ROLES)
 def roster_solve(roster_id: int) -> Any:
-    rosters.start_solve(hl().sessions, tz(), roster_id)
+    hl().rosters.start(roster_id)
     with hl().sessions() as s:
         return jsonify(rosters.plan_summary(rosters.get_plan(s, roster_id))), 202
 
@@ -115,7 +113,7 @@ def roster_solve(roster_id: int) -> Any:
 @roles(*PLAN_ROLES)
 def roster_cancel(roster_id: int) -> Any:
     with hl().sessions() as s:
-        return jsonify({"cancelled": rosters.request_cancel(s, hl().bus, roster_id)})
+        return jsonify({"cancelled": hl().rosters.request_cancel(s, roster_id)})
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/shifts", methods=["PUT"])
@@ -124,7 +122,7 @@ def roster_edit(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.get_plan(s, roster_id)
         violations = rosters.edit_shift(s, plan, tz(), json_body())
-        return jsonify({"violations": violations})
+        return jsonify({"violations": schemas.violations(violations, current_user.language)})
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/publish", methods=["POST"])
@@ -133,9 +131,7 @@ def roster_publish(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.publish(s, rosters.get_plan(s, roster_id), tz(), current_user.id)
         out = rosters.plan_summary(plan)
-        agents = set(
-            s.scalars(select(RosterShift.agent_id).where(RosterShift.roster_id == roster_id))
-        )
+        agents = rosters.rostered_agents(s, roster_id)
     _tell(
         *(
             schedule_changed(agent_id=a, kind="published", roster_id=roster_id)
@@ -150,7 +146,8 @@ def roster_publish(roster_id: int) -> Any:
 def roster_export(roster_id: int) -> Any:
     with hl().sessions() as s:
         plan = rosters.get_plan(s, roster_id)
-        body = rosters.roster_csv(s, plan, tz(), current_user.language)
+        detail = rosters.plan_detail(s, plan, tz(), running=False)
+        body = schemas.roster_csv(detail, current_user.language)
         name = f"roster-{plan.start.isoformat()}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
@@ -191,9 +188,10 @@ def my_schedule_ics() -> Any:
     agent_id = my_agent_id()
     today = _today()
     with hl().sessions() as s:
-        body = req_svc.ical(
+        shifts = req_svc.calendar(
             s, agent_id, today - dt.timedelta(days=31), today + dt.timedelta(days=92), tz()
         )
+    body = req_schemas.ical(shifts, tz())
     return Response(
         body,
         mimetype="text/calendar",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import ROLES, Agent, AuditLog, LoginSession, User, utcnow
 from console.core.states import Role
 
@@ -118,3 +118,8 @@ def revoke_login_session(session: Session, token: str) -> None:
     row = session.get(LoginSession, token)
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
+
+
+def agent_id_of(session: Session, user_id: int) -> int | None:
+    """The agent record of a user, if she is an agent."""
+    return session.scalar(select(Agent.id).where(Agent.user_id == user_id))

@@ -19,10 +19,12 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from console.core.i18n import DomainError, table, translate
+from console.core.errors import DomainError
+from console.core.i18n import table, translate
 from console.core.models import User
 from console.core.states import AgentState
 from console.users import services as users
+from console.web import errors
 
 bp = Blueprint("users", __name__, template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,9 +67,7 @@ def init_app(app: Flask, login: LoginManager) -> None:
 
     def unauthorized() -> Any:
         if request.path.startswith("/api/"):
-            return DomainError("login-required").as_dict("en") | {
-                "message": DomainError("login-required").message(_lang())
-            }, 401
+            return errors.response(DomainError("login-required"), _lang())
         return redirect(url_for("users.login", next=request.path))
 
     login.user_loader(load)

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask_login import LoginManager
 from flask_socketio import SocketIO
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import IntegrityError
+from flask_wtf.csrf import CSRFProtect
 
-from console.core.i18n import DomainError, pick_language
-from console.core.settings import PROJECT_ROOT, Settings
-from console.node import Hotline, build
+from console.core.i18n import pick_language
+from console.core.settings import PROJECT_ROOT
+from console.node import Hotline, socketio_channel
 
 STATIC = PROJECT_ROOT / "static"
 
 
-def create_app(
-    settings: Settings | None = None, hotline: Hotline | None = None
-) -> tuple[Flask, SocketIO]:
-    """Build the web app; pass a Hotline to share it with the telephony side."""
-    settings = settings or Settings.from_env()
-    hotline = hotline or build(settings)
+def create_app(hotline: Hotline, socketio: SocketIO) -> Flask:
+    """The Flask app of a node's web role, bound to its Socket.IO server; the composition root
+    (console/node.py, web_app) builds both and calls this."""
+    settings = hotline.settings
     app = Flask(
         __name__,
         static_folder=str(STATIC),
@@ -45,67 +41,43 @@ def create_app(
     login.session_protection = "strong"
 
     # async_mode threading: pjsua2 owns native threads that monkey-patching would break.
-    socketio = SocketIO(
+    socketio.init_app(
         app,
         async_mode="threading",
         message_queue=settings.redis_url or None,
-        channel=f"{settings.redis_prefix}:socketio",
+        channel=socketio_channel(settings),
         cors_allowed_origins=None,  # same origin only
         manage_session=False,
     )
     app.extensions["hotline.socketio"] = socketio
 
+    # Each feature's blueprint registers its own routes (and templates folder).
     from console.agents import sockets
-    from console.agents import views as console_views
+    from console.agents import views as agents
     from console.attendance import views as attendance
     from console.calls import views as calls
-    from console.forecasts import views as schedule
-    from console.users import views as auth
-    from console.web import api_docs
-
-    auth.init_app(app, login)
-    console_views.init_app(app)
-    calls.init_app(app)
     from console.customers import views as customers
-
-    customers.init_app(app)
-    schedule.init_app(app)
+    from console.forecasts import views as forecasts
     from console.handover import views as handover
-
-    handover.init_app(app)
+    from console.requests import views as requests
     from console.rosters import views as rosters
+    from console.users import views as users
+    from console.web import api_docs, validation
+    from console.workforce import views as workforce
 
-    rosters.init_app(app)
-    from console.requests import views as requests_views
-    from console.workforce import views as workforce_views
-
-    requests_views.init_app(app)
-    workforce_views.init_app(app)
-    attendance.init_app(app)
+    users.init_app(app, login)
+    features = (agents, calls, customers, forecasts, handover, rosters, requests, workforce)
+    for feature in (*features, attendance):
+        feature.init_app(app)
     api_docs.init_app(app)
-    from console.web import validation
-
     validation.init_app(app)  # checks every /api/v1 request against api_docs' document
     sockets.init_app(app, socketio)
 
-    if hotline.bus.emit is None:
-        hotline.bus.emit = lambda name, data, room: socketio.emit(name, data, to=room)
+    from console.web import errors
 
-    @app.errorhandler(DomainError)
-    def _domain_error(err: DomainError) -> Any:
-        return jsonify(err.as_dict(language())), err.status
+    errors.init_app(app)  # DomainError, IntegrityError and CSRFError as JSON errors
 
-    @app.errorhandler(IntegrityError)
-    def _conflict(err: IntegrityError) -> Any:
-        # Two requests raced for the same unique thing (a double submit): the first won and
-        # this one changed nothing.
-        return jsonify(DomainError("duplicate", "").as_dict(language())), 409
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(err: CSRFError) -> Any:
-        return jsonify(DomainError("csrf").as_dict(language())), 400
-
-    return app, socketio
+    return app
 
 
 def language() -> str:

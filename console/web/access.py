@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from console.core.i18n import DomainError, table
-from console.core.models import Agent
+from console.core.errors import DomainError
+from console.core.i18n import table
+from console.users import services as users
 
 if TYPE_CHECKING:
     from console.node import Hotline
@@ -36,7 +36,7 @@ def roles(*allowed: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if allowed and current_user.role not in allowed:
-                raise DomainError("forbidden", status=403)
+                raise DomainError("forbidden")
             return fn(*args, **kwargs)
 
         return inner  # type: ignore[return-value]
@@ -47,7 +47,7 @@ def roles(*allowed: str) -> Callable[[F], F]:
 def current_agent_id() -> int:
     """The signed-in user's agent id; a user without an agent record gets 404."""
     if current_user.agent_id is None:
-        raise DomainError("agent-not-found", status=404)
+        raise DomainError("agent-not-found")
     return int(current_user.agent_id)
 
 
@@ -67,7 +67,7 @@ def page(template: str, **kw: Any) -> Any:
 def my_agent_id() -> int:
     """The signed-in user's agent id, looked up now; anyone without one is refused (403)."""
     with hotline().sessions() as s:
-        agent_id = s.scalar(select(Agent.id).where(Agent.user_id == current_user.id))
+        agent_id = users.agent_id_of(s, current_user.id)
     if agent_id is None:
-        raise DomainError("forbidden", status=403)
+        raise DomainError("forbidden")
     return agent_id

@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
@@ -23,7 +23,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 
-from console.core.i18n import DomainError, translate
+from console.core.errors import DomainError
+from console.core.i18n import translate
+from console.web import errors
 from console.web.api_docs import spec
 
 # A request body larger than this is refused with 413 before it is read. The largest
@@ -295,7 +297,7 @@ def _check_body(body: dict[str, Any], pointer: str) -> None:
         # No Content-Type at all: the body is read as JSON, so a bare word is a 400, not a 415.
         data = request.get_json(force=True, silent=True)
     elif mimetype not in content:
-        raise DomainError("unsupported-media-type", ", ".join(content), status=415)
+        raise DomainError("unsupported-media-type", ", ".join(content))
     elif mimetype == "application/json":
         data = request.get_json(silent=True)
     else:
@@ -314,8 +316,8 @@ def _http_error(err: HTTPException) -> Any:
         return err
     error_id = _HTTP_IDS[err.code]
     detail = {413: f"{MAX_BODY_BYTES // 1024} KiB", 400: "request"}.get(err.code, "")
-    response = jsonify(DomainError(error_id, detail).as_dict(_language()))
-    response.status_code = err.code
+    # The table gives each of these ids the status of the HTTP error it stands for.
+    response = errors.response(DomainError(error_id, detail), _language())
     if err.code == 405:
         response.headers["Allow"] = err.get_response().headers.get("Allow", "")
     return response

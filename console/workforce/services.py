@@ -17,7 +17,7 @@ import holidays as holidays_lib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     LeaveRequest,
@@ -27,48 +27,13 @@ from console.core.models import (
     User,
     WorkforceSettings,
 )
+from console.workforce.defaults import DEFAULT_TEMPLATES
 from roster import model as rm
 from roster.attendance import AttendancePolicy
 
 SETTINGS_ID = 1
 DEFAULT_ESCALATION = ["verbal warning", "written warning", "fine", "final warning", "dismissal"]
 HOLIDAY_COUNTRY = "CN"
-
-# The rulebooks' shift patterns (docs/rules.md §1.1): early, late crossing midnight, A/B, C on call.
-DEFAULT_TEMPLATES: list[dict[str, Any]] = [
-    {"code": "E", "name": "Early 早班", "start": "08:00", "end": "17:30", "break_min": 60},
-    {
-        "code": "L",
-        "name": "Late 晚班",
-        "start": "16:00",
-        "end": "01:00",
-        "break_min": 60,
-        "late": True,
-    },
-    {
-        "code": "A",
-        "name": "A 班",
-        "start": "09:00",
-        "end": "17:00",
-        "break_min": 30,
-        "break_paid": True,
-    },
-    {
-        "code": "B",
-        "name": "B 班",
-        "start": "12:00",
-        "end": "20:00",
-        "break_min": 30,
-        "break_paid": True,
-    },
-    {
-        "code": "C",
-        "name": "C 班 (on call from home 居家值守)",
-        "start": "20:00",
-        "end": "22:00",
-        "on_site": False,
-    },
-]
 
 # Settings a scheduler may change, with their kinds (checked before anything is stored).
 SETTING_KINDS: dict[str, str] = {
@@ -347,7 +312,7 @@ def save_template(
     """Create or change a shift template after checking every field."""
     row = session.get(ShiftTemplateRow, template_id) if template_id is not None else None
     if template_id is not None and row is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     for key in data:
         if key not in TEMPLATE_FIELDS:
             raise DomainError("invalid-input", f"unknown field {key}")
@@ -361,7 +326,7 @@ def save_template(
             select(ShiftTemplateRow).where(ShiftTemplateRow.code == values["code"])
         )
         if clash is not None and clash is not row:
-            raise DomainError("duplicate", f"code {values['code']}")
+            raise DomainError("already-exists", f"code {values['code']}")
         if row is not None and values["code"] != row.code:
             raise DomainError(
                 "invalid-input", "code cannot change once created (rosters refer to it)"
@@ -407,7 +372,7 @@ def save_template(
             .limit(1)
         )
         if used is not None:
-            raise DomainError("template-in-use", row.code, status=409)
+            raise DomainError("template-in-use", row.code)
     start = values.get("start", row.start if row else None)
     end = values.get("end", row.end if row else None)
     if start == end:
@@ -512,7 +477,7 @@ def update_agent_terms(session: Session, agent_id: int, data: dict[str, Any]) ->
         select(Agent, User).join(User, Agent.user_id == User.id).where(Agent.id == agent_id)
     ).first()
     if found is None:
-        raise DomainError("not-found", status=404)
+        raise DomainError("not-found")
     agent, user = found
     values: dict[str, Any] = {}
     for key, value in data.items():

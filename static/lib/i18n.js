@@ -1,4 +1,4 @@
-// The translation table comes from /api/v1/me (the server's console/i18n.py MESSAGES, in
+// The translation table comes from /api/v1/me (console/core/locale/*.po on the server, in
 // the user's language); t() falls back to the key so a missing string is visible, not blank.
 let table = {};
 let language = document.documentElement.lang || "zh-CN";

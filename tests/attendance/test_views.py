@@ -8,7 +8,7 @@ from flask_socketio import SocketIO
 from sqlalchemy import func, select
 
 from console.attendance import services as attendance
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     AgentStateLog,
@@ -20,6 +20,7 @@ from console.core.models import (
     User,
 )
 from console.node import Hotline
+from console.web import errors as web_errors
 from console.workforce import services as workforce
 from tests.helpers import assert_valid, csrf, login
 
@@ -350,7 +351,7 @@ def test_clock_rules_refuse_contradictions_and_change_nothing(hotline: Hotline) 
         with hotline.sessions.begin() as s:
             attendance.clock(s, a1, "out", t0 + dt.timedelta(hours=10), TZ)
     except DomainError as err:
-        assert err.error_id == "not-clocked-in" and err.status == 409
+        assert err.error_id == "not-clocked-in" and web_errors.status(err) == 409
     else:
         raise AssertionError("second clock-out was accepted")
     assert _clock_count(hotline, a1) == 2
@@ -555,9 +556,7 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(
     with hotline.sessions.begin() as s:
         attendance.clock(s, a1, "in", may(4, 7, 55), TZ)
         # Her console shows where she sits and when her break is.
-        now = attendance.agent_view(s, a1, TZ, may(4, 9).astimezone(dt.UTC), "zh-CN")[
-            "current_shift"
-        ]
+        now = attendance.agent_view(s, a1, TZ, may(4, 9).astimezone(dt.UTC)).fields["current_shift"]
         assert now["seat"] == 3 and now["break_start"] == may(4, 12).astimezone(dt.UTC).isoformat()
         assert now["break_end"] == may(4, 13).astimezone(dt.UTC).isoformat()
     # 4 May 17:32: agent2 has not clocked in. Refused, naming her; nothing stored.
@@ -566,7 +565,9 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(
             attendance.clock(s, a1, "out", may(4, 17, 32), TZ)
     except DomainError as err:
         assert (
-            err.error_id == "relief-not-arrived" and err.status == 409 and err.detail == "Agent Kim"
+            err.error_id == "relief-not-arrived"
+            and web_errors.status(err) == 409
+            and err.detail == "Agent Kim"
         )
     else:
         raise AssertionError("clocked out without her relief")

@@ -14,8 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from console.core.events import Event
 from console.demo import seed
-from console.node import Hotline, build
-from console.web import create_app
+from console.node import Hotline, build, web_app
 from tests.helpers import make_settings
 from tests.integration.harness import serve
 
@@ -70,7 +69,7 @@ def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
     with hotline.sessions.begin() as s:
         seed(s)
     hotline.agents.load_agents()
-    app, socketio = create_app(hotline.settings, hotline)
+    app, socketio = web_app(hotline)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         with serve(app) as url:
@@ -86,7 +85,7 @@ def browser() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install the Debian chromium package")
     with sync_playwright() as pw:
-        # The pages mark stable test hooks with data-test (see static/components/).
+        # The pages mark stable test hooks with data-test (see static/<feature>/hl-*/).
         pw.selectors.set_test_id_attribute("data-test")
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from console.calls import services as call_svc
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import Base, Call, CallEvent, Customer
 from console.customers import services as customers
 from console.node import Hotline

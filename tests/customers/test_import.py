@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from console.cli import main
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import Customer, CustomerPhone, User
 from console.customers import services as customers
 from console.customers.services import (
@@ -19,8 +19,8 @@ from console.customers.services import (
     CustomerImportError,
     import_csv,
 )
-from console.node import Hotline, build
-from console.web import create_app
+from console.node import Hotline, build, web_app
+from console.web import errors as web_errors
 from tests.helpers import csrf, login, make_settings, wait_until
 
 ZHANG_WEI = "+8613800138000"  # a demo customer's number
@@ -55,9 +55,9 @@ def test_an_unclosed_quote_is_an_error_naming_its_line_and_later_lines_are_still
     )
     err = _refused(hotline, content)
     assert _where(err) == [(3, "", "csv-quote"), (5, "grade", "invalid-grade")]
-    assert "line 3: A quoted value starts on this line" in err.message("en")
-    assert "第 3 行:此行开始的带引号的值缺少结束引号" in err.message("zh-CN")
-    assert "第 5 行,等级:等级必须是 A、B、C 或 D。" in err.message("zh-CN")
+    assert "line 3: A quoted value starts on this line" in web_errors.message(err, "en")
+    assert "第 3 行:此行开始的带引号的值缺少结束引号" in web_errors.message(err, "zh-CN")
+    assert "第 5 行,等级:等级必须是 A、B、C 或 D。" in web_errors.message(err, "zh-CN")
 
 
 def test_a_quote_that_closes_on_a_later_line_outside_notes_is_refused(hotline: Hotline) -> None:
@@ -110,13 +110,13 @@ def test_files_that_are_not_readable_text_are_refused_with_how_to_fix_it(hotline
     broken_utf8 = "name,phones\n李雷,13600005555\n".encode() + b"\xe9\x9f,13600006666\n"
     err = _refused(hotline, broken_utf8)
     assert _where(err) == [(3, "", "csv-bad-utf8")]
-    assert "0xE9" in err.message("en")
+    assert "0xE9" in web_errors.message(err, "en")
     err = _refused(hotline, b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00")  # an .xlsx
-    assert _where(err) == [(1, "", "csv-not-text")] and "CSV UTF-8" in err.message("en")
+    assert _where(err) == [(1, "", "csv-not-text")] and "CSV UTF-8" in web_errors.message(err, "en")
     err = _refused(hotline, "name,phones\nA,1\n".encode("utf-16"))
     assert _where(err) == [(1, "", "csv-not-text")]
     err = _refused(hotline, b"name,phones\nA,1\n\x81\x20,2\n")
-    assert _where(err) == [(3, "", "csv-encoding")] and "iconv" in err.message("zh-CN")
+    assert _where(err) == [(3, "", "csv-encoding")] and "iconv" in web_errors.message(err, "zh-CN")
 
 
 def test_a_number_owned_by_another_customer_or_repeated_in_the_file_is_refused(
@@ -130,8 +130,12 @@ def test_a_number_owned_by_another_customer_or_repeated_in_the_file_is_refused(
     )
     err = _refused(hotline, content)
     assert _where(err) == [(2, "phones", "phone-taken"), (4, "phones", "phone-repeated")]
-    assert "The number +8613700002222 is also on line 3 of this file." in err.message("en")
-    assert f"第 2 行,电话:号码 {ZHANG_WEI} 已属于另一个客户档案。" in err.message("zh-CN")
+    assert "The number +8613700002222 is also on line 3 of this file." in web_errors.message(
+        err, "en"
+    )
+    assert f"第 2 行,电话:号码 {ZHANG_WEI} 已属于另一个客户档案。" in web_errors.message(
+        err, "zh-CN"
+    )
 
 
 def test_field_lengths_are_limited(hotline: Hotline) -> None:
@@ -151,8 +155,8 @@ def test_field_lengths_are_limited(hotline: Hotline) -> None:
         (4, "address", "too-long"),
         (6, "", "csv-columns"),
     ]
-    assert "line 2, Name: Too long: at most 128 characters." in err.message("en")
-    assert "line 4, address: Too long: at most 1000 characters." in err.message("en")
+    assert "line 2, Name: Too long: at most 128 characters." in web_errors.message(err, "en")
+    assert "line 4, address: Too long: at most 1000 characters." in web_errors.message(err, "en")
 
 
 def test_a_bad_header_is_refused(hotline: Hotline) -> None:
@@ -168,7 +172,7 @@ def test_the_service_refuses_a_number_another_customer_owns(hotline: Hotline) ->
     with hotline.sessions.begin() as s:
         with pytest.raises(DomainError) as err:
             customers.create_customer(s, None, {"name": "冒名", "phones": ["13800138000"]})
-        assert (err.value.error_id, err.value.status, err.value.detail) == (
+        assert (err.value.error_id, web_errors.status(err.value), err.value.detail) == (
             "phone-taken",
             409,
             ZHANG_WEI,
@@ -201,7 +205,7 @@ def test_a_file_whose_number_older_data_already_shares_can_still_be_edited(
 
 @pytest.fixture
 def app(hotline: Hotline) -> Iterator[Flask]:
-    app, _ = create_app(hotline.settings, hotline)
+    app, _ = web_app(hotline)
     app.config["TESTING"] = True
     yield app
 

@@ -7,8 +7,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import func, select
 
-from console import jobs
-from console.core.i18n import DomainError
+from console.core.errors import DomainError
 from console.core.models import (
     Agent,
     Call,
@@ -19,14 +18,21 @@ from console.core.models import (
     User,
     WeeklySummary,
 )
+from console.handover import jobs
 from console.handover import services as handover
 from console.node import Hotline
+from console.scheduler import JobContext, start_scheduler
 from console.users.services import create_user
+from console.web import errors as web_errors
 from console.workforce import services as workforce
 from tests.helpers import assert_valid, csrf, login
 
 TZ = "Asia/Shanghai"  # the default centre zone, UTC+8 all year
 MONDAY = dt.date(2030, 1, 7)
+
+
+def _ctx(hotline: Hotline) -> JobContext:
+    return JobContext(hotline.sessions, hotline.bus, hotline.settings.timezone)
 
 
 def utc(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
@@ -113,12 +119,14 @@ def test_outgoing_agent_files_and_incoming_agent_acknowledges_once(hotline: Hotl
         assert err.error_id == "handover-own-entry"
         # agent2's late shift starts at 16:00: at 14:30 she is not on duty yet.
         err = error_of(lambda: handover.acknowledge(s, entry_id, a2, utc(MONDAY, 14, 30), TZ))
-        assert err.error_id == "handover-not-on-duty" and err.status == 409
+        assert err.error_id == "handover-not-on-duty" and web_errors.status(err) == 409
         handover.acknowledge(s, entry_id, a2, utc(MONDAY, 17, 20), TZ)
     with hotline.sessions.begin() as s:
         err = error_of(lambda: handover.acknowledge(s, entry_id, a2, utc(MONDAY, 17, 25), TZ))
-        assert err.error_id == "handover-already-acknowledged" and err.status == 409
-        assert err.message("en") == "This handover was already acknowledged by Agent Kim."
+        assert err.error_id == "handover-already-acknowledged" and web_errors.status(err) == 409
+        assert (
+            web_errors.message(err, "en") == "This handover was already acknowledged by Agent Kim."
+        )
     with hotline.sessions() as s:
         row = s.get(HandoverEntry, entry_id)
         assert (
@@ -163,7 +171,7 @@ def test_filing_needs_a_running_or_just_ended_shift_and_happens_once(hotline: Ho
         err = error_of(
             lambda: handover.file_entry(s, a1, [{"text": "more"}], "", utc(MONDAY, 21), TZ)
         )
-        assert err.error_id == "handover-already-filed" and err.status == 409
+        assert err.error_id == "handover-already-filed" and web_errors.status(err) == 409
     assert count(hotline, HandoverEntry) == 1
 
 
@@ -246,12 +254,12 @@ def test_filing_a_late_shift_after_midnight_belongs_to_the_day_it_started(hotlin
 
 def test_handover_job_is_registered_and_idempotent(hotline: Hotline) -> None:
     publish(hotline, [("agent1", MONDAY, "E"), ("agent2", MONDAY, "E")])
-    sched = jobs.start_scheduler(hotline)
+    sched = start_scheduler(_ctx(hotline))
     try:
         for job_id in ("sweep_handover_misses", "remind_weekly_summaries", "sweep_weekly_misses"):
             assert sched.get_job(job_id) is not None
-        assert jobs.sweep_handover_misses(utc(MONDAY, 18)) == 2
-        assert jobs.sweep_handover_misses(utc(MONDAY, 18, 5)) == 0
+        assert jobs.sweep_handover_misses(_ctx(hotline), utc(MONDAY, 18)) == 2
+        assert jobs.sweep_handover_misses(_ctx(hotline), utc(MONDAY, 18, 5)) == 0
     finally:
         sched.shutdown(wait=False)
     assert count(hotline, Miss) == 2
@@ -266,7 +274,7 @@ def test_weekly_summary_length_duplicate_and_late_rules(hotline: Hotline) -> Non
     with hotline.sessions.begin() as s:
         err = error_of(lambda: handover.submit_summary(s, a1, "好" * 150, "改" * 49, wednesday, TZ))
         assert err.error_id == "weekly-summary-too-short" and err.detail == "199/200"
-        assert "199/200" in err.message("zh-CN")
+        assert "199/200" in web_errors.message(err, "zh-CN")
         assert error_of(
             lambda: handover.submit_summary(s, a1, "好" * 250, "  ", wednesday, TZ)
         ).error_id == ("weekly-summary-incomplete")
@@ -290,7 +298,7 @@ def test_weekly_summary_length_duplicate_and_late_rules(hotline: Hotline) -> Non
         assert on_time.week_start == MONDAY and not on_time.late
     with hotline.sessions.begin() as s:
         err = error_of(lambda: handover.submit_summary(s, a1, "a" * 100, "b" * 100, wednesday, TZ))
-        assert err.error_id == "weekly-summary-exists" and err.status == 409
+        assert err.error_id == "weekly-summary-exists" and web_errors.status(err) == 409
     saturday = MONDAY + dt.timedelta(days=5)
     with hotline.sessions.begin() as s:
         assert handover.deadline(s, MONDAY, TZ) == utc(saturday, 17)
@@ -328,13 +336,17 @@ def test_weekly_reminder_once_before_the_deadline_and_misses_after(hotline: Hotl
         create_user(s, "agent3", "agent3", "agent")  # not on the roster: never reminded nor counted
     pushed: list[tuple[str, dict[str, object], str]] = []
     hotline.bus.emit = lambda name, data, room: pushed.append((name, data, room))
-    jobs.start_scheduler(hotline).shutdown(wait=False)
+    start_scheduler(_ctx(hotline)).shutdown(wait=False)
     with hotline.sessions.begin() as s:
         handover.submit_summary(s, a2, "a" * 100, "b" * 100, utc(MONDAY, 12), TZ)
-    assert jobs.remind_weekly_summaries(utc(saturday, 14, 59)) == []
-    assert jobs.remind_weekly_summaries(utc(saturday, 15, 0)) == [a1]
-    assert jobs.remind_weekly_summaries(utc(saturday, 15, 15)) == []  # the next run stays quiet
-    assert jobs.remind_weekly_summaries(utc(saturday, 16, 40)) == []  # and so do late runs
+    assert jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 14, 59)) == []
+    assert jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 15, 0)) == [a1]
+    assert (
+        jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 15, 15)) == []
+    )  # the next run stays quiet
+    assert (
+        jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 16, 40)) == []
+    )  # and so do late runs
     assert pushed == [
         (
             "weekly_summary_reminded",
@@ -345,11 +357,11 @@ def test_weekly_reminder_once_before_the_deadline_and_misses_after(hotline: Hotl
     with hotline.sessions() as s:
         status = handover.weekly_status(s, a1, utc(saturday, 16), TZ)
         assert status["due_soon"] and not status["overdue"] and status["summary"] is None
-    assert jobs.sweep_weekly_misses(utc(saturday, 16, 59)) == 0
+    assert jobs.sweep_weekly_misses(_ctx(hotline), utc(saturday, 16, 59)) == 0
     with hotline.sessions.begin() as s:  # handed in late: still a miss
         handover.submit_summary(s, a1, "a" * 100, "b" * 100, utc(saturday, 17, 3), TZ)
-    assert jobs.sweep_weekly_misses(utc(saturday, 17, 5)) == 1
-    assert jobs.sweep_weekly_misses(utc(saturday, 17, 20)) == 0
+    assert jobs.sweep_weekly_misses(_ctx(hotline), utc(saturday, 17, 5)) == 1
+    assert jobs.sweep_weekly_misses(_ctx(hotline), utc(saturday, 17, 20)) == 0
     with hotline.sessions() as s:
         rows = [(m.agent_id, m.kind, m.ref, m.period) for m in s.scalars(select(Miss))]
     assert rows == [(a1, "weekly-summary", "2030-01-07", "2030-01")]
@@ -579,7 +591,9 @@ def test_a_late_first_run_of_the_reminder_job_still_reminds(hotline: Hotline) ->
     saturday = MONDAY + dt.timedelta(days=5)
     publish(hotline, [("agent1", MONDAY, "E")])
     a1 = agent_id(hotline, "agent1")
-    jobs.start_scheduler(hotline).shutdown(wait=False)
-    assert jobs.remind_weekly_summaries(utc(saturday, 16, 40)) == [a1]
-    assert jobs.remind_weekly_summaries(utc(saturday, 16, 55)) == []
-    assert jobs.remind_weekly_summaries(utc(saturday, 17, 0)) == []  # the deadline has passed
+    start_scheduler(_ctx(hotline)).shutdown(wait=False)
+    assert jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 16, 40)) == [a1]
+    assert jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 16, 55)) == []
+    assert (
+        jobs.remind_weekly_summaries(_ctx(hotline), utc(saturday, 17, 0)) == []
+    )  # the deadline has passed

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from console.core.bus import RedisLiveState
 from console.core.models import Agent, User
 from console.demo import seed
-from console.node import build
-from console.web import create_app
+from console.node import build, web_app
 from tests.conftest import REDIS_URL
 from tests.helpers import free_port, make_settings
 from tests.integration.harness import AgentClient, Node, WorkerProcess, serve
@@ -46,7 +45,7 @@ def scaled(tmp_path: Path, pg_url: str) -> Iterator[tuple[object, WorkerProcess,
         assert agent is not None
         agent.sip_contact = f"sip:agent1@127.0.0.1:{phone_port}"
     hl.agents.load_agents()
-    app, _ = create_app(settings, hl)
+    app, _ = web_app(hl)
     env = {
         **os.environ,
         "HOTLINE_DATA_DIR": str(tmp_path),

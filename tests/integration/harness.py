@@ -23,8 +23,7 @@ from werkzeug.serving import make_server
 
 from console.core.models import Agent, Queue, User
 from console.demo import seed
-from console.node import Hotline, build
-from console.web import create_app
+from console.node import Hotline, build, build_worker, web_app
 from telephony.worker import TelephonyWorker
 from tests.helpers import free_media_port, free_port, make_settings, wait_until
 
@@ -274,8 +273,8 @@ def start_node(
                 assert agent is not None
                 agent.sip_contact = f"sip:{name}@127.0.0.1:{phones[name]}"
     hl.agents.load_agents()
-    app, _ = create_app(hl.settings, hl)
-    worker = TelephonyWorker(hl)
+    app, _ = web_app(hl)
+    worker = build_worker(hl)
     worker.start()
     try:
         with serve(app) as base_url:

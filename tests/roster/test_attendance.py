@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from console.attendance.schemas import entry_detail
 from roster.adherence import ShiftAdherence, StateEntry, adherence, scheduled_shifts
 from roster.attendance import (
     AttendancePolicy,
@@ -77,21 +78,24 @@ def test_the_scripted_month_gives_the_hand_computed_ledgers() -> None:
     ]
     assert b.score == 2.0
     assert b.level == "penalty"
-    assert b.entries[0] == LedgerEntry(
-        nov(3), "late", -0.5, "10 min late for shift D", "班次 D 迟到 10 分钟"
+    assert b.entries[0] == LedgerEntry(nov(3), "late", -0.5, {"code": "D", "late": 10.0})
+    # The console words each deduction in the reader's language.
+    assert entry_detail(b.entries[0], "en") == "10 min late for shift D"
+    assert entry_detail(b.entries[0], "zh-CN") == "班次 D 迟到 10 分钟"
+    assert entry_detail(b.entries[2], "en") == (
+        "45 min late for shift D (over 30 min counts as absence)"
     )
-    assert b.entries[2].detail_en == "45 min late for shift D (over 30 min counts as absence)"
-    assert b.entries[3].detail_zh == "班次 D 无批准假期缺勤"
+    assert entry_detail(b.entries[3], "zh-CN") == "班次 D 无批准假期缺勤"
 
     c = got["C"]
     assert [(e.day, e.kind, e.points) for e in c.entries] == [
         (nov(18), "logouts", -5.0),
         (nov(30), "excess-swap", -5.0),
     ]
-    assert c.entries[0].detail_en == (
+    assert entry_detail(c.entries[0], "en") == (
         "logged out during scheduled shifts 3 times this month (3rd on shift D)"
     )
-    assert c.entries[1].detail_en == (
+    assert entry_detail(c.entries[1], "en") == (
         "shift swap 5 this month exceeds the 4 allowed (counts as absence)"
     )
     assert c.score == 0.0
@@ -151,7 +155,7 @@ def test_every_third_logout_costs_points_again() -> None:
         (nov(2), "logouts", -5.0),
         (nov(3), "logouts", -5.0),
     ]
-    assert ledger.entries[1].detail_zh == "本月当班期间登出 6 次(第 6 次在班次 D)"
+    assert entry_detail(ledger.entries[1], "zh-CN") == "本月当班期间登出 6 次(第 6 次在班次 D)"
     assert ledger.score == 0.0
 
 
@@ -171,9 +175,7 @@ def test_a_shift_crossing_midnight_counts_on_its_start_day() -> None:
         0.0,
     )
     nov_ledger = monthly_ledger("D", 2026, 11, [r], TZ)
-    assert nov_ledger.entries == (
-        LedgerEntry(nov(30), "late", -0.5, "5 min late for shift L", "班次 L 迟到 5 分钟"),
-    )
+    assert nov_ledger.entries == (LedgerEntry(nov(30), "late", -0.5, {"code": "L", "late": 5.0}),)
     assert nov_ledger.score == 9.5
     dec_ledger = monthly_ledger("D", 2026, 12, [r], TZ)
     assert (dec_ledger.entries, dec_ledger.score) == ((), 10.0)

@@ -6,6 +6,7 @@ import sys
 import threading
 from pathlib import Path
 
+from console.core.i18n import translate
 from roster.model import (
     UTC,
     Agent,
@@ -90,7 +91,8 @@ def test_an_impossible_demand_is_left_understaffed_and_blamed_on_the_seat_limit(
     assert len(res.explanations) == 8
     assert {e.reason for e in res.explanations} == {"seat-limit"}
     assert all(e.missing == 1 for e in res.explanations)
-    assert "seat" in res.explanations[0].message_en and "座席" in res.explanations[0].message_zh
+    assert "seat" in translate("explain.seat-limit", "en")
+    assert "座席" in translate("explain.seat-limit", "zh-CN")
     assert res.lower_bound == res.objective
     assert validate(res.roster, agents, [A], Rules(), site, WEEK) == []
 
@@ -122,7 +124,7 @@ def test_a_peak_above_the_whole_team_is_blamed_on_team_size_not_skills() -> None
     _, res = solve(agents, [A], req)
     assert res.understaffed == 1
     assert [e.reason for e in res.explanations] == ["all-working"]
-    assert "already works" in res.explanations[0].message_en
+    assert "already works" in translate("explain.all-working", "en", skill="x")
 
 
 def test_the_new_roster_respects_what_agents_worked_on_the_previous_one() -> None:

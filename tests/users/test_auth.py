@@ -152,11 +152,11 @@ def test_agent_whose_console_disconnects_goes_offline_after_the_grace_time(
 ) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from console.web import create_app
+    from console.node import web_app
     from tests.helpers import make_settings, seeded_hotline
 
     hl = seeded_hotline(make_settings(tmp_path, sqlite_url, agent_disconnect_grace_s=0.3))
-    app, socketio = create_app(hl.settings, hl)
+    app, socketio = web_app(hl)
     try:
         c = login(app.test_client(), "agent1")
         first = socketio.test_client(app, flask_test_client=c)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from console.core.models import AuditLog, User
 from console.core.settings import Settings
 from console.demo import seed
-from console.node import Hotline, build
+from console.node import Hotline, build, web_app
 from console.users.logins import (
     InProcessLoginAttempts,
     LoginAttempts,
@@ -24,7 +24,6 @@ from console.users.logins import (
     LoginThrottle,
     RedisLoginAttempts,
 )
-from console.web import create_app
 from tests.conftest import REDIS_URL
 from tests.helpers import csrf, make_settings, seeded_hotline
 
@@ -38,7 +37,7 @@ def sqlite_hotline(tmp_path: Path, sqlite_url: str) -> Iterator[Hotline]:
 
 @pytest.fixture
 def app(sqlite_hotline: Hotline) -> Flask:
-    app, _ = create_app(sqlite_hotline.settings, sqlite_hotline)
+    app, _ = web_app(sqlite_hotline)
     app.config["TESTING"] = True
     return app
 
@@ -389,7 +388,7 @@ def test_a_node_with_redis_locks_across_its_web_processes(tmp_path: Path, sqlite
         with one.sessions.begin() as s:
             seed(s)
         assert isinstance(one.logins.store, RedisLoginAttempts)
-        apps = [create_app(settings, hl)[0] for hl in (one, two)]
+        apps = [web_app(hl)[0] for hl in (one, two)]
         codes = [
             post_login(apps[i % 2].test_client(), "", password="wrong").status_code
             for i in range(5)

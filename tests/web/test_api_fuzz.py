@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from console.core.db import upgrade
-from console.web import create_app
+from console.node import web_app
 from tests.helpers import csrf, login, make_settings, seeded_hotline
 
 # Requests per operation and role: 57 operations x 4 roles x 30 valid + 47 x 4 x 10 invalid
@@ -60,7 +60,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp / 'hotline.db'}"
     upgrade(url)
     hl = seeded_hotline(make_settings(tmp, url))
-    app, _ = create_app(hl.settings, hl)
+    app, _ = web_app(hl)
     yield app
     hl.close()
 

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from console.calls import services as call_svc
 from console.core.models import Agent, Disposition, User
-from console.node import Hotline, build
-from console.web import create_app
+from console.node import Hotline, build, web_app
 from tests.helpers import SPEC, assert_valid, csrf, login, make_settings
 
 HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH"}
@@ -37,7 +36,7 @@ def _documented() -> dict[str, set[str]]:
 def app_only(tmp_path: Path, sqlite_url: str) -> Any:
     """An app on an empty SQLite database: enough to read its URL map."""
     hl = build(make_settings(tmp_path, sqlite_url))
-    app, _ = create_app(hl.settings, hl)
+    app, _ = web_app(hl)
     yield app
     hl.close()
 

@@ -4,8 +4,8 @@
 import { h, signal } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { duration, ServerClock } from "../../lib/time.js";
-import "../hl-customer-view/hl-customer-view.js";
-import "../hl-customer-form/hl-customer-form.js";
+import "../../customers/hl-customer-view/hl-customer-view.js";
+import "../../customers/hl-customer-form/hl-customer-form.js";
 
 export class HlCallCard extends HTMLElement {
   #data = null;

@@ -1,2 +1,2 @@
 // Entry point of the leave and swap approvals page (requests.html renders <hl-requests>).
-import "../components/hl-requests/hl-requests.js";
+import "./hl-requests/hl-requests.js";

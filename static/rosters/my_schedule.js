@@ -1,2 +1,2 @@
 // Entry point of an agent's own schedule (my_schedule.html renders <hl-my-schedule>).
-import "../components/hl-my-schedule/hl-my-schedule.js";
+import "./hl-my-schedule/hl-my-schedule.js";

@@ -1,2 +1,2 @@
 // Entry point of the forecast page (forecast.html renders <hl-forecast>).
-import "../components/hl-forecast/hl-forecast.js";
+import "./hl-forecast/hl-forecast.js";

@@ -5,7 +5,7 @@ import { showLine } from "../../lib/page.js";
 import { h, signal } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { duration, ServerClock } from "../../lib/time.js";
-import "../hl-customer-form/hl-customer-form.js";
+import "../../customers/hl-customer-form/hl-customer-form.js";
 
 export function splitTags(text) {
   const seen = new Set();

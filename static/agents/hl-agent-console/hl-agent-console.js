@@ -11,7 +11,7 @@ import { AgentState, BUSY_STATES } from "../../lib/states.js";
 import { ServerClock, toDate } from "../../lib/time.js";
 import "../hl-state-bar/hl-state-bar.js";
 import "../hl-call-card/hl-call-card.js";
-import "../hl-wrap-up/hl-wrap-up.js";
+import "../../calls/hl-wrap-up/hl-wrap-up.js";
 import "../hl-recent-calls/hl-recent-calls.js";
 import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";

@@ -1,2 +1,2 @@
 // Entry point of one roster (roster.html renders <hl-roster-grid>).
-import "../components/hl-roster-grid/hl-roster-grid.js";
+import "./hl-roster-grid/hl-roster-grid.js";

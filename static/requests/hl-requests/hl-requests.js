@@ -2,7 +2,7 @@
 // roster against every hard rule; a refusal by the rules lists what would break.
 import { getJSON, postJSON } from "../../lib/api.js";
 import { h } from "../../lib/dom.js";
-import { lang, t } from "../../lib/i18n.js";
+import { t } from "../../lib/i18n.js";
 import { messageLines, start } from "../../lib/page.js";
 
 export class HlRequests extends HTMLElement {
@@ -54,7 +54,7 @@ export class HlRequests extends HTMLElement {
         this.#els.msg.fail(err.message);
         const list = err.detail?.request?.violations || [];
         this.#els.violations.replaceChildren(...list.map((v) => h("li", { class: "hl-error", "data-test": "swap-violation", "data-rule": v.rule },
-          `${v.agent} · ${v.day} · `, h("code", {}, v.rule), " ", lang() === "en" ? v.message_en : v.message_zh)));
+          `${v.agent} · ${v.day} · `, h("code", {}, v.rule), " ", v.message)));
       }
       await this.#load();
     };

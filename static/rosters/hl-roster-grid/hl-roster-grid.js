@@ -161,9 +161,9 @@ export class HlRosterGrid extends HTMLElement {
     const bad = plan.violation_list;
     els.violationsOk.hidden = bad.length > 0;
     els.violations.replaceChildren(...bad.map((v) => h("li", { class: "hl-error", "data-test": "violation", "data-rule": v.rule },
-      `${v.agent} · ${v.day} · `, h("code", {}, v.rule), " ", lang() === "en" ? v.message_en : v.message_zh)));
+      `${v.agent} · ${v.day} · `, h("code", {}, v.rule), " ", v.message)));
     els.explanations.replaceChildren(...(r.explanations || []).slice(0, 100).map((e) => h("li", { "data-test": "explanation", "data-reason": e.reason },
-      lang() === "en" ? e.message_en : e.message_zh)));
+      e.message)));
     if (coverage) this.#coverage(coverage);
   }
 
@@ -184,7 +184,7 @@ export class HlRosterGrid extends HTMLElement {
         const select = h("select", {
           "data-test": "cell", "data-agent": a.id, "data-day": day, disabled: !editable,
           "aria-label": `${a.name} ${day}`,
-          title: v ? (lang() === "en" ? v.message_en : v.message_zh) : [cell?.queue, cell?.seat ? t("roster.seat", { n: cell.seat }) : "", cell?.break_start ? t("roster.break_at", { at: clockTime(cell.break_start).slice(0, 5) }) : ""].filter(Boolean).join(" · "),
+          title: v ? v.message : [cell?.queue, cell?.seat ? t("roster.seat", { n: cell.seat }) : "", cell?.break_start ? t("roster.break_at", { at: clockTime(cell.break_start).slice(0, 5) }) : ""].filter(Boolean).join(" · "),
           onchange: (e) => this.#edit(a.id, day, e.target.value),
         }, h("option", { value: "" }, onLeave ? t("roster.leave") : "–"), codes.map((c) => h("option", { value: c, selected: cell?.code === c }, c)));
         if (cell && !codes.includes(cell.code)) select.append(h("option", { value: cell.code, selected: true }, cell.code));

@@ -1,2 +1,2 @@
 // Entry point of the agent console page (agent.html renders <hl-agent-console>).
-import "../components/hl-agent-console/hl-agent-console.js";
+import "./hl-agent-console/hl-agent-console.js";

@@ -1,2 +1,2 @@
 // Entry point of the rosters page (rosters.html renders <hl-roster-list>).
-import "../components/hl-roster-list/hl-roster-list.js";
+import "../workforce/hl-roster-list/hl-roster-list.js";
