@@ -1,5 +1,6 @@
-"""Telephony layer of Hotline: the pjsua2 SIP engine and its helpers.
+"""Telephony layer of Hotline: the pjsua2 SIP engine and the worker around it.
 
-Only ``telephony.engine`` imports ``pjsua2``; import it lazily so that modules which
-only need the event types do not pay for loading the native library.
+Only ``telephony.engine`` imports ``pjsua2``. The engine's events live in
+``telephony.events``, which does not, so code that only handles events (and the web and
+scheduler roles, which never import this package) does not load the native library.
 """

@@ -45,6 +45,8 @@ from urllib.parse import unquote
 
 import pjsua2 as pj
 
+from telephony.events import InviteRejected, LegAnswered, LegEnded, LegIncoming, LegRinging
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -102,65 +104,6 @@ class EngineConfig:
     # public address, and the worker's own calls go out through the guard.
     media_host: str = ""  # empty: host
     outbound_proxy: str = ""  # e.g. "sip:127.0.0.1:5060;lr;transport=udp"; empty: direct
-
-
-@dataclass(frozen=True)
-class LegIncoming:
-    """An allowed INVITE arrived and waits for answer()/reject()."""
-
-    leg_id: str
-    source: str  # "ip:port" the INVITE came from
-    from_user: str
-    from_uri: str
-    to_user: str
-    to_uri: str
-    call_id_header: str
-
-
-@dataclass(frozen=True)
-class LegAnswered:
-    """The leg is CONFIRMED (incoming after our 200, outgoing after the far end's 200)."""
-
-    leg_id: str
-
-
-@dataclass(frozen=True)
-class LegRinging:
-    """An outgoing leg got 180/183."""
-
-    leg_id: str
-
-
-@dataclass(frozen=True)
-class LegEnded:
-    """The leg is DISCONNECTED; by_remote is True when the peer hung up or refused."""
-
-    leg_id: str
-    status_code: int
-    reason: str
-    by_remote: bool
-    # An incoming leg we answered with 200 whose ACK never came (the dialog was never
-    # confirmed): the caller cannot hear anything, whatever the status code says.
-    unconfirmed: bool = False
-
-
-@dataclass(frozen=True)
-class InviteRejected:
-    """An INVITE was refused before it became a leg (403 source not allowed, 486 full...).
-
-    ``trunk`` is True when the source is allowed: a real caller was turned away, and the
-    From/To fields say who (they stay empty for strangers, whose INVITEs are not parsed).
-    """
-
-    source: str
-    status_code: int
-    reason: str
-    trunk: bool = False
-    from_user: str = ""
-    from_uri: str = ""
-    to_user: str = ""
-    to_uri: str = ""
-    call_id_header: str = ""
 
 
 class SipEngineError(RuntimeError):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
 from console.calls.routing import CallRouter, QueuedCall
 from console.calls.writer import OrderedWriter
@@ -43,14 +44,8 @@ from console.core.states import (
     EndReason,
 )
 from console.node import Hotline
-from telephony.engine import (
-    EngineConfig,
-    InviteRejected,
-    LegAnswered,
-    LegEnded,
-    LegIncoming,
-    SipEngine,
-)
+from telephony.engine import EngineConfig, SipEngine
+from telephony.events import InviteRejected, LegAnswered, LegEnded, LegIncoming
 from telephony.moh import ensure_moh_wav
 
 log = logging.getLogger(__name__)
@@ -372,13 +367,14 @@ class TelephonyWorker:
         opened = []
         with self._hl.sessions.begin() as session:
             for ev in accepted:
-                call, q, pop = call_svc.open_inbound(
+                call, q, callers = call_svc.open_inbound(
                     session,
                     ev.from_user or ev.from_uri,
                     ev.to_user or ev.to_uri,
                     self._worker_id,
                     s.country_code,
                 )
+                pop = call_schemas.screen_pop(call, q, callers)
                 opened.append(
                     (
                         ev,
