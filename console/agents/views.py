@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from console.agents.services import NOT_READY_REASONS
+from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
 from console.core.i18n import table
 from console.core.states import AgentState, NotReadyReason, Role
@@ -38,9 +39,10 @@ def agent_snapshot(hotline: Hotline, agent_id: int) -> dict[str, Any]:
         return snap
     with hotline.sessions() as s:
         in_hand = call_svc.call_in_hand(s, live.call_id)
-    if in_hand is None:
-        return snap
-    info, ring_timeout_s = in_hand
+        if in_hand is None:
+            return snap
+        info = call_schemas.call_in_hand_dict(in_hand)
+        ring_timeout_s = in_hand.ring_timeout_s
     if live.state == AgentState.RINGING:
         snap["offer"] = {
             "call_id": info["id"],
@@ -117,5 +119,5 @@ def my_calls() -> Any:
         limit=100 if pending.needs_wrap_up else 20,
     )
     with hl().sessions() as s:
-        page = call_svc.search(s, f)
+        page = call_schemas.page_dict(call_svc.search(s, f))
     return jsonify(page)

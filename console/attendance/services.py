@@ -353,46 +353,29 @@ def _all_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     return {a: (d or u) for a, d, u in rows if a in wanted}
 
 
-def _r1(x: float | None) -> float | None:
-    return None if x is None else round(x, 1)
+@dataclass(frozen=True)
+class AdherenceTotals:
+    """A range's adherence over the shifts not covered by leave."""
+
+    shifts: int
+    scheduled_min: float
+    logged_in_min: float
+    adherence_pct: float | None
+    late: int
+    absent: int
+    logouts: int
 
 
-def shift_dict(p: PublishedShift) -> dict[str, Any]:
-    """The wire shape of a published shift."""
-    return {
-        "day": p.day.isoformat(),
-        "template_code": p.template_code,
-        "queue_skill": p.queue_skill,
-        "start": p.start.isoformat(),
-        "end": p.end.isoformat(),
-        "on_site": p.on_site,
-        "seat": p.seat,
-        "break_start": p.break_start.isoformat() if p.break_start else None,
-        "break_end": (p.break_start + dt.timedelta(minutes=p.break_min)).isoformat()
-        if p.break_start
-        else None,
-    }
+@dataclass(frozen=True)
+class History:
+    """Adherence per ended shift of a range of local days (by start, then agent), the agents'
+    names and the totals."""
 
-
-def judged_dict(j: JudgedShift, name: str) -> dict[str, Any]:
-    """The wire shape of one shift's adherence."""
-    r = j.result
-    return {
-        "agent_id": j.shift.agent_id,
-        "name": name,
-        **shift_dict(j.shift),
-        "scheduled_min": _r1(r.scheduled_min),
-        "logged_in_min": _r1(r.logged_in_min),
-        "adherence_pct": _r1(r.adherence_pct),
-        "clock_in": j.clock_in.isoformat() if j.clock_in else None,
-        "clock_out": j.clock_out.isoformat() if j.clock_out else None,
-        "without_relief": j.without_relief,
-        "late_start_min": _r1(r.late_start_min),
-        "early_leave_min": _r1(r.early_leave_min),
-        "absent": r.absent,
-        "on_leave": j.on_leave,
-        "logouts": r.logouts,
-    }
+    first_day: dt.date
+    last_day: dt.date
+    judged: list[JudgedShift]
+    names: dict[int, str]
+    totals: AdherenceTotals
 
 
 def history(
@@ -402,7 +385,7 @@ def history(
     tz: str,
     now: dt.datetime,
     agent_id: int | None = None,
-) -> dict[str, Any]:
+) -> History:
     """Adherence per ended shift starting on local days first_day..last_day, with totals."""
     if last_day < first_day or (last_day - first_day).days >= MAX_RANGE_DAYS:
         raise DomainError(
@@ -417,33 +400,54 @@ def history(
     judged = judge(session, shifts, tz)
     names = _all_names(session, {p.agent_id for p in shifts})
     judged.sort(key=lambda j: (j.shift.start, j.shift.agent_id))
-    rows = [judged_dict(j, names.get(j.shift.agent_id, str(j.shift.agent_id))) for j in judged]
     counted = [j for j in judged if not j.on_leave]
     scheduled = sum(j.result.scheduled_min for j in counted)
     logged = sum(j.result.logged_in_min for j in counted)
     late = [late_min for j in counted if (late_min := j.result.late_start_min) is not None]
-    return {
-        "from": first_day.isoformat(),
-        "to": last_day.isoformat(),
-        "shifts": rows,
-        "totals": {
-            "shifts": len(counted),
-            "scheduled_min": round(scheduled, 1),
-            "logged_in_min": round(logged, 1),
-            "adherence_pct": round(100 * logged / scheduled, 1) if scheduled else None,
-            "late": sum(1 for late_min in late if late_min > policy.late_grace_min),
-            "absent": sum(1 for j in counted if j.result.absent),
-            "logouts": sum(j.result.logouts for j in counted),
-        },
-    }
+    totals = AdherenceTotals(
+        shifts=len(counted),
+        scheduled_min=round(scheduled, 1),
+        logged_in_min=round(logged, 1),
+        adherence_pct=round(100 * logged / scheduled, 1) if scheduled else None,
+        late=sum(1 for late_min in late if late_min > policy.late_grace_min),
+        absent=sum(1 for j in counted if j.result.absent),
+        logouts=sum(j.result.logouts for j in counted),
+    )
+    return History(first_day, last_day, judged, names, totals)
 
 
 # ---- real time -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RealtimeRow:
+    """One active agent now: her running shift (if any), clock status, desk state, and
+    whether she is in adherence (one reason, worst first)."""
+
+    agent_id: int
+    name: str
+    shift: PublishedShift | None
+    clock: ClockStatus
+    state: str
+    in_adherence: bool
+    reason: str
+
+    @property
+    def scheduled(self) -> bool:
+        return self.shift is not None
+
+
+@dataclass(frozen=True)
+class Realtime:
+    """Every active agent at `at`, out of adherence first."""
+
+    at: dt.datetime
+    agents: list[RealtimeRow]
+
+
 def realtime(
     session: Session, tz: str, now: dt.datetime, live_states: Mapping[int, str]
-) -> dict[str, Any]:
+) -> Realtime:
     """Every active agent now: scheduled or not, clocked in or not, desk state, adherence."""
     running = [p for p in workforce.shifts_around(session, now, tz) if p.start <= now < p.end]
     engine = adh.current_adherence(
@@ -454,7 +458,7 @@ def realtime(
     by_agent = {p.agent_id: p for p in running}
     statuses = clock_statuses(session, now)
     off = ClockStatus(False, None, None)
-    rows: list[dict[str, Any]] = []
+    rows: list[RealtimeRow] = []
     for agent, user in workforce.roster_agents(session):
         shift = by_agent.get(agent.id)
         state = live_states.get(agent.id, adh.OFFLINE)
@@ -476,25 +480,18 @@ def realtime(
         else:
             reason = "unscheduled-login" if logged_in else "off"
         rows.append(
-            {
-                "agent_id": agent.id,
-                "name": user.display_name or user.username,
-                "scheduled": shift is not None,
-                "shift": shift_dict(shift) if shift is not None else None,
-                "clocked_in": status.clocked_in,
-                "clocked_in_since": status.since.isoformat() if status.since else None,
-                "state": state,
-                "in_adherence": desk_ok and reason in ("ok", "off"),
-                "reason": reason,
-            }
+            RealtimeRow(
+                agent_id=agent.id,
+                name=user.display_name or user.username,
+                shift=shift,
+                clock=status,
+                state=state,
+                in_adherence=desk_ok and reason in ("ok", "off"),
+                reason=reason,
+            )
         )
-    rows.sort(key=lambda r: (r["in_adherence"], not r["scheduled"], r["name"]))
-    return {
-        "at": now.isoformat(),
-        "agents": rows,
-        "scheduled": sum(1 for r in rows if r["scheduled"]),
-        "out_of_adherence": sum(1 for r in rows if not r["in_adherence"]),
-    }
+    rows.sort(key=lambda r: (r.in_adherence, not r.scheduled, r.name))
+    return Realtime(now, rows)
 
 
 # ---- the monthly ledger --------------------------------------------------------------------
@@ -616,33 +613,20 @@ def ledgers(
     return policy, views
 
 
-def policy_dict(p: att.AttendancePolicy) -> dict[str, Any]:
-    """The rule numbers a reader needs to understand a score."""
-    return {
-        "start_points": p.start_points,
-        "warning_at": p.warning_at,
-        "penalty_at": p.penalty_at,
-        "severe_months": p.severe_months,
-        "late_points": p.late_points,
-        "absence_late_after_min": p.absence_late_after_min,
-        "absence_late_points": p.absence_late_points,
-        "absence_points": p.absence_points,
-        "logout_count": p.logout_count,
-        "logout_points": p.logout_points,
-        "max_swaps": p.max_swaps,
-        "excess_swap_points": p.excess_swap_points,
-    }
-
-
 # ---- the agent's own view ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AgentView:
-    """What the agent console shows: the wire fields (clock status, today's and the next shift,
-    the policy) and the month's ledger, worded by schemas.agent_view."""
+    """What the agent console shows: clock status, the running shift, today's shifts and the
+    next one, the policy and the month's ledger (schemas.agent_view words it)."""
 
-    fields: dict[str, Any]
+    agent_id: int
+    status: ClockStatus
+    current_shift: PublishedShift | None
+    today: list[PublishedShift]
+    next_shift: PublishedShift | None
+    policy: att.AttendancePolicy
     ledger: LedgerView
 
 
@@ -663,13 +647,4 @@ def agent_view(session: Session, agent_id: int, tz: str, now: dt.datetime) -> Ag
     upcoming = next((p for p in around if p.start > now), None)
     policy, views = ledgers(session, today.year, today.month, tz, now, agent_id)
     mine = next(v for v in views if v.agent_id == agent_id)
-    fields = {
-        "agent_id": agent_id,
-        "clocked_in": status.clocked_in,
-        "clocked_in_since": status.since.isoformat() if status.since else None,
-        "current_shift": shift_dict(current) if current else None,
-        "today": [shift_dict(p) for p in todays],
-        "next_shift": shift_dict(upcoming) if upcoming else None,
-        "policy": policy_dict(policy),
-    }
-    return AgentView(fields, mine)
+    return AgentView(agent_id, status, current, todays, upcoming, policy, mine)

@@ -107,7 +107,7 @@ def my_attendance() -> Any:
 def adherence_now() -> Any:
     states = _live_states()
     with hl().sessions() as s:
-        return jsonify(attendance.realtime(s, _tz(), _now(), states))
+        return jsonify(schemas.realtime_dict(attendance.realtime(s, _tz(), _now(), states)))
 
 
 @bp.route("/api/v1/adherence")
@@ -123,7 +123,9 @@ def adherence_history() -> Any:
         except ValueError:
             raise DomainError("invalid-input", "agent_id: a number expected") from None
     with hl().sessions() as s:
-        return jsonify(attendance.history(s, first, last, _tz(), _now(), agent_id))
+        return jsonify(
+            schemas.history_dict(attendance.history(s, first, last, _tz(), _now(), agent_id))
+        )
 
 
 @bp.route("/api/v1/attendance/ledger.csv")
@@ -154,7 +156,7 @@ def ledger() -> Any:
         return jsonify(
             {
                 "month": f"{year:04d}-{month:02d}",
-                "policy": attendance.policy_dict(policy),
+                "policy": schemas.policy_dict(policy),
                 "ledgers": [schemas.ledger_dict(v, current_user.language) for v in views],
             }
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from console.calls import services as call_svc
+from console.calls.schemas import ScreenPop
 from console.calls.writer import OrderedWriter
 from console.core.events import call_offer_withdrawn, call_offered
 from console.core.models import Agent
@@ -36,7 +37,7 @@ class QueuedCall:
     ring_timeout_s: int
     wrap_up_s: int
     arrived: float
-    pop: call_svc.ScreenPop
+    pop: ScreenPop
     offered_to: int | None = None
     offer_token: int = 0
     excluded: set[int] = field(default_factory=set)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -27,36 +25,7 @@ from console.core.models import (
 )
 from console.core.states import DEFAULT_RING_TIMEOUT_S, CallStatus, EndReason
 from console.customers import services as customers
-
-
-class ScreenPop(TypedDict):
-    """What the agent's card shows about a call (the `pop` of `call_offered`)."""
-
-    number: str
-    customers: list[dict[str, Any]]
-    number_invalid: bool
-    queue: dict[str, Any] | None
-    # Set by whoever knows when the caller started waiting (epoch seconds).
-    wait_started: NotRequired[float]
-
-
-def screen_pop(
-    session: Session,
-    number: str,
-    number_invalid: bool,
-    q: Queue | None,
-    wait_started: float | None = None,
-) -> ScreenPop:
-    """The screen pop of a call from this number to this queue."""
-    pop: ScreenPop = {
-        "number": number,
-        "customers": customers.for_caller(session, number),
-        "number_invalid": number_invalid,
-        "queue": queue_info(q),
-    }
-    if wait_started is not None:
-        pop["wait_started"] = wait_started
-    return pop
+from console.customers.services import CustomerFile
 
 
 def add_event(
@@ -80,12 +49,13 @@ def queue_for_number(session: Session, callee: str) -> Queue | None:
 
 def open_inbound(
     session: Session, caller_raw: str, callee_raw: str, worker_id: str, country_code: str = "86"
-) -> tuple[Call, Queue | None, ScreenPop]:
-    """Open the record of a new inbound call; returns it, its queue and the screen pop."""
+) -> tuple[Call, Queue | None, list[CustomerFile]]:
+    """Open the record of a new inbound call; returns it, its queue and the customers owning
+    the caller's number (what schemas.screen_pop shows)."""
     caller, invalid = caller_number(caller_raw, country_code)
     callee = numbers.extract_user(callee_raw)
     q = queue_for_number(session, callee)
-    pop = screen_pop(session, caller, invalid, q)
+    callers = customers.for_caller(session, caller)
     call = Call(
         direction="inbound",
         status=CallStatus.QUEUED,
@@ -94,13 +64,13 @@ def open_inbound(
         caller_raw=caller_raw[:256],
         callee_number=callee[:64],
         queue_id=q.id if q else None,
-        customer_id=pop["customers"][0]["id"] if pop["customers"] else None,
+        customer_id=callers[0].customer.id if callers else None,
         worker_id=worker_id,
     )
     session.add(call)
     session.flush()
     add_event(session, call.id, "arrived", caller=caller, callee=callee, worker=worker_id)
-    return call, q, pop
+    return call, q, callers
 
 
 def caller_number(caller_raw: str, country_code: str) -> tuple[str, bool]:
@@ -145,18 +115,6 @@ def record_refused(
     session.flush()
     add_event(session, call.id, "refused", caller=caller, callee=callee, worker=worker_id, **data)
     return call
-
-
-def queue_info(q: Queue | None) -> dict[str, Any] | None:
-    """The queue as a screen pop shows it, with the registration fields it asks for."""
-    if q is None:
-        return None
-    keys = [
-        str(f.get("key"))
-        for f in q.registration_fields or []
-        if isinstance(f, dict) and f.get("key")
-    ]
-    return {"id": q.id, "name": q.name, "fields": keys}
 
 
 def _call(session: Session, call_id: str) -> Call:
@@ -404,117 +362,68 @@ def _filtered(f: CallFilter) -> Select[tuple[Call]]:
     return stmt
 
 
-def call_dict(
-    call: Call, names: dict[int, str] | None = None, queues: dict[int, str] | None = None
-) -> dict[str, Any]:
-    """The wire/CSV shape of a call record."""
+@dataclass(frozen=True)
+class CallNames:
+    """The names a call record shows for its agent and queue ids."""
 
-    def iso(v: dt.datetime | None) -> str | None:
-        return v.isoformat() if v else None
-
-    return {
-        "id": call.id,
-        "direction": call.direction,
-        "status": call.status,
-        "caller_number": call.caller_number,
-        "caller_number_invalid": call.caller_number_invalid,
-        "callee_number": call.callee_number,
-        "queue_id": call.queue_id,
-        "queue": (queues or {}).get(call.queue_id or 0),
-        "agent_id": call.agent_id,
-        "agent": (names or {}).get(call.agent_id or 0),
-        "customer_id": call.customer_id,
-        "arrived_at": iso(call.arrived_at),
-        "offered_at": iso(call.offered_at),
-        "answered_at": iso(call.answered_at),
-        "ended_at": iso(call.ended_at),
-        "wait_s": call.wait_s,
-        "ring_s": call.ring_s,
-        "talk_s": call.talk_s,
-        "wrap_up_s": call.wrap_up_s,
-        "end_reason": call.end_reason,
-        # Answered and ended, but nobody gave it a disposition yet (e.g. the node died).
-        "needs_wrap_up": call.status == CallStatus.WRAP_UP and call.ended_at is not None,
-        "disposition": call.disposition_code,
-        "tags": [t.tag for t in call.tags],
-        "notes": call.notes,
-    }
+    agents: dict[int, str]
+    queues: dict[int, str]
 
 
-def _lookups(session: Session) -> tuple[dict[int, str], dict[int, str]]:
-    names = dict(session.execute(select(Agent.id, User.display_name).join(User)).tuples().all())
+def names(session: Session) -> CallNames:
+    """Every agent's display name and every queue's name, by id."""
+    agents = dict(session.execute(select(Agent.id, User.display_name).join(User)).tuples().all())
     queues = dict(session.execute(select(Queue.id, Queue.name)).tuples().all())
-    return names, queues
+    return CallNames(agents, queues)
 
 
-def search(session: Session, f: CallFilter) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CallPage:
+    """One page of the call log, with the total count and the names its records show."""
+
+    total: int
+    calls: list[Call]
+    names: CallNames
+
+
+def search(session: Session, f: CallFilter) -> CallPage:
     """One page of the call log, newest first, with the total count."""
     stmt = _filtered(f)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(Call.arrived_at.desc(), Call.id).limit(f.limit).offset(f.offset)
+    rows = list(
+        session.scalars(
+            stmt.order_by(Call.arrived_at.desc(), Call.id).limit(f.limit).offset(f.offset)
+        )
     )
-    names, queues = _lookups(session)
-    return {"total": total, "items": [call_dict(c, names, queues) for c in rows]}
+    return CallPage(total, rows, names(session))
 
 
-CSV_COLUMNS = [
-    "id",
-    "arrived_at",
-    "answered_at",
-    "ended_at",
-    "direction",
-    "caller_number",
-    "callee_number",
-    "queue",
-    "agent",
-    "wait_s",
-    "ring_s",
-    "talk_s",
-    "wrap_up_s",
-    "end_reason",
-    "disposition",
-    "tags",
-    "notes",
-]
-
-
-def export_csv(session: Session, f: CallFilter) -> Iterator[str]:
-    """The filtered call log as CSV, streamed in chunks (flat memory)."""
-    names, queues = _lookups(session)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
+def log_rows(session: Session, f: CallFilter) -> Iterator[Call]:
+    """The filtered call log, newest first, streamed from the database (schemas.export_csv)."""
     stmt = _filtered(f).order_by(Call.arrived_at.desc(), Call.id).execution_options(yield_per=500)
-    for n, call in enumerate(session.scalars(stmt), start=1):
-        d = call_dict(call, names, queues)
-        d["tags"] = ";".join(d["tags"])
-        writer.writerow([d[c] if d[c] is not None else "" for c in CSV_COLUMNS])
-        if n % 500 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    yield from session.scalars(stmt)
 
 
-def call_in_hand(session: Session, call_id: str) -> tuple[dict[str, Any], int] | None:
-    """The call an agent holds, as her console shows it after a reload: the record with its
-    screen pop and wrap-up limit, and the queue's ring timeout (None if the call is gone)."""
+@dataclass(frozen=True)
+class CallInHand:
+    """The call an agent holds: the record, its queue, the customers owning the caller's
+    number, and the queue's ring timeout."""
+
+    call: Call
+    queue: Queue | None
+    callers: list[CustomerFile]
+    ring_timeout_s: int
+
+
+def call_in_hand(session: Session, call_id: str) -> CallInHand | None:
+    """The call an agent holds, with what her console shows after a reload
+    (schemas.call_in_hand_dict); None if the call is gone."""
     call = session.get(Call, call_id)
     if call is None:
         return None
     q = session.get(Queue, call.queue_id) if call.queue_id else None
-    pop = screen_pop(
-        session,
-        call.caller_number,
-        call.caller_number_invalid,
-        q,
-        wait_started=call.arrived_at.timestamp(),
-    )
-    info = call_dict(call)
-    info["pop"] = pop
-    info["wrap_up_limit_s"] = q.wrap_up_s if q else 0
-    return info, q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S
+    callers = customers.for_caller(session, call.caller_number)
+    return CallInHand(call, q, callers, q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S)
 
 
 def active_dispositions(session: Session) -> list[Disposition]:

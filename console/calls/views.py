@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from console.calls import schemas
 from console.calls import services as call_svc
 from console.core.errors import DomainError
 from console.core.events import call_wrapped
@@ -49,7 +50,7 @@ def calls_page() -> Any:
 def list_calls() -> Any:
     f = _filter()
     with hl().sessions() as s:
-        return jsonify(call_svc.search(s, f))
+        return jsonify(schemas.page_dict(call_svc.search(s, f)))
 
 
 @bp.route("/api/v1/calls.csv")
@@ -62,7 +63,8 @@ def export_calls() -> Any:
 
     def generate() -> Any:
         with hotline.sessions() as s:
-            yield from call_svc.export_csv(s, f)
+            names = call_svc.names(s)
+            yield from schemas.export_csv(call_svc.log_rows(s, f), names)
 
     return Response(
         stream_with_context(generate()),
@@ -77,7 +79,7 @@ def get_call(call_id: str) -> Any:
     # Agents see their own calls only.
     mine = current_user.agent_id if current_user.role == Role.AGENT else None
     with hl().sessions() as s:
-        return jsonify(call_svc.call_dict(call_svc.visible_call(s, call_id, mine)))
+        return jsonify(schemas.call_dict(call_svc.visible_call(s, call_id, mine)))
 
 
 @bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])
@@ -100,7 +102,7 @@ def wrap_up(call_id: str) -> Any:
             [str(t) for t in tags],
             str(data.get("notes") or ""),
         )
-        result = call_svc.call_dict(call)
+        result = schemas.call_dict(call)
     # The record is committed before the agent is freed: a wrap-up is never lost.
     hotline.agents.transition(
         agent_id, AgentState.AVAILABLE, expect=[AgentState.WRAP_UP], expect_call=call_id

@@ -56,39 +56,34 @@ def find_by_number(session: Session, number: str) -> list[Customer]:
     return list(session.scalars(stmt).unique())
 
 
-def customer_dict(session: Session, c: Customer, with_calls: bool = True) -> dict[str, Any]:
-    """The customer as the browser sees it."""
-    data: dict[str, Any] = {
-        "id": c.id,
-        "name": c.name,
-        "grade": c.grade,
-        "phones": [p.number for p in c.phones],
-        "fields": c.fields or {},
-        "notes": c.notes,
-    }
-    if with_calls:
-        calls = session.scalars(
+@dataclass(frozen=True)
+class CustomerFile:
+    """A customer with the calls its file shows (``last_calls`` None: not loaded)."""
+
+    customer: Customer
+    last_calls: list[Call] | None = None
+
+
+def last_calls(session: Session, customer_id: int) -> list[Call]:
+    """The customer's last ended calls, newest first."""
+    return list(
+        session.scalars(
             select(Call)
-            .where(Call.customer_id == c.id, Call.ended_at.is_not(None))
+            .where(Call.customer_id == customer_id, Call.ended_at.is_not(None))
             .order_by(Call.arrived_at.desc())
             .limit(LAST_CALLS)
         )
-        data["last_calls"] = [
-            {
-                "id": call.id,
-                "arrived_at": call.arrived_at.isoformat(),
-                "disposition": call.disposition_code,
-                "end_reason": call.end_reason,
-                "notes": call.notes,
-            }
-            for call in calls
-        ]
-    return data
+    )
 
 
-def for_caller(session: Session, number: str) -> list[dict[str, Any]]:
-    """The customers owning a caller number, as the agent's card shows them."""
-    return [customer_dict(session, c) for c in find_by_number(session, number)]
+def customer_file(session: Session, c: Customer, with_calls: bool = True) -> CustomerFile:
+    """The customer with the last calls the browser shows (schemas.customer_dict)."""
+    return CustomerFile(c, last_calls(session, c.id) if with_calls else None)
+
+
+def for_caller(session: Session, number: str) -> list[CustomerFile]:
+    """The customers owning a caller number, with what the agent's card shows of them."""
+    return [customer_file(session, c) for c in find_by_number(session, number)]
 
 
 @dataclass(frozen=True)
@@ -283,13 +278,13 @@ def update_customer(
     return c
 
 
-def get_customer(session: Session, user: User, customer_id: int) -> dict[str, Any]:
+def get_customer(session: Session, user: User, customer_id: int) -> CustomerFile:
     """One customer file; the read is audited."""
     c = session.get(Customer, customer_id)
     if c is None:
         raise DomainError("not-found")
     audit(session, user.id, "view", "customer", c.id)
-    return customer_dict(session, c)
+    return customer_file(session, c)
 
 
 # --- CSV import -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
 from console.core.states import Role
+from console.customers import schemas
 from console.customers import services as customers
 from console.web.access import current_agent_id, json_body, roles
 from console.web.access import hotline as hl
@@ -37,7 +38,7 @@ def create_customer() -> Any:
             # A customer registered during a call becomes that call's customer (一户一档).
             agent = current_user.agent_id if current_user.role == Role.AGENT else None
             customers.attach_to_call(s, c, str(call_id), agent, offered_to_me)
-        data = customers.customer_dict(s, c)
+        data = schemas.customer_dict(customers.customer_file(s, c))
     return jsonify(data), 201
 
 
@@ -51,5 +52,5 @@ def customer(customer_id: int) -> Any:
             c = customers.update_customer(
                 s, user, customer_id, json_body(), hotline.settings.country_code
             )
-            return jsonify(customers.customer_dict(s, c))
-        return jsonify(customers.get_customer(s, user, customer_id))
+            return jsonify(schemas.customer_dict(customers.customer_file(s, c)))
+        return jsonify(schemas.customer_dict(customers.get_customer(s, user, customer_id)))

@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from console.core.errors import DomainError
 from console.core.models import Call, ForecastInterval, Queue, StaffingSettings
-from roster.erlang import MAX_AHT_S, MAX_CALLS_PER_INTERVAL, StaffingInputs, requirement
+from roster.erlang import (
+    MAX_AHT_S,
+    MAX_CALLS_PER_INTERVAL,
+    StaffingInputs,
+    StaffingRow,
+    requirement,
+)
 from roster.forecast import ForecastError, ForecastRow, HistoryCall, build_forecast, load_csv
 
 # A quarter of history is enough for the weekday profile and the trend; older weeks mostly
@@ -55,11 +62,6 @@ def settings_of(session: Session, queue_id: int) -> StaffingSettings:
     """The queue's staffing settings; the defaults (not stored) when never saved."""
     _queue(session, queue_id)
     return session.get(StaffingSettings, queue_id) or _defaults(queue_id)
-
-
-def settings_dict(cfg: StaffingSettings) -> dict[str, Any]:
-    """The wire shape of staffing settings."""
-    return {"queue_id": cfg.queue_id, **{f: getattr(cfg, f) for f in SETTING_FIELDS}}
 
 
 def _inputs(cfg: StaffingSettings) -> StaffingInputs:
@@ -232,23 +234,33 @@ def edit(
     return row
 
 
-def _finite(value: float | None) -> float | None:
-    return value if value is None or math.isfinite(value) else None
+@dataclass(frozen=True)
+class ForecastTable:
+    """Forecast rows in [since, until) with the staffing requirement of each interval: the
+    stored rows and, in the same order, what the engine sized from them."""
+
+    queue_id: int
+    since: dt.datetime
+    until: dt.datetime
+    settings: StaffingSettings
+    inputs: StaffingInputs
+    stored: list[ForecastInterval]
+    sized: list[StaffingRow]
 
 
-def with_actuals(session: Session, table: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """A forecast `table` with, for each interval already over (start + interval <= now), the
-    calls that arrived in it (`actual_calls`, else None), and the forecast's `accuracy`.
+def actual_calls(session: Session, t: ForecastTable, now: dt.datetime) -> list[int | None]:
+    """For each interval of `t` already over (start + interval <= now), the calls that arrived
+    in it; None for the others.
 
-    Only the forecast page wants this; the roster's requirement reads `table` alone."""
-    step = dt.timedelta(minutes=table["settings"]["interval_min"])
-    starts = [dt.datetime.fromisoformat(r["start"]) for r in table["rows"]]
+    Only the forecast page wants this; the roster's requirement reads the table alone."""
+    step = dt.timedelta(minutes=t.settings.interval_min)
+    starts = [r.start for r in t.sized]
     past = [x for x in starts if x + step <= now]
     counts = dict.fromkeys(past, 0)
     if past:
         arrived = session.scalars(
             select(Call.arrived_at).where(
-                Call.queue_id == table["queue_id"],
+                Call.queue_id == t.queue_id,
                 Call.arrived_at >= past[0],
                 Call.arrived_at < past[-1] + step,
             )
@@ -257,32 +269,40 @@ def with_actuals(session: Session, table: dict[str, Any], now: dt.datetime) -> d
             i = bisect.bisect_right(past, at) - 1
             if i >= 0 and at < past[i] + step:
                 counts[past[i]] += 1
-    rows = [r | {"actual_calls": counts.get(x)} for r, x in zip(table["rows"], starts, strict=True)]
-    return table | {"rows": rows, "accuracy": accuracy(rows)}
+    return [counts.get(x) for x in starts]
 
 
-def accuracy(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Accuracy:
+    """How well a forecast met the calls that came, over the intervals that have actuals."""
+
+    intervals: int
+    forecast_calls: float
+    actual_calls: int
+    wape_pct: float | None
+    bias_pct: float | None
+
+
+def accuracy(calls: list[float], actual: list[int | None]) -> Accuracy | None:
     """How well the forecast met the calls that came, over the rows that have actuals: WAPE =
     sum |forecast - actual| / sum actual (the usual contact-centre figure: it weighs busy
     intervals more than quiet ones and survives intervals with no calls)."""
-    done = [r for r in rows if r["actual_calls"] is not None]
+    done = [(c, a) for c, a in zip(calls, actual, strict=True) if a is not None]
     if not done:
         return None
-    forecast = sum(r["calls"] for r in done)
-    actual = sum(r["actual_calls"] for r in done)
-    error = sum(abs(r["calls"] - r["actual_calls"]) for r in done)
-    return {
-        "intervals": len(done),
-        "forecast_calls": round(forecast, 2),
-        "actual_calls": actual,
-        "wape_pct": round(100 * error / actual, 1) if actual else None,
-        "bias_pct": round(100 * (forecast - actual) / actual, 1) if actual else None,
-    }
+    forecast = sum(c for c, _ in done)
+    arrived = sum(a for _, a in done)
+    error = sum(abs(c - a) for c, a in done)
+    return Accuracy(
+        intervals=len(done),
+        forecast_calls=round(forecast, 2),
+        actual_calls=arrived,
+        wape_pct=round(100 * error / arrived, 1) if arrived else None,
+        bias_pct=round(100 * (forecast - arrived) / arrived, 1) if arrived else None,
+    )
 
 
-def table(
-    session: Session, queue_id: int, since: dt.datetime, until: dt.datetime
-) -> dict[str, Any]:
+def table(session: Session, queue_id: int, since: dt.datetime, until: dt.datetime) -> ForecastTable:
     """Forecast rows in [since, until) with the staffing requirement of each interval."""
     cfg = settings_of(session, queue_id)
     stored = list(
@@ -301,30 +321,7 @@ def table(
         sized = requirement(stored, inputs)
     except ValueError as err:
         raise DomainError("invalid-input", str(err)) from None
-    rows = [
-        {
-            "start": r.start.isoformat(),
-            "calls": r.calls,
-            "aht_s": r.aht_s,
-            "edited": row.edited,
-            "traffic_erlangs": r.traffic_erlangs,
-            "agents": r.agents,
-            "service_level": r.service_level,
-            "asa_s": _finite(r.asa_s),
-            "occupancy": r.occupancy,
-            "p_abandon": r.p_abandon,
-            "agents_with_shrinkage": r.agents_with_shrinkage,
-        }
-        for r, row in zip(sized, stored, strict=True)
-    ]
-    return {
-        "queue_id": queue_id,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-        "model": inputs.model,
-        "settings": settings_dict(cfg),
-        "rows": rows,
-    }
+    return ForecastTable(queue_id, since, until, cfg, inputs, stored, sized)
 
 
 def queues(session: Session) -> list[Queue]:

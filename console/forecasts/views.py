@@ -12,6 +12,7 @@ from flask_login import current_user
 from console.core.errors import DomainError
 from console.core.i18n import table
 from console.core.states import Role
+from console.forecasts import schemas
 from console.forecasts import services as forecasts
 from console.web.access import hotline as hl
 from console.web.access import json_body, roles
@@ -66,11 +67,9 @@ def get_forecast(queue_id: int) -> Any:
     if until <= since or until - since > dt.timedelta(days=62):
         raise DomainError("invalid-input", "until must be after since, at most 62 days")
     with hl().sessions() as s:
-        return jsonify(
-            forecasts.with_actuals(
-                s, forecasts.table(s, queue_id, since, until), dt.datetime.now(dt.UTC)
-            )
-        )
+        week = forecasts.table(s, queue_id, since, until)
+        actual = forecasts.actual_calls(s, week, dt.datetime.now(dt.UTC))
+        return jsonify(schemas.table_dict(week, actual))
 
 
 @bp.route("/api/v1/queues/<int:queue_id>/forecast/generate", methods=["POST"])
@@ -111,12 +110,7 @@ def edit_forecast(queue_id: int, start: str) -> Any:
     data = json_body()
     with hl().sessions.begin() as s:
         row = forecasts.edit(s, queue_id, at, data.get("calls"), data.get("aht_s"))
-        out = {
-            "start": row.start.isoformat(),
-            "calls": row.calls,
-            "aht_s": row.aht_s,
-            "edited": row.edited,
-        }
+        out = schemas.interval_dict(row)
     return jsonify(out)
 
 
@@ -125,7 +119,7 @@ def edit_forecast(queue_id: int, start: str) -> Any:
 def staffing_settings(queue_id: int) -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
-            return jsonify(forecasts.settings_dict(forecasts.settings_of(s, queue_id)))
+            return jsonify(schemas.settings_dict(forecasts.settings_of(s, queue_id)))
     data = json_body()
     with hl().sessions.begin() as s:
-        return jsonify(forecasts.settings_dict(forecasts.update_settings(s, queue_id, data)))
+        return jsonify(schemas.settings_dict(forecasts.update_settings(s, queue_id, data)))

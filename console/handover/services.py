@@ -46,10 +46,6 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
-def _iso(at: dt.datetime | None) -> str | None:
-    return None if at is None else _utc(at).isoformat()
-
-
 def _names(session: Session, agent_ids: set[int]) -> dict[int, str]:
     if not agent_ids:
         return {}
@@ -61,44 +57,10 @@ def _names(session: Session, agent_ids: set[int]) -> dict[int, str]:
     return {a: n for a, n in rows}
 
 
-def shift_dict(shift: PublishedShift) -> dict[str, Any]:
-    """The wire shape of a published shift."""
-    return {
-        "agent_id": shift.agent_id,
-        "day": shift.day.isoformat(),
-        "template_code": shift.template_code,
-        "start": _iso(shift.start),
-        "end": _iso(shift.end),
-    }
-
-
-def entry_dict(entry: HandoverEntry, names: dict[int, str]) -> dict[str, Any]:
-    """The wire shape of a handover entry (names: agent id → display name)."""
-    return {
-        "id": entry.id,
-        "author_id": entry.author_id,
-        "author_name": names.get(entry.author_id, ""),
-        "shift_day": entry.shift_day.isoformat(),
-        "template_code": entry.template_code,
-        "created_at": _iso(entry.created_at),
-        "items": [
-            {"text": str(i.get("text", "")), "ref": str(i.get("ref", ""))}
-            for i in entry.items or []
-        ],
-        "notes": entry.notes or "",
-        "acknowledged_by": entry.acknowledged_by,
-        "acknowledged_by_name": names.get(entry.acknowledged_by, "")
-        if entry.acknowledged_by
-        else None,
-        "acknowledged_at": _iso(entry.acknowledged_at),
-    }
-
-
-def entries_dicts(session: Session, entries: list[HandoverEntry]) -> list[dict[str, Any]]:
-    """Wire shapes of several entries, with author and acknowledger names."""
+def entry_names(session: Session, entries: list[HandoverEntry]) -> dict[int, str]:
+    """The display names of the entries' authors and acknowledgers (schemas.entries_dicts)."""
     ids = {e.author_id for e in entries} | {e.acknowledged_by for e in entries if e.acknowledged_by}
-    names = _names(session, ids)
-    return [entry_dict(e, names) for e in entries]
+    return _names(session, ids)
 
 
 def grace(session: Session) -> dt.timedelta:
@@ -272,7 +234,26 @@ def acknowledge(
     return entry
 
 
-def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class LogShift:
+    """A published shift of the handover log, its agent's name, its entry and its status."""
+
+    shift: PublishedShift
+    agent_name: str
+    status: str
+    entry: HandoverEntry | None
+
+
+@dataclass(frozen=True)
+class HandoverLog:
+    """The handover log's shifts, newest first, and the names of the entries' authors and
+    acknowledgers."""
+
+    shifts: list[LogShift]
+    entry_names: dict[int, str]
+
+
+def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> HandoverLog:
     """Published shifts of the last `days` local days, newest first, each with its entry and status.
 
     status: filed | filed-late (after the miss was counted: the miss stays) | missing (grace
@@ -292,7 +273,7 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
     by_key = {
         (e.author_id, e.shift_day): e for e in sorted(entries, key=lambda e: e.id, reverse=True)
     }
-    wire = {e.id: d for e, d in zip(entries, entries_dicts(session, entries), strict=True)}
+    authors = entry_names(session, entries)
     names = _names(session, {s.agent_id for s in shifts})
     first = (last - dt.timedelta(days=days - 1)).isoformat()
     misses = {
@@ -318,15 +299,8 @@ def handover_log(session: Session, now: dt.datetime, tz: str, days: int) -> list
             status = "missing"
         else:
             status = "due"
-        out.append(
-            shift_dict(s)
-            | {
-                "agent_name": names.get(s.agent_id, ""),
-                "status": status,
-                "entry": wire[entry.id] if entry else None,
-            }
-        )
-    return out
+        out.append(LogShift(s, names.get(s.agent_id, ""), status, entry))
+    return HandoverLog(out, authors)
 
 
 # ---- misses and escalation ---------------------------------------------------------------
@@ -466,8 +440,30 @@ def parse_period(raw: Any) -> str:
     raise DomainError("invalid-input", "period: YYYY-MM expected")
 
 
-def misses_report(session: Session, period: str, agent_id: int | None = None) -> dict[str, Any]:
-    """The wire shape of a period's misses: each miss with its ordinal, and per agent the levels."""
+@dataclass(frozen=True)
+class CountedMiss:
+    """A miss with its ordinal among the agent's misses of its kind in the period, and the
+    escalation level and consequence it reached."""
+
+    miss: Miss
+    occurrence: int
+    level: int
+    consequence: str
+
+
+@dataclass(frozen=True)
+class MissesReport:
+    """A period's misses, each counted, and per agent and kind the escalation reached."""
+
+    period: str
+    escalation: list[str]
+    names: dict[int, str]
+    misses: list[CountedMiss]
+    escalations: list[Escalation]
+
+
+def misses_report(session: Session, period: str, agent_id: int | None = None) -> MissesReport:
+    """A period's misses: each miss with its ordinal, and per agent the levels."""
     rows = misses(session, period, agent_id)
     consequences = [str(c) for c in workforce.settings_row(session).escalation or []]
     agents = {
@@ -479,32 +475,10 @@ def misses_report(session: Session, period: str, agent_id: int | None = None) ->
     for m in rows:
         n = seen[(m.agent_id, m.kind)] = seen.get((m.agent_id, m.kind), 0) + 1
         level, consequence = level_for(n, consequences)
-        listed.append(
-            {
-                "id": m.id,
-                "agent_id": m.agent_id,
-                "agent_name": agents.get(m.agent_id, ""),
-                "kind": m.kind,
-                "ref": m.ref,
-                "at": _iso(m.at),
-                "occurrence": n,
-                "level": level,
-                "consequence": consequence,
-            }
-        )
-    per_agent: dict[int, dict[str, Any]] = {}
-    for e in escalations(session, period, agent_id):
-        row = per_agent.setdefault(
-            e.agent_id,
-            {"agent_id": e.agent_id, "agent_name": agents.get(e.agent_id, ""), "kinds": {}},
-        )
-        row["kinds"][e.kind] = {"count": e.count, "level": e.level, "consequence": e.consequence}
-    return {
-        "period": period,
-        "escalation": consequences,
-        "agents": sorted(per_agent.values(), key=lambda r: r["agent_id"]),
-        "misses": listed,
-    }
+        listed.append(CountedMiss(m, n, level, consequence))
+    return MissesReport(
+        period, consequences, agents, listed, escalations(session, period, agent_id)
+    )
 
 
 # ---- weekly work summary -----------------------------------------------------------------
@@ -522,21 +496,6 @@ def deadline(session: Session, week_start: dt.date, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, row.weekly_summary_due_time, tzinfo=rm.zone(tz)).astimezone(
         dt.UTC
     )
-
-
-def summary_dict(summary: WeeklySummary, names: dict[int, str] | None = None) -> dict[str, Any]:
-    """The wire shape of a weekly summary."""
-    return {
-        "id": summary.id,
-        "agent_id": summary.agent_id,
-        "agent_name": (names or {}).get(summary.agent_id, ""),
-        "week_start": summary.week_start.isoformat(),
-        "went_well": summary.went_well,
-        "to_improve": summary.to_improve,
-        "chars": len(summary.went_well) + len(summary.to_improve),
-        "submitted_at": _iso(summary.submitted_at),
-        "late": summary.late,
-    }
 
 
 def _parse_week(raw: Any, now: dt.datetime, tz: str) -> dt.date:
@@ -618,7 +577,21 @@ def summaries(session: Session, week_start: dt.date) -> list[WeeklySummary]:
     )
 
 
-def weekly_status(session: Session, agent_id: int, now: dt.datetime, tz: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WeeklyStatus:
+    """What the agent's page shows about this week's summary (and last week's, if missing)."""
+
+    week_start: dt.date
+    due: dt.datetime
+    min_chars: int
+    due_soon: bool
+    overdue: bool
+    summary: WeeklySummary | None
+    last_week_missing: bool
+    last_week_start: dt.date
+
+
+def weekly_status(session: Session, agent_id: int, now: dt.datetime, tz: str) -> WeeklyStatus:
     """What the agent's page shows about this week's summary (and last week's, if it is missing)."""
     now = _utc(now)
     week = week_start_of(workforce.local_day(now, tz))
@@ -626,16 +599,16 @@ def weekly_status(session: Session, agent_id: int, now: dt.datetime, tz: str) ->
     mine = summary_of(session, agent_id, week)
     last_week = week - dt.timedelta(weeks=1)
     last = summary_of(session, agent_id, last_week)
-    return {
-        "week_start": week.isoformat(),
-        "due": _iso(due),
-        "min_chars": workforce.settings_row(session).weekly_summary_min_chars,
-        "due_soon": mine is None and due - remind_before(session) <= now < due,
-        "overdue": mine is None and now >= due,
-        "summary": summary_dict(mine) if mine else None,
-        "last_week_missing": last is None and _worked(session, agent_id, last_week, tz),
-        "last_week_start": last_week.isoformat(),
-    }
+    return WeeklyStatus(
+        week_start=week,
+        due=due,
+        min_chars=workforce.settings_row(session).weekly_summary_min_chars,
+        due_soon=mine is None and due - remind_before(session) <= now < due,
+        overdue=mine is None and now >= due,
+        summary=mine,
+        last_week_missing=last is None and _worked(session, agent_id, last_week, tz),
+        last_week_start=last_week,
+    )
 
 
 def _workers(session: Session, week_start: dt.date, tz: str) -> set[int]:

@@ -12,6 +12,7 @@ from console.core.errors import DomainError
 from console.core.i18n import table
 from console.core.models import utcnow
 from console.core.states import Role
+from console.handover import schemas
 from console.handover import services as handover
 from console.web.access import hotline as hl
 from console.web.access import json_body, roles
@@ -83,11 +84,14 @@ def mine() -> Any:
     with hl().sessions() as s:
         shift = handover.shift_to_hand_over(s, agent_id, now, _tz())
         entry = handover.entry_for_shift(s, agent_id, shift) if shift else None
+        incoming = handover.incoming(s, agent_id, now)
+        taken_over = handover.taken_over(s, agent_id, now)
+        names = handover.entry_names(s, [*([entry] if entry else []), *incoming, *taken_over])
         out = {
-            "shift": handover.shift_dict(shift) if shift else None,
-            "entry": handover.entries_dicts(s, [entry])[0] if entry else None,
-            "incoming": handover.entries_dicts(s, handover.incoming(s, agent_id, now)),
-            "taken_over": handover.entries_dicts(s, handover.taken_over(s, agent_id, now)),
+            "shift": schemas.shift_dict(shift) if shift else None,
+            "entry": schemas.entry_dict(entry, names) if entry else None,
+            "incoming": schemas.entries_dicts(incoming, names),
+            "taken_over": schemas.entries_dicts(taken_over, names),
         }
     return jsonify(out)
 
@@ -101,7 +105,7 @@ def file_entry() -> Any:
         entry = handover.file_entry(
             s, agent_id, data.get("items"), data.get("notes"), utcnow(), _tz()
         )
-        out = handover.entries_dicts(s, [entry])[0]
+        out = schemas.entry_dict(entry, handover.entry_names(s, [entry]))
     return jsonify(out), 201
 
 
@@ -111,7 +115,7 @@ def acknowledge(entry_id: int) -> Any:
     agent_id = _agent_id()
     with hl().sessions.begin() as s:
         entry = handover.acknowledge(s, entry_id, agent_id, utcnow(), hl().settings.timezone)
-        out = handover.entries_dicts(s, [entry])[0]
+        out = schemas.entry_dict(entry, handover.entry_names(s, [entry]))
     return jsonify(out)
 
 
@@ -119,7 +123,9 @@ def acknowledge(entry_id: int) -> Any:
 @roles(Role.AGENT)
 def my_summary() -> Any:
     with hl().sessions() as s:
-        return jsonify(handover.weekly_status(s, _agent_id(), utcnow(), _tz()))
+        return jsonify(
+            schemas.weekly_status_dict(handover.weekly_status(s, _agent_id(), utcnow(), _tz()))
+        )
 
 
 @bp.route("/api/v1/weekly-summaries", methods=["GET", "POST"])
@@ -140,7 +146,7 @@ def summaries() -> Any:
                 _tz(),
                 data.get("week_start"),
             )
-            out = handover.summary_dict(summary)
+            out = schemas.summary_dict(summary)
         return jsonify(out), 201
     if current_user.role not in LOG_ROLES:
         raise DomainError("forbidden")
@@ -156,7 +162,7 @@ def summaries() -> Any:
         out = {
             "week_start": week.isoformat(),
             "due": handover.deadline(s, week, _tz()).isoformat(),
-            "summaries": [handover.summary_dict(r, names) for r in rows],
+            "summaries": [schemas.summary_dict(r, names) for r in rows],
         }
     return jsonify(out)
 
@@ -175,7 +181,7 @@ def log() -> Any:
     if not 1 <= days <= MAX_LOG_DAYS:
         raise DomainError("invalid-input", f"days: 1–{MAX_LOG_DAYS}")
     with hl().sessions() as s:
-        rows = handover.handover_log(s, utcnow(), _tz(), days)
+        rows = schemas.log_dicts(handover.handover_log(s, utcnow(), _tz(), days))
         grace_min = int(handover.grace(s).total_seconds() // 60)
     return jsonify({"days": days, "grace_min": grace_min, "shifts": rows})
 
@@ -191,12 +197,14 @@ def misses() -> Any:
             miss = handover.record_complaint(
                 s, data.get("agent_id"), data.get("call_id"), utcnow(), _tz()
             )
-            report = handover.misses_report(s, miss.period, miss.agent_id)
+            report = schemas.misses_report_dict(
+                handover.misses_report(s, miss.period, miss.agent_id)
+            )
             out = next(m for m in report["misses"] if m["id"] == miss.id)
         return jsonify(out), 201
     period = handover.parse_period(request.args.get("period") or _this_period())
     with hl().sessions() as s:
-        return jsonify(handover.misses_report(s, period))
+        return jsonify(schemas.misses_report_dict(handover.misses_report(s, period)))
 
 
 @bp.route("/api/v1/misses/mine")
@@ -205,4 +213,4 @@ def my_misses() -> Any:
     # The rulebook wants the process transparent to the agent: her own counts and levels.
     period = handover.parse_period(request.args.get("period") or _this_period())
     with hl().sessions() as s:
-        return jsonify(handover.misses_report(s, period, _agent_id()))
+        return jsonify(schemas.misses_report_dict(handover.misses_report(s, period, _agent_id())))

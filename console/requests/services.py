@@ -57,51 +57,50 @@ def _decision(data: dict[str, Any]) -> tuple[bool, str]:
     return approve, note.strip()
 
 
-def _names(session: Session) -> dict[int, str]:
+def agent_names(session: Session) -> dict[int, str]:
+    """Every rostered agent's name by id (schemas.leave_dict, schemas.swap_dict)."""
     return {a.id: u.display_name or u.username for a, u in workforce.roster_agents(session)}
 
 
 # ---- own schedule ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OwnSchedule:
+    """The agent's published shifts (and duties) between two local days, with the names of
+    the shift templates, her swaps this month and the colleagues she may swap with."""
+
+    agent_id: int
+    first: dt.date
+    last: dt.date
+    shifts: list[workforce.PublishedShift]
+    template_names: dict[str, str]
+    duties: dict[dt.date, list[str]]
+    swaps_this_month: int
+    max_swaps_month: int
+    colleagues: dict[int, str]
+
+
 def schedule(
     session: Session, agent_id: int, first: dt.date, last: dt.date, tz: str
-) -> dict[str, Any]:
+) -> OwnSchedule:
     """The agent's published shifts (and duties) between two local days."""
-    tpl = {t.code: t for t in workforce.templates(session)}
+    tpl = {t.code: t.name for t in workforce.templates(session)}
     shifts = workforce.published_shifts(session, first, last, tz, agent_id)
     duties = _duties(session, {(s.roster_id, s.day) for s in shifts}, agent_id)
     cfg = workforce.settings_row(session)
     month = workforce.local_day(dt.datetime.now(dt.UTC), tz)
-    return {
-        "agent_id": agent_id,
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "shifts": [
-            {
-                "day": s.day.isoformat(),
-                "code": s.template_code,
-                "name": tpl[s.template_code].name if s.template_code in tpl else s.template_code,
-                "start": s.start.isoformat(),
-                "end": s.end.isoformat(),
-                "queue": s.queue_skill,
-                "on_site": s.on_site,
-                "seat": s.seat,
-                "break_start": s.break_start.isoformat() if s.break_start else None,
-                "break_end": (s.break_start + dt.timedelta(minutes=s.break_min)).isoformat()
-                if s.break_start
-                else None,
-                "duties": duties.get(s.day, []),
-                "roster_id": s.roster_id,
-            }
-            for s in shifts
-        ],
-        "swaps_this_month": swaps_in_month(
-            session, agent_id, month.year, month.month, COUNTED_SWAP
-        ),
-        "max_swaps_month": cfg.max_swaps_month,
-        "colleagues": [{"id": k, "name": v} for k, v in _names(session).items() if k != agent_id],
-    }
+    return OwnSchedule(
+        agent_id=agent_id,
+        first=first,
+        last=last,
+        shifts=shifts,
+        template_names=tpl,
+        duties=duties,
+        swaps_this_month=swaps_in_month(session, agent_id, month.year, month.month, COUNTED_SWAP),
+        max_swaps_month=cfg.max_swaps_month,
+        colleagues={k: v for k, v in agent_names(session).items() if k != agent_id},
+    )
 
 
 def _duties(
@@ -175,25 +174,6 @@ def calendar(
 # ---- leave ----------------------------------------------------------------------------------
 
 
-def leave_dict(
-    session: Session, row: LeaveRequest, names: dict[int, str] | None = None
-) -> dict[str, Any]:
-    names = names if names is not None else _names(session)
-    return {
-        "id": row.id,
-        "agent_id": row.agent_id,
-        "agent": names.get(row.agent_id, str(row.agent_id)),
-        "first_day": row.first_day.isoformat(),
-        "last_day": row.last_day.isoformat(),
-        "kind": row.kind,
-        "reason": row.reason,
-        "status": row.status,
-        "created_at": row.created_at.isoformat(),
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "decision_note": row.decision_note,
-    }
-
-
 def request_leave(session: Session, agent_id: int, data: dict[str, Any]) -> LeaveRequest:
     """A pending leave request for local days first_day..last_day."""
     first, last = _date(data, "first_day"), _date(data, "last_day")
@@ -232,7 +212,10 @@ def request_leave(session: Session, agent_id: int, data: dict[str, Any]) -> Leav
     return row
 
 
-def list_leave(session: Session, agent_id: int | None, status: str | None) -> list[dict[str, Any]]:
+def list_leave(
+    session: Session, agent_id: int | None, status: str | None
+) -> tuple[list[LeaveRequest], dict[int, str]]:
+    """Leave requests, latest first, with the agents' names (schemas.leave_dict)."""
     q = (
         select(LeaveRequest)
         .order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc())
@@ -242,26 +225,24 @@ def list_leave(session: Session, agent_id: int | None, status: str | None) -> li
         q = q.where(LeaveRequest.agent_id == agent_id)
     if status:
         q = q.where(LeaveRequest.status == status)
-    names = _names(session)
-    return [leave_dict(session, r, names) for r in session.scalars(q)]
+    return list(session.scalars(q)), agent_names(session)
 
 
 def decide_leave(
     session: Session, request_id: int, data: dict[str, Any], user_id: int, tz: str
-) -> tuple[LeaveRequest, list[dict[str, Any]]]:
-    """Approve or refuse; approval takes the agent off her published shifts on those days."""
+) -> tuple[LeaveRequest, list[workforce.PublishedShift]]:
+    """Approve or refuse; approval takes the agent off her published shifts on those days
+    (returned: the shifts removed)."""
     row = session.get(LeaveRequest, request_id)
     if row is None:
         raise DomainError("not-found")
     approve, note = _decision(data)
     if row.status != "pending":
         raise DomainError("request-decided", row.status)
-    removed: list[dict[str, Any]] = []
+    removed: list[workforce.PublishedShift] = []
     if approve:
         for s in workforce.published_shifts(session, row.first_day, row.last_day, tz, row.agent_id):
-            removed.append(
-                {"day": s.day.isoformat(), "code": s.template_code, "roster_id": s.roster_id}
-            )
+            removed.append(s)
             session.execute(
                 delete(RosterShift).where(
                     RosterShift.roster_id == s.roster_id,
@@ -279,7 +260,7 @@ def decide_leave(
     row.status = "approved" if approve else "refused"
     row.decided_by, row.decided_at, row.decision_note = user_id, utcnow(), note
     session.flush()
-    for roster_id in {r["roster_id"] for r in removed}:
+    for roster_id in {s.roster_id for s in removed}:
         rosters.revalidate(session, rosters.get_plan(session, roster_id), tz)
     return row, removed
 
@@ -310,28 +291,6 @@ def swaps_in_month(
         )
         or 0
     )
-
-
-def swap_dict(
-    session: Session, row: SwapRequest, names: dict[int, str] | None = None
-) -> dict[str, Any]:
-    names = names if names is not None else _names(session)
-    return {
-        "id": row.id,
-        "roster_id": row.roster_id,
-        "requester_id": row.requester_id,
-        "requester": names.get(row.requester_id, str(row.requester_id)),
-        "day": row.day.isoformat(),
-        "partner_id": row.partner_id,
-        "partner": names.get(row.partner_id, str(row.partner_id)),
-        "partner_day": row.partner_day.isoformat() if row.partner_day else None,
-        "reason": row.reason,
-        "status": row.status,
-        "created_at": row.created_at.isoformat(),
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "decision_note": row.decision_note,
-        "violations": row.violations or [],
-    }
 
 
 def _shift_on(
@@ -402,14 +361,16 @@ def request_swap(session: Session, agent_id: int, data: dict[str, Any], tz: str)
     return row
 
 
-def list_swaps(session: Session, agent_id: int | None, status: str | None) -> list[dict[str, Any]]:
+def list_swaps(
+    session: Session, agent_id: int | None, status: str | None
+) -> tuple[list[SwapRequest], dict[int, str]]:
+    """Swap requests, latest first, with the agents' names (schemas.swap_dict)."""
     q = select(SwapRequest).order_by(SwapRequest.day.desc(), SwapRequest.id.desc()).limit(200)
     if agent_id is not None:
         q = q.where((SwapRequest.requester_id == agent_id) | (SwapRequest.partner_id == agent_id))
     if status:
         q = q.where(SwapRequest.status == status)
-    names = _names(session)
-    return [swap_dict(session, r, names) for r in session.scalars(q)]
+    return list(session.scalars(q)), agent_names(session)
 
 
 def answer_swap(
@@ -464,7 +425,7 @@ def decide_swap(
     moves = _moves(row)
     now = dt.datetime.now(dt.UTC)
     leaving = {(src, day) for day, src, _ in moves}
-    names = {str(k): v for k, v in _names(session).items()}
+    names = {str(k): v for k, v in agent_names(session).items()}
     involved = {str(row.requester_id), str(row.partner_id)}
     plans: dict[int, RosterPlan] = {}
     by_plan: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
@@ -515,7 +476,7 @@ def decide_swap(
             for v in after
             if v.agent_id in involved and (v.rule_id, v.agent_id, v.day) not in before
         ]
-        found.extend(rosters.violation_dicts(new, names))
+        found.extend(rosters.stored_violations(new, names))
     if found:
         row.violations = found
         session.flush()

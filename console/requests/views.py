@@ -46,12 +46,14 @@ def leave_requests() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
             mine = my_agent_id() if current_user.role == Role.AGENT else None
-            return jsonify(req_svc.list_leave(s, mine, request.args.get("status")))
+            rows, names = req_svc.list_leave(s, mine, request.args.get("status"))
+            return jsonify([schemas.leave_dict(r, names) for r in rows])
     agent_id = my_agent_id()
     if current_user.role != Role.AGENT:
         raise DomainError("forbidden")
     with hl().sessions.begin() as s:
-        return jsonify(req_svc.leave_dict(s, req_svc.request_leave(s, agent_id, json_body()))), 201
+        row = req_svc.request_leave(s, agent_id, json_body())
+        return jsonify(schemas.leave_dict(row, req_svc.agent_names(s))), 201
 
 
 @bp.route("/api/v1/leave-requests/<int:request_id>/cancel", methods=["POST"])
@@ -59,7 +61,8 @@ def leave_requests() -> Any:
 def leave_cancel(request_id: int) -> Any:
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
-        return jsonify(req_svc.leave_dict(s, req_svc.cancel_leave(s, request_id, agent_id)))
+        row = req_svc.cancel_leave(s, request_id, agent_id)
+        return jsonify(schemas.leave_dict(row, req_svc.agent_names(s)))
 
 
 @bp.route("/api/v1/leave-requests/<int:request_id>/decision", methods=["POST"])
@@ -67,7 +70,10 @@ def leave_cancel(request_id: int) -> Any:
 def leave_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
         row, removed = req_svc.decide_leave(s, request_id, json_body(), current_user.id, tz())
-        out = {**req_svc.leave_dict(s, row), "removed_shifts": removed}
+        out = {
+            **schemas.leave_dict(row, req_svc.agent_names(s)),
+            "removed_shifts": schemas.removed_shifts(removed),
+        }
     _tell(
         schedule_changed(
             agent_id=out["agent_id"], kind=f"leave-{out['status']}", day=out["first_day"]
@@ -85,14 +91,15 @@ def swap_requests() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
             mine = my_agent_id() if current_user.role == Role.AGENT else None
-            found = req_svc.list_swaps(s, mine, request.args.get("status"))
+            rows, names = req_svc.list_swaps(s, mine, request.args.get("status"))
+            found = [schemas.swap_dict(r, names) for r in rows]
             return jsonify(schemas.swaps(found, current_user.language))
     if current_user.role != Role.AGENT:
         raise DomainError("forbidden")
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
         row = req_svc.request_swap(s, agent_id, json_body(), tz())
-        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
+        out = schemas.swap(schemas.swap_dict(row, req_svc.agent_names(s)), current_user.language)
     _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-requested", day=out["day"]))
     return jsonify(out), 201
 
@@ -103,7 +110,7 @@ def swap_answer(request_id: int) -> Any:
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
         row = req_svc.answer_swap(s, request_id, agent_id, json_body())
-        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
+        out = schemas.swap(schemas.swap_dict(row, req_svc.agent_names(s)), current_user.language)
     _tell(
         schedule_changed(agent_id=out["requester_id"], kind=f"swap-{out['status']}", day=out["day"])
     )
@@ -116,7 +123,7 @@ def swap_cancel(request_id: int) -> Any:
     agent_id = my_agent_id()
     with hl().sessions.begin() as s:
         row = req_svc.cancel_swap(s, request_id, agent_id)
-        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
+        out = schemas.swap(schemas.swap_dict(row, req_svc.agent_names(s)), current_user.language)
     _tell(schedule_changed(agent_id=out["partner_id"], kind="swap-cancelled", day=out["day"]))
     return jsonify(out)
 
@@ -126,7 +133,7 @@ def swap_cancel(request_id: int) -> Any:
 def swap_decision(request_id: int) -> Any:
     with hl().sessions.begin() as s:
         row = req_svc.decide_swap(s, request_id, json_body(), current_user.id, tz())
-        out = schemas.swap(req_svc.swap_dict(s, row), current_user.language)
+        out = schemas.swap(schemas.swap_dict(row, req_svc.agent_names(s)), current_user.language)
     if out["status"] == "accepted" and out["violations"]:
         # Not approved: the swapped roster would break a hard rule; nothing changed but the list.
         err = DomainError("swap-violations", str(len(out["violations"])))

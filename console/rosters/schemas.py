@@ -14,6 +14,95 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from console.core.i18n import keys, translate
+from console.core.models import RosterPlan
+from console.rosters.services import Coverage, PlanDetail
+from console.workforce import schemas as workforce_schemas
+
+
+def plan_summary(plan: RosterPlan) -> dict[str, Any]:
+    """A roster in the list: its dates, status and how many violations it has."""
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "start": plan.start.isoformat(),
+        "days": plan.days,
+        "status": plan.status,
+        "time_limit_s": plan.time_limit_s,
+        "created_at": plan.created_at.isoformat(),
+        "published_at": plan.published_at.isoformat() if plan.published_at else None,
+        "violations": len(plan.violations or []),
+    }
+
+
+def plan_summaries(plans: Iterable[RosterPlan]) -> list[dict[str, Any]]:
+    return [plan_summary(p) for p in plans]
+
+
+def grid_dict(d: PlanDetail) -> dict[str, Any]:
+    """The roster grid (services.plan_detail) as stored: violations and explanations not yet
+    worded (plan_detail words them)."""
+    plan = d.plan
+    return {
+        **plan_summary(plan),
+        "days_list": [day.isoformat() for day in d.days],
+        "templates": [workforce_schemas.template_dict(t) for t in d.templates],
+        "agents": [
+            {
+                "id": a.agent.id,
+                "name": a.user.display_name or a.user.username,
+                "skills": list(a.agent.skills or []),
+                "leave": [day.isoformat() for day in a.leave],
+                "shifts": {
+                    day.isoformat(): {
+                        "code": s.template_code,
+                        "queue": s.queue_skill,
+                        "edited": s.edited,
+                        "seat": s.seat,
+                        "break_start": s.break_start.isoformat() if s.break_start else None,
+                    }
+                    for day, s in a.shifts.items()
+                },
+                "hours": a.hours,
+                "active": a.active,
+            }
+            for a in d.agents
+        ],
+        "duties": [
+            {"duty": x.duty, "day": x.day.isoformat(), "agent_id": x.agent_id} for x in d.duties
+        ],
+        "progress": plan.progress or {},
+        "result": plan.result or {},
+        "violation_list": plan.violations or [],
+        "error": plan.error,
+        "running": d.running,
+    }
+
+
+def coverage_dict(c: Coverage) -> dict[str, Any]:
+    """Required vs scheduled agents per interval and the sealed-coverage gaps
+    (services.coverage)."""
+    return {
+        "interval_min": c.interval_min,
+        "rows": [
+            {"start": at.isoformat(), "required": need, "scheduled": staffed}
+            for at, need, staffed in c.rows
+        ],
+        "gaps": [
+            {
+                "start": g.start.isoformat(),
+                "end": g.end.isoformat(),
+                "day": g.local_day.isoformat(),
+                "minutes": g.minutes,
+            }
+            for g in c.gaps
+        ],
+        "opening": None
+        if c.open_from is None
+        else {
+            "from": c.open_from.strftime("%H:%M"),
+            "to": c.open_to.strftime("%H:%M") if c.open_to else None,
+        },
+    }
 
 
 def _old_message(stored: Mapping[str, Any], language: str) -> str:
@@ -71,8 +160,9 @@ def result(stored: Mapping[str, Any], language: str) -> dict[str, Any]:
     return {**stored, "explanations": [explanation(e, language) for e in stored["explanations"]]}
 
 
-def plan_detail(detail: Mapping[str, Any], language: str) -> dict[str, Any]:
+def plan_detail(d: PlanDetail, language: str) -> dict[str, Any]:
     """The roster grid (services.plan_detail) with its violations and explanations worded."""
+    detail = grid_dict(d)
     return {
         **detail,
         "violation_list": violations(detail["violation_list"], language),
@@ -80,10 +170,11 @@ def plan_detail(detail: Mapping[str, Any], language: str) -> dict[str, Any]:
     }
 
 
-def roster_csv(detail: Mapping[str, Any], language: str) -> str:
+def roster_csv(d: PlanDetail, language: str) -> str:
     """The roster (services.plan_detail) as a sheet to post or open in a spreadsheet: one row
     per agent, one column per day ("E #6" = shift E at seat 6, "+cleaning" = the duty), paid
     hours, then a legend of the shift times."""
+    detail = grid_dict(d)
     duties: dict[tuple[int, str], list[str]] = defaultdict(list)
     for x in detail["duties"]:
         duties[(x["agent_id"], x["day"])].append(x["duty"])

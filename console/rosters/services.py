@@ -25,6 +25,7 @@ from console.core.models import (
     RosterDuty,
     RosterPlan,
     RosterShift,
+    ShiftTemplateRow,
     User,
     utcnow,
 )
@@ -32,7 +33,8 @@ from console.forecasts import services as forecasts
 from console.workforce import services as workforce
 from roster import model as rm
 from roster.breaks import place_breaks
-from roster.coverage import find_gaps
+from roster.coverage import Gap, find_gaps
+from roster.erlang import StaffingRow
 from roster.rules import validate
 from roster.seats import SeatPlanError, assign_seats
 from roster.solver import RosterSolver, SolveResult
@@ -122,20 +124,20 @@ def _requirement(session: Session, horizon: rm.Horizon, tz: str) -> rm.Requireme
     since = dt.datetime.combine(horizon.start, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
     last = horizon.start + dt.timedelta(days=horizon.days)
     until = dt.datetime.combine(last, dt.time(0), tzinfo=rm.zone(tz)).astimezone(dt.UTC)
-    per_queue: list[tuple[str, int, list[dict[str, Any]]]] = []
+    per_queue: list[tuple[str, int, list[StaffingRow]]] = []
     for q in session.scalars(select(Queue).order_by(Queue.id)):
         table = forecasts.table(session, q.id, since, until)
-        if table["rows"]:
-            per_queue.append((q.skill, table["settings"]["interval_min"], table["rows"]))
+        if table.sized:
+            per_queue.append((q.skill, table.settings.interval_min, table.sized))
     step = max((m for _, m, _ in per_queue), default=30)
     needed: dict[dt.datetime, dict[str, int]] = defaultdict(dict)
     for skill, _, rows in per_queue:
         for r in rows:
-            at = dt.datetime.fromisoformat(r["start"])
+            at = r.start
             # Align finer intervals on the coarsest grid; the busier sub-interval decides.
             offset = int((at - since).total_seconds() // 60) // step * step
             slot = since + dt.timedelta(minutes=offset)
-            needed[slot][skill] = max(needed[slot].get(skill, 0), int(r["agents_with_shrinkage"]))
+            needed[slot][skill] = max(needed[slot].get(skill, 0), int(r.agents_with_shrinkage))
     return rm.Requirement(step, {k: v for k, v in needed.items() if any(v.values())})
 
 
@@ -193,7 +195,9 @@ def stored_roster(session: Session, plan: RosterPlan) -> rm.Roster:
     return rm.Roster(dict(assignments), dict(queues), dict(duties))
 
 
-def violation_dicts(violations: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+def stored_violations(violations: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Hard-rule violations as the plan's (and a swap request's) JSON column keeps them: rule
+    id and fields, no words (schemas.violations words them for the reader)."""
     return [
         {
             "rule": v.rule_id,
@@ -212,7 +216,7 @@ def revalidate(session: Session, plan: RosterPlan, tz: str) -> list[dict[str, An
     tmap = p.every_template  # retired templates still count for shifts that name them
     roster = stored_roster(session, plan)
     found = validate(roster, p.agents, tmap, p.rules, p.site, p.horizon)
-    plan.violations = violation_dicts(found, p.names) + _inactive(session, roster, p)
+    plan.violations = stored_violations(found, p.names) + _inactive(session, roster, p)
     _seats_and_breaks(session, plan, roster, p, tmap)
     plan.updated_at = utcnow()
     session.flush()
@@ -451,28 +455,41 @@ def publish(session: Session, plan: RosterPlan, tz: str, user_id: int | None) ->
 # ---- reading -------------------------------------------------------------------------------
 
 
-def plan_summary(plan: RosterPlan) -> dict[str, Any]:
-    return {
-        "id": plan.id,
-        "name": plan.name,
-        "start": plan.start.isoformat(),
-        "days": plan.days,
-        "status": plan.status,
-        "time_limit_s": plan.time_limit_s,
-        "created_at": plan.created_at.isoformat(),
-        "published_at": plan.published_at.isoformat() if plan.published_at else None,
-        "violations": len(plan.violations or []),
-    }
-
-
-def list_plans(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(RosterPlan).order_by(RosterPlan.start.desc(), RosterPlan.id.desc()).limit(100)
+def list_plans(session: Session) -> list[RosterPlan]:
+    """The latest rosters, newest first (schemas.plan_summary)."""
+    return list(
+        session.scalars(
+            select(RosterPlan).order_by(RosterPlan.start.desc(), RosterPlan.id.desc()).limit(100)
+        )
     )
-    return [plan_summary(p) for p in rows]
 
 
-def plan_detail(session: Session, plan: RosterPlan, tz: str, running: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GridAgent:
+    """One row of the roster grid: the agent, her approved leave days, her shifts by day
+    (in the order stored) and their paid hours; `active` False once she left."""
+
+    agent: Agent
+    user: User
+    leave: list[dt.date]
+    shifts: dict[dt.date, RosterShift]
+    hours: float
+    active: bool
+
+
+@dataclass(frozen=True)
+class PlanDetail:
+    """The roster grid: the plan, its days, every shift template, agents × days, the duties."""
+
+    plan: RosterPlan
+    days: list[dt.date]
+    templates: list[ShiftTemplateRow]
+    agents: list[GridAgent]
+    duties: list[RosterDuty]
+    running: bool
+
+
+def plan_detail(session: Session, plan: RosterPlan, tz: str, running: bool) -> PlanDetail:
     """The roster grid: agents × days, with progress, result, violations and coverage."""
     # Read on every poll while a roster solves: only what the grid shows, not the whole
     # problem (the forecast's staffing table, the previous roster).
@@ -483,21 +500,14 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str, running: bool) -> d
     stored = workforce.templates(session)
     active = {t.code: workforce.engine_template(t) for t in stored if t.active}
     shifts = list(session.scalars(select(RosterShift).where(RosterShift.roster_id == plan.id)))
-    by_agent: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    by_agent: dict[int, dict[dt.date, RosterShift]] = defaultdict(dict)
     for s in shifts:
-        by_agent[s.agent_id][s.day.isoformat()] = {
-            "code": s.template_code,
-            "queue": s.queue_skill,
-            "edited": s.edited,
-            "seat": s.seat,
-            "break_start": s.break_start.isoformat() if s.break_start else None,
-        }
-    duties = [
-        {"duty": d.duty, "day": d.day.isoformat(), "agent_id": d.agent_id}
-        for d in session.scalars(
+        by_agent[s.agent_id][s.day] = s
+    duties = list(
+        session.scalars(
             select(RosterDuty).where(RosterDuty.roster_id == plan.id).order_by(RosterDuty.day)
         )
-    ]
+    )
     agents = []
     listed = workforce.roster_agents(session)
     # Agents deactivated since they were rostered keep their row until their shifts are moved.
@@ -509,39 +519,38 @@ def plan_detail(session: Session, plan: RosterPlan, tz: str, running: bool) -> d
             ).tuples()
         )
     for a, u in listed:
-        leave = [d.isoformat() for d in sorted(leave_of.get(a.id, set()))]
         cells = by_agent.get(a.id, {})
         hours = sum(
-            active[c["code"]].paid_minutes(dt.date.fromisoformat(day), tz) / 60
+            active[c.template_code].paid_minutes(day, tz) / 60
             for day, c in cells.items()
-            if c["code"] in active
+            if c.template_code in active
         )
         agents.append(
-            {
-                "id": a.id,
-                "name": u.display_name or u.username,
-                "skills": list(a.skills or []),
-                "leave": leave,
-                "shifts": cells,
-                "hours": round(hours, 2),
-                "active": a.id not in gone,
-            }
+            GridAgent(
+                agent=a,
+                user=u,
+                leave=sorted(leave_of.get(a.id, set())),
+                shifts=cells,
+                hours=round(hours, 2),
+                active=a.id not in gone,
+            )
         )
-    return {
-        **plan_summary(plan),
-        "days_list": [d.isoformat() for d in horizon.dates()],
-        "templates": [workforce.template_dict(t) for t in stored],
-        "agents": agents,
-        "duties": duties,
-        "progress": plan.progress or {},
-        "result": plan.result or {},
-        "violation_list": plan.violations or [],
-        "error": plan.error,
-        "running": running,
-    }
+    return PlanDetail(plan, list(horizon.dates()), stored, agents, duties, running)
 
 
-def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Coverage:
+    """Required vs scheduled agents per interval (start, required, scheduled), the
+    sealed-coverage gaps and the opening hours they were looked for in."""
+
+    interval_min: int
+    rows: list[tuple[dt.datetime, int, int]]
+    gaps: list[Gap]
+    open_from: dt.time | None
+    open_to: dt.time | None
+
+
+def coverage(session: Session, plan: RosterPlan, tz: str) -> Coverage:
     """Required vs scheduled agents per interval (all queues), and sealed-coverage gaps."""
     p = problem(session, plan, tz)
     roster = stored_roster(session, plan)
@@ -582,13 +591,13 @@ def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
         add(math.ceil((s_ - first) / step), math.floor((e_ - first) / step), 1)
     for s_, e_ in away:  # intervals the break touches
         add(math.floor((s_ - first) / step), math.ceil((e_ - first) / step), -1)
-    rows = []
+    rows: list[tuple[dt.datetime, int, int]] = []
     staffed = 0
     for i in range(n):
         at = first + i * step
         staffed += diff[i]
         need = sum(p.requirement.needed.get(at, {}).values())
-        rows.append({"start": at.isoformat(), "required": need, "scheduled": staffed})
+        rows.append((at, need, staffed))
     opening = (
         (p.open_from, p.open_to)
         if p.open_from is not None and p.open_to is not None
@@ -597,25 +606,7 @@ def coverage(session: Session, plan: RosterPlan, tz: str) -> dict[str, Any]:
     gaps = find_gaps(
         roster, tmap, p.site, p.horizon, opening[0], opening[1], p.requirement.interval_min
     )
-    return {
-        "interval_min": p.requirement.interval_min,
-        "rows": rows,
-        "gaps": [
-            {
-                "start": g.start.isoformat(),
-                "end": g.end.isoformat(),
-                "day": g.local_day.isoformat(),
-                "minutes": g.minutes,
-            }
-            for g in gaps
-        ],
-        "opening": None
-        if p.open_from is None
-        else {
-            "from": p.open_from.strftime("%H:%M"),
-            "to": p.open_to.strftime("%H:%M") if p.open_to else None,
-        },
-    }
+    return Coverage(p.requirement.interval_min, rows, gaps, p.open_from, p.open_to)
 
 
 def agent_name(session: Session, agent_id: int) -> str:

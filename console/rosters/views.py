@@ -84,10 +84,10 @@ def my_schedule_page() -> Any:
 def roster_list() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
-            return jsonify(rosters.list_plans(s))
+            return jsonify(schemas.plan_summaries(rosters.list_plans(s)))
     with hl().sessions.begin() as s:
         plan = rosters.create(s, json_body(), current_user.id)
-        return jsonify(rosters.plan_summary(plan)), 201
+        return jsonify(schemas.plan_summary(plan)), 201
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>")
@@ -106,7 +106,7 @@ def roster_detail(roster_id: int) -> Any:
 def roster_solve(roster_id: int) -> Any:
     hl().rosters.start(roster_id)
     with hl().sessions() as s:
-        return jsonify(rosters.plan_summary(rosters.get_plan(s, roster_id))), 202
+        return jsonify(schemas.plan_summary(rosters.get_plan(s, roster_id))), 202
 
 
 @bp.route("/api/v1/rosters/<int:roster_id>/cancel", methods=["POST"])
@@ -130,7 +130,7 @@ def roster_edit(roster_id: int) -> Any:
 def roster_publish(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
         plan = rosters.publish(s, rosters.get_plan(s, roster_id), tz(), current_user.id)
-        out = rosters.plan_summary(plan)
+        out = schemas.plan_summary(plan)
         agents = rosters.rostered_agents(s, roster_id)
     _tell(
         *(
@@ -158,7 +158,9 @@ def roster_export(roster_id: int) -> Any:
 @roles(*PLAN_ROLES)
 def roster_coverage(roster_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(rosters.coverage(s, rosters.get_plan(s, roster_id), tz()))
+        return jsonify(
+            schemas.coverage_dict(rosters.coverage(s, rosters.get_plan(s, roster_id), tz()))
+        )
 
 
 # ---- an agent's own schedule ------------------------------------------------------------------
@@ -179,7 +181,7 @@ def my_schedule() -> Any:
     agent_id = my_agent_id()
     first, last = _schedule_range()
     with hl().sessions() as s:
-        return jsonify(req_svc.schedule(s, agent_id, first, last, tz()))
+        return jsonify(req_schemas.schedule_dict(req_svc.schedule(s, agent_id, first, last, tz())))
 
 
 @bp.route("/api/v1/agent/schedule.ics")

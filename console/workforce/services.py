@@ -99,10 +99,6 @@ def settings_row(session: Session, *, create: bool = False) -> WorkforceSettings
     return row
 
 
-def _time_str(value: dt.time | None) -> str | None:
-    return None if value is None else value.strftime("%H:%M")
-
-
 def parse_time(raw: Any, name: str) -> dt.time:
     """A wall-clock time from "HH:MM"; anything else is a DomainError naming the field."""
     if isinstance(raw, str):
@@ -114,16 +110,6 @@ def parse_time(raw: Any, name: str) -> dt.time:
             if value.second == 0 and value.microsecond == 0 and value.tzinfo is None:
                 return value
     raise DomainError("invalid-input", f"{name}: HH:MM expected")
-
-
-def settings_dict(row: WorkforceSettings) -> dict[str, Any]:
-    """The wire shape of the workforce settings."""
-    out: dict[str, Any] = {}
-    for key in SETTING_KINDS:
-        value = getattr(row, key)
-        out[key] = _time_str(value) if isinstance(value, dt.time) else value
-    out["attendance"] = dataclasses.asdict(attendance_policy(row))
-    return out
 
 
 def _check(key: str, kind: str, value: Any) -> Any:
@@ -257,26 +243,6 @@ TEMPLATE_FIELDS = (
     "late",
     "active",
 )
-
-
-def template_dict(t: ShiftTemplateRow) -> dict[str, Any]:
-    """The wire shape of a shift template, with its paid hours on an ordinary day."""
-    eng = engine_template(t)
-    return {
-        "id": t.id,
-        "code": t.code,
-        "name": t.name,
-        "start": _time_str(t.start),
-        "end": _time_str(t.end),
-        "break_min": t.break_min,
-        "break_paid": t.break_paid,
-        "on_site": t.on_site,
-        "skills": list(t.skills or []),
-        "late": t.late,
-        "active": t.active,
-        "crosses_midnight": eng.crosses_midnight,
-        "paid_hours": eng.paid_minutes(dt.date(2026, 1, 5), "UTC") / 60,
-    }
 
 
 def engine_template(t: ShiftTemplateRow) -> rm.ShiftTemplate:
@@ -445,18 +411,6 @@ def engine_agent(
 
 CONTRACT_FLAGS = (rm.FLAG_NO_LATE, rm.FLAG_NO_WEEKEND)
 MAX_UNAVAILABLE = 100
-
-
-def agent_terms(agent: Agent, user: User) -> dict[str, Any]:
-    """An agent's contract terms as the scheduler edits them."""
-    return {
-        "id": agent.id,
-        "name": user.display_name or user.username,
-        "skills": list(agent.skills or []),
-        "max_hours_week": agent.max_hours_week,
-        "contract_flags": list(agent.contract_flags or []),
-        "unavailable": list(agent.unavailable or []),
-    }
 
 
 def _instant(raw: Any, name: str) -> dt.datetime:

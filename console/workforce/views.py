@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, jsonify, request
 from console.core.states import Role
 from console.web.access import hotline as hl
 from console.web.access import json_body, roles
+from console.workforce import schemas
 from console.workforce import services as workforce
 
 bp = Blueprint("workforce", __name__)
@@ -25,19 +26,17 @@ def init_app(app: Flask) -> None:
 def shift_templates() -> Any:
     if request.method == "GET":
         with hl().sessions() as s:
-            return jsonify([workforce.template_dict(t) for t in workforce.templates(s)])
+            return jsonify([schemas.template_dict(t) for t in workforce.templates(s)])
     with hl().sessions.begin() as s:
         row = workforce.save_template(s, json_body())
-        return jsonify(workforce.template_dict(row)), 201
+        return jsonify(schemas.template_dict(row)), 201
 
 
 @bp.route("/api/v1/shift-templates/<int:template_id>", methods=["PUT"])
 @roles(*PLAN_ROLES)
 def shift_template(template_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(
-            workforce.template_dict(workforce.save_template(s, json_body(), template_id))
-        )
+        return jsonify(schemas.template_dict(workforce.save_template(s, json_body(), template_id)))
 
 
 @bp.route("/api/v1/workforce-settings", methods=["GET", "PUT"])
@@ -45,22 +44,20 @@ def shift_template(template_id: int) -> Any:
 def workforce_settings() -> Any:
     if request.method == "GET":
         with hl().sessions.begin() as s:
-            return jsonify(workforce.settings_dict(workforce.settings_row(s)))
+            return jsonify(schemas.settings_dict(workforce.settings_row(s)))
     with hl().sessions.begin() as s:
-        return jsonify(workforce.settings_dict(workforce.update_settings(s, json_body())))
+        return jsonify(schemas.settings_dict(workforce.update_settings(s, json_body())))
 
 
 @bp.route("/api/v1/roster-agents")
 @roles(*PLAN_ROLES)
 def roster_agents() -> Any:
     with hl().sessions() as s:
-        return jsonify([workforce.agent_terms(a, u) for a, u in workforce.roster_agents(s)])
+        return jsonify([schemas.agent_terms(a, u) for a, u in workforce.roster_agents(s)])
 
 
 @bp.route("/api/v1/roster-agents/<int:agent_id>", methods=["PUT"])
 @roles(*PLAN_ROLES)
 def roster_agent(agent_id: int) -> Any:
     with hl().sessions.begin() as s:
-        return jsonify(
-            workforce.agent_terms(*workforce.update_agent_terms(s, agent_id, json_body()))
-        )
+        return jsonify(schemas.agent_terms(*workforce.update_agent_terms(s, agent_id, json_body())))

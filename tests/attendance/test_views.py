@@ -7,6 +7,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy import func, select
 
+from console.attendance import schemas
 from console.attendance import services as attendance
 from console.core.errors import DomainError
 from console.core.models import (
@@ -253,8 +254,14 @@ def test_severe_needs_the_penalty_level_months_running(hotline: Hotline) -> None
 def test_history_compares_the_roster_with_the_clock_and_the_desk(hotline: Hotline) -> None:
     a1, a2 = _script_march(hotline)
     with hotline.sessions() as s:
-        out = attendance.history(
-            s, dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ, dt.datetime(2026, 4, 2, tzinfo=dt.UTC)
+        out = schemas.history_dict(
+            attendance.history(
+                s,
+                dt.date(2026, 3, 1),
+                dt.date(2026, 3, 31),
+                TZ,
+                dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+            )
         )
     rows = {(r["agent_id"], r["day"]): r for r in out["shifts"]}
     late = rows[(a1, "2026-03-03")]
@@ -299,8 +306,12 @@ def test_realtime_adherence_combines_roster_clock_and_desk(hotline: Hotline) -> 
         )
         s.flush()
         other = max(a.id for a, _ in workforce.roster_agents(s))
-        out = attendance.realtime(s, TZ, at(2, 10, 0), {a1: "on_call", a2: "available"})
-        late_night = attendance.realtime(s, TZ, at(4, 0, 30), {a2: "offline"})
+        out = schemas.realtime_dict(
+            attendance.realtime(s, TZ, at(2, 10, 0), {a1: "on_call", a2: "available"})
+        )
+        late_night = schemas.realtime_dict(
+            attendance.realtime(s, TZ, at(4, 0, 30), {a2: "offline"})
+        )
     rows = {r["agent_id"]: r for r in out["agents"]}
     assert (
         rows[a1]["scheduled"]
@@ -556,7 +567,9 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(
     with hotline.sessions.begin() as s:
         attendance.clock(s, a1, "in", may(4, 7, 55), TZ)
         # Her console shows where she sits and when her break is.
-        now = attendance.agent_view(s, a1, TZ, may(4, 9).astimezone(dt.UTC)).fields["current_shift"]
+        shift = attendance.agent_view(s, a1, TZ, may(4, 9).astimezone(dt.UTC)).current_shift
+        assert shift is not None
+        now = schemas.shift_dict(shift)
         assert now["seat"] == 3 and now["break_start"] == may(4, 12).astimezone(dt.UTC).isoformat()
         assert now["break_end"] == may(4, 13).astimezone(dt.UTC).isoformat()
     # 4 May 17:32: agent2 has not clocked in. Refused, naming her; nothing stored.
@@ -594,8 +607,10 @@ def test_nobody_clocks_out_before_the_relief_has_arrived_unless_she_confirms(
         assert attendance.clock(s, a2, "out", may(6, 1, 5), TZ).source == "console"
     # The supervisor's history marks the shift she left before her relief arrived.
     with hotline.sessions() as s:
-        out = attendance.history(
-            s, dt.date(2026, 5, 4), dt.date(2026, 5, 5), TZ, may(6, 9).astimezone(dt.UTC)
+        out = schemas.history_dict(
+            attendance.history(
+                s, dt.date(2026, 5, 4), dt.date(2026, 5, 5), TZ, may(6, 9).astimezone(dt.UTC)
+            )
         )
     assert_valid("AttendanceHistory", out)
     rows = {(r["agent_id"], r["day"]): r["without_relief"] for r in out["shifts"]}

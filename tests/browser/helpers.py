@@ -9,6 +9,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
 from console.core.events import call_offered
 from console.core.models import Agent, User
@@ -39,7 +40,8 @@ def offer_call(live: LiveServer, caller: str = "13800138000") -> tuple[str, int]
     """What the telephony worker does: open the record, reserve an agent, offer the call."""
     hl = live.hotline
     with hl.sessions.begin() as s:
-        call, q, pop = call_svc.open_inbound(s, caller, "10086", "w-test")
+        call, q, callers = call_svc.open_inbound(s, caller, "10086", "w-test")
+        pop = call_schemas.screen_pop(call, q, callers)
         call_id = call.id
         ring = q.ring_timeout_s if q else 15
     pop["wait_started"] = time.time() - 3

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
+from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
 from console.core.errors import DomainError
 from console.core.models import Base, Call, CallEvent, Customer
@@ -50,7 +51,10 @@ def test_migrations_match_the_models(hotline: Hotline) -> None:
 
 def test_call_lifecycle_records_times_and_reason(hotline: Hotline) -> None:
     with hotline.sessions.begin() as s:
-        call, q, pop = call_svc.open_inbound(s, "sip:+86 138 0013 8000@trunk", "sip:10086@hl", "w1")
+        call, q, callers = call_svc.open_inbound(
+            s, "sip:+86 138 0013 8000@trunk", "sip:10086@hl", "w1"
+        )
+        pop = call_schemas.screen_pop(call, q, callers)
         call_id = call.id
         assert q is not None and q.name == "support"
         assert [c["name"] for c in pop["customers"]] == ["张伟"]
@@ -81,14 +85,15 @@ def test_call_lifecycle_records_times_and_reason(hotline: Hotline) -> None:
             )
         )
         assert kinds == ["arrived", "offered", "answered", "ended", "wrapped"]
-        page = call_svc.search(s, call_svc.CallFilter(tag="vip"))
+        page = call_schemas.page_dict(call_svc.search(s, call_svc.CallFilter(tag="vip")))
         assert page["total"] == 1 and page["items"][0]["disposition"] == "resolved"
         assert (
-            call_svc.search(s, call_svc.CallFilter.from_args({"number": "138 0013 8000"}))["total"]
+            call_svc.search(s, call_svc.CallFilter.from_args({"number": "138 0013 8000"})).total
             == 1
         )
-        assert call_svc.search(s, call_svc.CallFilter(tag="other"))["total"] == 0
-        csv_text = "".join(call_svc.export_csv(s, call_svc.CallFilter()))
+        assert call_svc.search(s, call_svc.CallFilter(tag="other")).total == 0
+        rows = call_svc.log_rows(s, call_svc.CallFilter())
+        csv_text = "".join(call_schemas.export_csv(rows, call_svc.names(s)))
         assert csv_text.splitlines()[0].startswith("id,arrived_at")
         assert call_id in csv_text and "billing;vip" in csv_text
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from console.calls.schemas import page_dict, screen_pop
 from console.calls.services import CallFilter, open_inbound, search
 from console.core.numbers import ImplausibleNumber, extract_user, normalize
 from console.node import Hotline
@@ -61,13 +62,15 @@ def test_the_longest_e164_number_is_still_accepted() -> None:
 
 def test_caller_with_a_20_digit_number_is_kept_and_flagged(hotline: Hotline) -> None:
     with hotline.sessions.begin() as s:
-        call, _, pop = open_inbound(s, "sip:12345678901234567890@10.0.0.1", "10086", "w1")
+        call, q, callers = open_inbound(s, "sip:12345678901234567890@10.0.0.1", "10086", "w1")
+        pop = screen_pop(call, q, callers)
         assert call.caller_number == "12345678901234567890" and call.caller_number_invalid
         assert pop["number"] == "12345678901234567890" and pop["number_invalid"] is True
-        ok, _, pop_ok = open_inbound(s, "13800138000", "10086", "w1")
+        ok, q_ok, callers_ok = open_inbound(s, "13800138000", "10086", "w1")
+        pop_ok = screen_pop(ok, q_ok, callers_ok)
         assert ok.caller_number == "+8613800138000" and not ok.caller_number_invalid
         assert pop_ok["number_invalid"] is False
     with hotline.sessions() as s:
-        found = search(s, CallFilter.from_args({"number": "12345678901234567890"}))
+        found = page_dict(search(s, CallFilter.from_args({"number": "12345678901234567890"})))
         assert [c["caller_number"] for c in found["items"]] == ["12345678901234567890"]
         assert found["items"][0]["caller_number_invalid"] is True

@@ -272,6 +272,7 @@ def test_staffing_settings_are_validated_and_change_the_requirement(
 def test_past_intervals_show_the_calls_that_came_and_the_forecast_accuracy(
     web: tuple[Flask, SocketIO], hotline: Hotline
 ) -> None:
+    from console.forecasts import schemas
     from console.forecasts import services as forecasts
 
     app, _ = web
@@ -317,8 +318,12 @@ def test_past_intervals_show_the_calls_that_came_and_the_forecast_accuracy(
     )
     with hotline.sessions() as s:
         week = forecasts.table(s, qid, since, until)
-        done = forecasts.with_actuals(s, week, nine + dt.timedelta(hours=2))
-        half = forecasts.with_actuals(s, week, nine + dt.timedelta(minutes=45))
+        done = schemas.table_dict(
+            week, forecasts.actual_calls(s, week, nine + dt.timedelta(hours=2))
+        )
+        half = schemas.table_dict(
+            week, forecasts.actual_calls(s, week, nine + dt.timedelta(minutes=45))
+        )
     assert_valid("Forecast", done)
     assert [r["actual_calls"] for r in done["rows"]] == [4, 2]
     # WAPE = (|12 - 4| + |20 - 2|) / 6; bias = (32 - 6) / 6.

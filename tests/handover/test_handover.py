@@ -195,13 +195,19 @@ def test_handover_miss_sweep_counts_a_late_shift_across_midnight_once(hotline: H
     with hotline.sessions() as s:
         assert s.scalars(select(Miss.agent_id)).all() == [a1]
         log = handover.handover_log(s, utc(tuesday, 9), TZ, 2)
-        assert {(r["agent_id"], r["status"]) for r in log} == {(a1, "missing"), (a2, "filed")}
+        assert {(r.shift.agent_id, r.status) for r in log.shifts} == {
+            (a1, "missing"),
+            (a2, "filed"),
+        }
     # Filed after the miss was counted: the entry is kept and shown as late, the miss stands.
     with hotline.sessions.begin() as s:
         handover.file_entry(s, a1, [{"text": "Callback at 9"}], "", utc(tuesday, 9, 30), TZ)
     with hotline.sessions() as s:
         log = handover.handover_log(s, utc(tuesday, 10), TZ, 2)
-        assert {(r["agent_id"], r["status"]) for r in log} == {(a1, "filed-late"), (a2, "filed")}
+        assert {(r.shift.agent_id, r.status) for r in log.shifts} == {
+            (a1, "filed-late"),
+            (a2, "filed"),
+        }
         assert s.scalars(select(Miss.agent_id)).all() == [a1]
 
 
@@ -230,8 +236,8 @@ def test_handover_timings_are_the_configured_ones(hotline: Hotline) -> None:
         assert not handover.on_duty(s, a2, utc(MONDAY, 15, 44), TZ)
         assert handover.on_duty(s, a2, utc(MONDAY, 15, 46), TZ)
         saturday = MONDAY + dt.timedelta(days=5)
-        assert not handover.weekly_status(s, a1, utc(saturday, 11, 59), TZ)["due_soon"]
-        assert handover.weekly_status(s, a1, utc(saturday, 12), TZ)["due_soon"]
+        assert not handover.weekly_status(s, a1, utc(saturday, 11, 59), TZ).due_soon
+        assert handover.weekly_status(s, a1, utc(saturday, 12), TZ).due_soon
     # Bad values are refused and change nothing.
     with hotline.sessions.begin() as s, pytest.raises(DomainError):
         workforce.update_settings(s, {"handover_grace_min": 10, "handover_file_window_h": 0})
@@ -356,7 +362,7 @@ def test_weekly_reminder_once_before_the_deadline_and_misses_after(hotline: Hotl
     ]
     with hotline.sessions() as s:
         status = handover.weekly_status(s, a1, utc(saturday, 16), TZ)
-        assert status["due_soon"] and not status["overdue"] and status["summary"] is None
+        assert status.due_soon and not status.overdue and status.summary is None
     assert jobs.sweep_weekly_misses(_ctx(hotline), utc(saturday, 16, 59)) == 0
     with hotline.sessions.begin() as s:  # handed in late: still a miss
         handover.submit_summary(s, a1, "a" * 100, "b" * 100, utc(saturday, 17, 3), TZ)
@@ -419,9 +425,9 @@ def test_escalation_levels_follow_the_configured_consequences_per_month_and_kind
         assert [(e.count, e.level) for e in handover.escalations(s, "2029-12")] == [(1, 1)]
         report = handover.misses_report(s, "2030-01", a1)
         assert [
-            (m["kind"], m["occurrence"], m["level"])
-            for m in report["misses"]
-            if m["kind"] == "complaint"
+            (c.miss.kind, c.occurrence, c.level)
+            for c in report.misses
+            if c.miss.kind == "complaint"
         ] == [
             ("complaint", 1, 1),
             ("complaint", 2, 2),
