@@ -251,7 +251,13 @@ class Node:
         if NodeRole.SCHEDULER in self.roles:
             from console.scheduler import JobContext, start_scheduler
 
-            self.scheduler = start_scheduler(JobContext(hl.sessions, hl.bus, settings.timezone))
+            ctx = JobContext(
+                hl.sessions,
+                hl.bus,
+                settings.timezone,
+                recording_retention_days=settings.recording_retention_days,
+            )
+            self.scheduler = start_scheduler(ctx)
 
         def stop(*_: object) -> None:
             self._stop.set()

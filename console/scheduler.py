@@ -12,20 +12,24 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.core.notifier import Publisher
+from console.core.settings import DEFAULT_RECORDING_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """What jobs use: the database, the bus (to tell browsers) and the centre's time zone."""
+    """What jobs use: the database, the bus (to tell browsers), the centre's time zone and
+    how long recordings are kept."""
 
     sessions: sessionmaker[Session]
     bus: Publisher
     timezone: str
+    recording_retention_days: int = DEFAULT_RECORDING_RETENTION_DAYS
 
 
 def jobs() -> list[tuple[str, Callable[[JobContext], Any], dt.timedelta]]:
     """Every periodic job of a node: (id, function taking the context, interval)."""
     from console.handover import jobs as handover
+    from console.recordings import jobs as recordings
     from console.users import jobs as users
 
     return [
@@ -33,6 +37,7 @@ def jobs() -> list[tuple[str, Callable[[JobContext], Any], dt.timedelta]]:
         ("sweep_handover_misses", handover.sweep_handover_misses, handover.HANDOVER_SWEEP_EVERY),
         ("remind_weekly_summaries", handover.remind_weekly_summaries, handover.WEEKLY_EVERY),
         ("sweep_weekly_misses", handover.sweep_weekly_misses, handover.WEEKLY_EVERY),
+        ("purge_expired_recordings", recordings.purge_expired, recordings.PURGE_EVERY),
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Float,
@@ -203,6 +204,28 @@ class CallTag(Base):
     __tablename__ = "call_tags"
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Recording(Base):
+    """One recorded channel of a call (caller, agent, or the stereo playback file); the file
+    is encrypted (console/recordings/store.py). status: recording | complete | failed |
+    purged; size, duration and checksum (sha256 of the file) once complete."""
+
+    __tablename__ = "recordings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16), default="recording")
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class CallEvent(Base):

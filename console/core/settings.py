@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RECORDING_RETENTION_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,14 @@ class Settings:
     login_window_s: int = 900
     login_lock_s: int = 300
     login_lock_max_s: int = 3600
+    # Call recordings (console/recordings/store.py): encrypted at rest with AES-256-GCM.
+    # recording_keys holds "id:base64key" entries; the first encrypts new files, the others
+    # only read old ones, so rotating is prepending a new key (python -m
+    # console.recordings.keys prints one). Empty: one key generated once into data_dir.
+    recording_keys: tuple[str, ...] = ()
+    recording_dir: Path | None = None  # None: data_dir / "recordings"
+    # docs/rules.md names no retention for recordings (§6.1 only asks that they exist).
+    recording_retention_days: int = DEFAULT_RECORDING_RETENTION_DAYS
     run_telephony: bool = True
     run_scheduler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +92,35 @@ class Settings:
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def effective_recording_keys(self) -> tuple[str, ...]:
+        """The configured recording keys ("id:base64key", newest first), or one generated
+        once per data directory (kept in data_dir/recording_keys, one entry a line)."""
+        if self.recording_keys:
+            return self.recording_keys
+        path = self.data_dir / "recording_keys"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_id = f"{dt.datetime.now(dt.UTC):%Y%m%d}-{secrets.token_hex(2)}"
+            key = base64.b64encode(secrets.token_bytes(32)).decode()
+            tmp = path.with_name(f"recording_keys.{secrets.token_hex(4)}.tmp")
+            tmp.write_text(f"{key_id}:{key}\n")
+            tmp.chmod(0o600)
+            try:
+                # Create-if-absent in one step: of two processes starting at once, one key
+                # wins and both use it (a replace could drop a key already in use).
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
+
+    @property
+    def effective_recording_dir(self) -> Path:
+        """Where recordings are written."""
+        return self.recording_dir or (self.data_dir / "recordings")
 
     @property
     def moh_path(self) -> Path:
