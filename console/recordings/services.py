@@ -105,3 +105,12 @@ def mark_purged(s: Session, recording_id: int, now: dt.datetime) -> Recording:
     row.status = RecordingStatus.PURGED
     row.purged_at = now
     return row
+
+
+def playable(s: Session, recording_id: int) -> Recording:
+    """A recording whose file may be played: not purged (a purged or unknown one is
+    recording-not-found)."""
+    row = _row(s, recording_id)
+    if row.status == RecordingStatus.PURGED:
+        raise DomainError("recording-not-found", detail=str(recording_id))
+    return row

@@ -29,6 +29,7 @@ STATUS: dict[str, int] = {
     "not-found": 404,
     "agent-not-found": 404,
     "call-not-found": 404,
+    "recording-not-found": 404,
     "queue-not-found": 404,
     "miss-unknown-call": 404,
     # 405, 413, 415: the HTTP request itself (Werkzeug's errors, see validation.py)

@@ -151,7 +151,13 @@ def test_every_non_400_id_is_in_the_table() -> None:
     expected = {
         401: {"login-required"},
         403: {"forbidden", "not-an-agent", "call-not-offered"},
-        404: {"not-found", "agent-not-found", "call-not-found", "queue-not-found"},
+        404: {
+            "not-found",
+            "agent-not-found",
+            "call-not-found",
+            "queue-not-found",
+            "recording-not-found",
+        },
         409: {"duplicate", "phone-taken", "swap-partner-busy", "request-decided"},
         415: {"unsupported-media-type"},
     }
