@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
@@ -19,11 +19,7 @@ from console.core.notifier import SUPERVISORS, WORKFORCE, agent_room
 from console.core.states import AgentState, Role
 from console.node import Hotline
 from console.web import errors
-
-
-def hl() -> Hotline:
-    hotline: Hotline = current_app.extensions["hotline"]
-    return hotline
+from console.web.access import hotline as hl
 
 
 def _authed(*allowed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -16,6 +16,7 @@ from console.core.states import Role
 from console.customers import services as customers
 from console.web.access import hotline as hl
 from console.web.access import json_body, roles
+from console.web.access import timezone as _tz
 from console.workforce import services as workforce
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
@@ -28,10 +29,6 @@ def init_app(app: Flask) -> None:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _tz() -> str:
-    return hl().settings.timezone
 
 
 def _agent_id() -> int:

@@ -16,6 +16,7 @@ from console.handover import schemas
 from console.handover import services as handover
 from console.web.access import hotline as hl
 from console.web.access import json_body, roles
+from console.web.access import timezone as _tz
 from console.workforce import services as workforce
 
 bp = Blueprint("handover", __name__, template_folder="templates")
@@ -26,10 +27,6 @@ MAX_LOG_DAYS = 31
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-
-def _tz() -> str:
-    return hl().settings.timezone
 
 
 def _agent_id() -> int:

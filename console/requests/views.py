@@ -15,6 +15,7 @@ from console.requests import services as req_svc
 from console.web import errors
 from console.web.access import hotline as hl
 from console.web.access import json_body, my_agent_id, page, roles
+from console.web.access import timezone as tz
 
 bp = Blueprint("requests", __name__, template_folder="templates")
 DECIDE_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
@@ -22,10 +23,6 @@ DECIDE_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-
-def tz() -> str:
-    return hl().settings.timezone
 
 
 def _tell(*changes: schedule_changed) -> None:

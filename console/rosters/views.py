@@ -17,15 +17,12 @@ from console.rosters import schemas
 from console.rosters import services as rosters
 from console.web.access import hotline as hl
 from console.web.access import json_body, my_agent_id, page, roles
+from console.web.access import timezone as tz
 from console.workforce import services as workforce
 
 bp = Blueprint("rosters", __name__, template_folder="templates")
 PLAN_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
 DECIDE_ROLES = (Role.SCHEDULER, Role.SUPERVISOR, Role.ADMIN)
-
-
-def tz() -> str:
-    return hl().settings.timezone
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,6 @@ from urllib.parse import unquote, urlsplit
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     redirect,
     render_template,
     request,
@@ -25,6 +24,8 @@ from console.core.models import User
 from console.core.states import AgentState
 from console.users import services as users
 from console.web import errors
+from console.web.access import hotline as hl
+from console.web.access import language as request_language
 
 bp = Blueprint("users", __name__, template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,10 +49,6 @@ class LoggedIn:
         return str(self.id)
 
 
-def _hotline() -> Any:
-    return current_app.extensions["hotline"]
-
-
 def init_app(app: Flask, login: LoginManager) -> None:
     # Flask-Login ships no type hints: its hooks are registered by a call, not as decorators,
     # so the functions keep their types.
@@ -59,7 +56,7 @@ def init_app(app: Flask, login: LoginManager) -> None:
         token = session.get("token")
         if not token:
             return None
-        with _hotline().sessions() as s:
+        with hl().sessions() as s:
             user = users.user_for_token(s, token)
             if user is None or str(user.id) != user_id:
                 return None
@@ -67,18 +64,12 @@ def init_app(app: Flask, login: LoginManager) -> None:
 
     def unauthorized() -> Any:
         if request.path.startswith("/api/"):
-            return errors.response(DomainError("login-required"), _lang())
+            return errors.response(DomainError("login-required"), request_language())
         return redirect(url_for("users.login", next=request.path))
 
     login.user_loader(load)
     login.unauthorized_handler(unauthorized)
     app.register_blueprint(bp)
-
-
-def _lang() -> str:
-    from console.web import language
-
-    return language()
 
 
 # Browsers drop tabs and newlines anywhere in a URL, strip leading controls and spaces, and
@@ -122,18 +113,18 @@ def safe_next(raw: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    lang = _lang()
+    lang = request_language()
     if request.method == "GET":
         return render_template("login.html", t=table(lang), lang=lang, error=None)
     username = request.form.get("username", "")
     password = request.form.get("password", "")
-    throttle = _hotline().logins
+    throttle = hl().logins
     address = request.remote_addr
     # While locked the password is not even checked: a right guess must not be confirmed.
     wait = throttle.attempt(username, address)
     if wait:
         return _locked(lang, wait)
-    with _hotline().sessions.begin() as s:
+    with hl().sessions.begin() as s:
         user = users.authenticate(s, username, password)
         if user is not None:
             token = users.open_login_session(s, user)
@@ -171,11 +162,11 @@ def logout() -> Any:
     agent_id = getattr(current_user, "agent_id", None)
     token = session.get("token")
     if token:
-        with _hotline().sessions.begin() as s:
+        with hl().sessions.begin() as s:
             users.revoke_login_session(s, token)
     if agent_id is not None:
         # A signed-out agent must not be offered calls; busy agents keep their call.
-        _hotline().agents.transition(
+        hl().agents.transition(
             agent_id, AgentState.OFFLINE, expect=[AgentState.AVAILABLE, AgentState.NOT_READY]
         )
     logout_user()

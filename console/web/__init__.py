@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
-from console.core.i18n import pick_language
 from console.core.settings import PROJECT_ROOT
 from console.node import Hotline, socketio_channel
 
@@ -79,18 +78,3 @@ def create_app(hotline: Hotline, socketio: SocketIO) -> Flask:
     errors.init_app(app)  # DomainError, IntegrityError and CSRFError as JSON errors
 
     return app
-
-
-def language() -> str:
-    """The current user's language, else the browser's, else the centre's default."""
-    from flask_login import current_user
-
-    if getattr(current_user, "is_authenticated", False):
-        language: str = current_user.language
-        return language
-    return pick_language(request.headers.get("Accept-Language") if request else None)
-
-
-def hotline_of(app: Flask) -> Hotline:
-    hotline: Hotline = app.extensions["hotline"]
-    return hotline

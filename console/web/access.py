@@ -10,7 +10,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from console.core.errors import DomainError
-from console.core.i18n import table
+from console.core.i18n import pick_language, table
 from console.users import services as users
 
 if TYPE_CHECKING:
@@ -71,3 +71,16 @@ def my_agent_id() -> int:
     if agent_id is None:
         raise DomainError("forbidden")
     return agent_id
+
+
+def timezone() -> str:
+    """The centre's time zone (IANA name): days and shifts are counted in it."""
+    return hotline().settings.timezone
+
+
+def language() -> str:
+    """The current user's language, else the browser's, else the centre's default."""
+    if getattr(current_user, "is_authenticated", False):
+        chosen: str = current_user.language
+        return chosen
+    return pick_language(request.headers.get("Accept-Language") if request else None)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from console.core.errors import DomainError
 from console.core.i18n import translate
 from console.customers.services import COLUMN_LABELS, CustomerImportError, ImportProblem
+from console.web.access import language as request_language
 
 # Every error id whose HTTP status is not 400, and that status.
 STATUS: dict[str, int] = {
@@ -92,7 +93,7 @@ def as_dict(err: DomainError, language: str) -> dict[str, Any]:
 
 def response(err: DomainError, language: str | None = None, **extra: Any) -> Response:
     """The JSON response for the error (in the request's language unless one is given)."""
-    body = as_dict(err, language or _language()) | extra
+    body = as_dict(err, language or request_language()) | extra
     out = jsonify(body)
     out.status_code = status(err)
     return out
@@ -121,12 +122,6 @@ def _import_message(err: CustomerImportError, language: str) -> str:
 
 def _text(error_id: str, language: str, **params: object) -> str:
     return translate(f"error.{error_id}", language, **params).strip()
-
-
-def _language() -> str:
-    from console.web import language
-
-    return language()
 
 
 def init_app(app: Flask) -> None:

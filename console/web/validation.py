@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from console.core.errors import DomainError
 from console.core.i18n import translate
 from console.web import errors
+from console.web.access import language as request_language
 from console.web.api_docs import spec
 
 # A request body larger than this is refused with 413 before it is read. The largest
@@ -205,12 +206,6 @@ def _first_error(validator: Draft202012Validator, value: Any) -> ValidationError
     )
 
 
-def _language() -> str:
-    from console.web import language
-
-    return language()
-
-
 def _invalid(error: ValidationError, where: str) -> DomainError:
     """invalid-input, or the stable id the schema names for the broken keyword in `x-errors`
     (e.g. `{"enum": "invalid-grade"}`), so the schema keeps the domain's own error ids."""
@@ -223,7 +218,7 @@ def _invalid(error: ValidationError, where: str) -> DomainError:
         missing = [n for n in error.validator_value if n not in error.instance]
         ids = [props.get(n, {}).get("x-errors", {}).get("required") for n in missing]
         error_id = next((i for i in ids if i), error_id)
-    return DomainError(error_id or "invalid-input", _detail(error, where, _language()))
+    return DomainError(error_id or "invalid-input", _detail(error, where, request_language()))
 
 
 def validate_request() -> None:
@@ -270,7 +265,7 @@ def _check_parameter(param: dict[str, Any], pointer: str) -> None:
             if param.get("required"):
                 raise DomainError(
                     "invalid-input",
-                    translate("invalid.required", _language(), field=name, limit=""),
+                    translate("invalid.required", request_language(), field=name, limit=""),
                 )
             return
         value = _coerce(request.args[name], schema)
@@ -289,7 +284,8 @@ def _check_body(body: dict[str, Any], pointer: str) -> None:
     if not has_body:
         if body.get("required"):
             raise DomainError(
-                "invalid-input", translate("invalid.required", _language(), field="body", limit="")
+                "invalid-input",
+                translate("invalid.required", request_language(), field="body", limit=""),
             )
         return
     mimetype = request.mimetype or ""
@@ -317,7 +313,7 @@ def _http_error(err: HTTPException) -> Any:
     error_id = _HTTP_IDS[err.code]
     detail = {413: f"{MAX_BODY_BYTES // 1024} KiB", 400: "request"}.get(err.code, "")
     # The table gives each of these ids the status of the HTTP error it stands for.
-    response = errors.response(DomainError(error_id, detail), _language())
+    response = errors.response(DomainError(error_id, detail), request_language())
     if err.code == 405:
         response.headers["Allow"] = err.get_response().headers.get("Allow", "")
     return response
