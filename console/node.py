@@ -27,6 +27,7 @@ from console.core.bus import InProcessBus, InProcessLiveState, LiveState, RedisB
 from console.core.db import make_engine, make_session_factory, upgrade
 from console.core.notifier import Emit, Publisher
 from console.core.settings import Settings
+from console.softphone.hub import AudioHub
 from console.users.logins import LoginThrottle, build_login_throttle
 
 if TYPE_CHECKING:
@@ -65,6 +66,9 @@ class Hotline:
     agents: AgentStateService
     logins: LoginThrottle
     rosters: RosterSolves
+    # Browser legs of the calls this process's worker holds; the web role attaches pages
+    # to them (console/softphone).
+    audio: AudioHub
 
     def close(self) -> None:
         """Stop the bus, write what is queued, release connections."""
@@ -101,6 +105,7 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
         agents,
         build_login_throttle(settings),
         RosterSolves(sessions, bus, settings.timezone),
+        AudioHub(settings.browser_audio_rate),
     )
 
 
@@ -138,6 +143,8 @@ def build_worker(hotline: Hotline) -> TelephonyWorker:
     """A telephony worker with its SIP engine, control queue, timers, writer and router."""
     from console.calls.routing import CallRouter
     from console.calls.writer import OrderedWriter
+    from console.recordings.capture import RecordingPump
+    from console.recordings.store import parse_keys
     from telephony.engine import SipEngine
     from telephony.worker import (
         Control,
@@ -155,7 +162,10 @@ def build_worker(hotline: Hotline) -> TelephonyWorker:
     router = CallRouter(hotline, timers.schedule, writer)
     # The engine's callbacks run on pjsua2's thread: they only post to the control queue.
     engine = SipEngine(engine_config(hotline.settings), lambda event: inbox.put(FromEngine(event)))
-    return TelephonyWorker(hotline, engine, inbox, timers, router, writer)
+    keys = parse_keys(hotline.settings.effective_recording_keys)
+    return TelephonyWorker(
+        hotline, engine, inbox, timers, router, writer, hotline.audio, RecordingPump(), keys
+    )
 
 
 def start_telephony(hotline: Hotline) -> tuple[TelephonyWorker, SipGuard | None]:

@@ -33,8 +33,11 @@ from console.core.events import (
     call_ended,
     call_hangup_requested,
     call_reject_requested,
+    recording_failed,
+    recording_pause_requested,
+    recording_paused,
 )
-from console.core.models import Agent
+from console.core.models import Agent, utcnow
 from console.core.settings import Settings
 from console.core.states import (
     DEFAULT_RING_TIMEOUT_S,
@@ -44,6 +47,10 @@ from console.core.states import (
     EndReason,
 )
 from console.node import Hotline
+from console.recordings import services as recording_svc
+from console.recordings.capture import CallCapture, RecordingPump, Track
+from console.recordings.store import Channel, RecordingInfo, RecordingKey, new_path
+from console.softphone.hub import AudioHub, BrowserLeg
 from telephony.engine import EngineConfig, SipEngine
 from telephony.events import InviteRejected, LegAnswered, LegEnded, LegIncoming
 from telephony.moh import ensure_moh_wav
@@ -64,7 +71,22 @@ class CallCtx:
     state: CallState = CallState.QUEUED
     qc: QueuedCall | None = None
     agent_id: int | None = None
-    agent_leg: str | None = None
+    agent_leg: str | None = None  # the agent's SIP phone leg
+    browser: BrowserLeg | None = None  # or her browser audio
+    capture: CallCapture | None = None
+
+    @property
+    def agent_media(self) -> str | None:
+        """The bridge medium carrying the agent: her phone's leg or her browser's port."""
+        return self.agent_leg or (browser_port(self.call_id) if self.browser else None)
+
+
+def browser_port(call_id: str) -> str:
+    return f"web-{call_id}"
+
+
+def tap_port(call_id: str, channel: Channel) -> str:
+    return f"rec-{call_id}-{channel.value}"
 
 
 # What the control thread takes from its queue: the engine's events, the bus's events,
@@ -171,6 +193,9 @@ class TelephonyWorker:
         timers: ControlTimers,
         router: CallRouter,
         writer: OrderedWriter,
+        hub: AudioHub,
+        pump: RecordingPump,
+        recording_keys: tuple[RecordingKey, ...],
     ) -> None:
         # Built and wired by the composition root (console/node.py, build_worker): the engine
         # posts its events into inbox, the router schedules its ring timeouts on timers, both
@@ -185,6 +210,10 @@ class TelephonyWorker:
         self._contacts: dict[int, str] = {}
         self._writer = writer
         self.router = router
+        self._hub = hub
+        self._pump = pump
+        self._keys = recording_keys
+        self._recording_dir = hotline.settings.effective_recording_dir
         self._thread = threading.Thread(target=self._run, name="hotline-call-control", daemon=True)
         self._stopping = threading.Event()
         self.inbound_limit = 1
@@ -212,6 +241,7 @@ class TelephonyWorker:
         self._q.put(Stop())
         self._thread.join(timeout=10)
         self._engine.stop()
+        self._pump.stop()  # finishes the recordings the loop closed; their rows go next
         self._writer.close()
         self.recover(reason=EndReason.WORKER_STOPPED)
 
@@ -235,6 +265,9 @@ class TelephonyWorker:
             )
             orphans = call_svc.close_orphans(s, self._worker_id, reason, at)
             tied = [(c.id, c.agent_id) for c in orphans]
+            # Their recordings stopped with the process: readable up to the crash (the sealed
+            # segments), never complete.
+            recording_svc.fail_open_recordings(s, [c for c, _ in tied], reason, utcnow())
         for call_id, agent_id in tied:
             for live in self._hl.live.agents():
                 if live.call_id == call_id and live.state in (
@@ -419,6 +452,11 @@ class TelephonyWorker:
         ctx.state = CallState.CONNECTED
         call_id, agent_id = ctx.call_id, ctx.agent_id
         self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id))
+        try:
+            self._start_recording(ctx)
+        except Exception as e:  # the call goes on without a recording, and it is said
+            log.exception("recording of call %s could not start", ctx.call_id)
+            self._recording_failed(ctx.call_id, ctx.agent_id, "all", str(e) or type(e).__name__)
         self._hl.agents.transition(
             ctx.agent_id,
             AgentState.ON_CALL,
@@ -474,6 +512,7 @@ class TelephonyWorker:
     def _end(self, ctx: CallCtx, reason: EndReason) -> None:
         was_connected = ctx.state == CallState.CONNECTED
         ctx.state = CallState.ENDED
+        self._release_media(ctx)
         call_id = ctx.call_id
         self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason))
         # Wrap-up needs the closed record: it is committed before anyone hears of the end.
@@ -506,6 +545,7 @@ class TelephonyWorker:
 
     def _hangup_all(self) -> None:
         for ctx in list(self._calls.values()):
+            self._release_media(ctx)
             self._hangup(ctx.caller_leg)
             self._hangup(ctx.agent_leg)
 
@@ -520,12 +560,19 @@ class TelephonyWorker:
                 self.router.route()
             return
         if not isinstance(
-            ev, call_answer_requested | call_reject_requested | call_hangup_requested
+            ev,
+            call_answer_requested
+            | call_reject_requested
+            | call_hangup_requested
+            | recording_pause_requested,
         ):
             return
         ctx = self._calls.get(ev.call_id)
         if ctx is None:
             return  # another worker holds it
+        if isinstance(ev, recording_pause_requested):
+            self._pause_recording(ctx, ev.agent_id, ev.paused)
+            return
         if isinstance(ev, call_answer_requested):
             self._answer(ctx, ev.agent_id)
         elif isinstance(ev, call_reject_requested):
@@ -546,9 +593,18 @@ class TelephonyWorker:
                 agent = s.get(Agent, agent_id)
                 contact = agent.sip_contact if agent else ""
         if not contact:
-            # No SIP phone: the browser will carry the audio (next issue); the caller's
-            # music stops and the call counts as answered now.
+            # No SIP phone: her browser carries the audio through a port on the bridge; the
+            # caller's music stops and the call counts as answered now (the page attaches
+            # to the leg when it can, and again after a reload).
             self._engine.stop_play(ctx.caller_leg)
+            browser = self._hub.open(ctx.call_id, agent_id)
+            port = browser_port(ctx.call_id)
+            self._engine.open_port(
+                port, browser.rate, sink=browser.sink, source=browser.source
+            ).result(5)
+            ctx.browser = browser
+            self._engine.connect(port, ctx.caller_leg)
+            self._engine.connect(ctx.caller_leg, port)
             self._connected(ctx)
             return
         fut = self._engine.dial(contact, ctx.qc.pop.get("number", "") if ctx.qc else "")
@@ -568,3 +624,89 @@ class TelephonyWorker:
         ctx.state, ctx.agent_id, ctx.agent_leg = CallState.QUEUED, None, None
         self._engine.play(ctx.caller_leg, self._moh, True)
         self.router.requeue(qc, agent_id)
+
+    # -- media and recordings ----------------------------------------------------------
+    def _start_recording(self, ctx: CallCtx) -> None:
+        """Rows first (committed), then the files, then the taps on the bridge."""
+        agent_media = ctx.agent_media
+        assert agent_media is not None and ctx.agent_id is not None
+        caller_rate = self._engine.leg_rate(ctx.caller_leg).result(5) or 8000
+        if ctx.browser is not None:
+            agent_rate = ctx.browser.rate
+        else:
+            agent_rate = self._engine.leg_rate(agent_media).result(5) or 8000
+        tap_rate = max(caller_rate, agent_rate)
+        rates = {Channel.CALLER: caller_rate, Channel.AGENT: agent_rate, Channel.STEREO: tap_rate}
+        now = utcnow()
+        with self._hl.sessions.begin() as s:
+            tracks = []
+            for channel, rate in rates.items():
+                path = new_path(self._recording_dir, ctx.call_id, channel, now)
+                row = recording_svc.start_recording(
+                    s, ctx.call_id, channel, path, rate, self._keys[0].id, now
+                )
+                tracks.append(Track(channel, row.id, path, rate))
+        call_id, agent_id = ctx.call_id, ctx.agent_id
+        capture = CallCapture(
+            call_id,
+            tracks,
+            self._keys,
+            tap_rate,
+            self._pump,
+            on_failed=lambda track, error: self._track_failed(call_id, agent_id, track, error),
+            on_closed=self._tracks_closed,
+        )
+        ctx.capture = capture
+        for channel, source in ((Channel.CALLER, ctx.caller_leg), (Channel.AGENT, agent_media)):
+            port = tap_port(call_id, channel)
+            self._engine.open_port(port, tap_rate, sink=capture.sink(channel)).result(5)
+            self._engine.connect(source, port)
+
+    def _release_media(self, ctx: CallCtx) -> None:
+        """Take the call's ports off the bridge, then finish its recordings; idempotent."""
+        closing = []
+        if ctx.capture is not None:
+            closing += [tap_port(ctx.call_id, ch) for ch in (Channel.CALLER, Channel.AGENT)]
+        if ctx.browser is not None:
+            closing.append(browser_port(ctx.call_id))
+            self._hub.close(ctx.call_id)
+            ctx.browser = None
+        futures = [self._engine.close_port(port) for port in closing]
+        for fut in futures:
+            # A tap's last frame is queued before its port is gone: the end goes behind it.
+            fut.exception(timeout=5)
+        if ctx.capture is not None:
+            ctx.capture.close()
+            ctx.capture = None
+
+    def _track_failed(self, call_id: str, agent_id: int, track: Track, error: str) -> None:
+        """A recording file failed (pump thread): row failed, supervisors alerted."""
+        row_id = track.row_id
+        self._writer.submit(lambda s: recording_svc.fail_recording(s, row_id, error, utcnow()))
+        self._recording_failed(call_id, agent_id, track.channel.value, error)
+
+    def _recording_failed(self, call_id: str, agent_id: int, channel: str, error: str) -> None:
+        self._hl.bus.publish(
+            recording_failed(call_id=call_id, channel=channel, error=error, agent_id=agent_id)
+        )
+
+    def _tracks_closed(self, closed: list[tuple[Track, RecordingInfo]]) -> None:
+        """The files are closed and synced (pump thread): their rows are complete."""
+        if not closed:
+            return
+
+        def write(s: Session) -> None:
+            for track, info in closed:
+                recording_svc.finish_recording(s, track.row_id, info, utcnow())
+
+        self._writer.submit(write)
+
+    def _pause_recording(self, ctx: CallCtx, agent_id: int, paused: bool) -> None:
+        """Pause or resume on the agent's word; logged on the call with who did it."""
+        if ctx.capture is None or ctx.agent_id != agent_id or ctx.capture.paused == paused:
+            return
+        ctx.capture.paused = paused
+        call_id = ctx.call_id
+        kind = "recording-paused" if paused else "recording-resumed"
+        self._writer.submit(lambda s: call_svc.add_event(s, call_id, kind, agent_id))
+        self._hl.bus.publish(recording_paused(call_id=call_id, agent_id=agent_id, paused=paused))

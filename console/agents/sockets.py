@@ -14,7 +14,12 @@ from flask_socketio import SocketIO, disconnect, join_room
 
 from console.agents.views import agent_snapshot
 from console.core.errors import DomainError
-from console.core.events import call_answer_requested, call_hangup_requested, call_reject_requested
+from console.core.events import (
+    call_answer_requested,
+    call_hangup_requested,
+    call_reject_requested,
+    recording_pause_requested,
+)
 from console.core.notifier import SUPERVISORS, WORKFORCE, agent_room
 from console.core.states import AgentState, Role
 from console.node import Hotline
@@ -158,6 +163,17 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
     def hangup(data: Any) -> None:
         agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
         hl().bus.publish(call_hangup_requested(call_id=call_id, agent_id=agent_id))
+
+    @_on(socketio, "pause_recording")
+    @_authed(Role.AGENT)
+    def pause_recording(data: Any) -> None:
+        # A card number or other sensitive detail is about to be read out: nothing of either
+        # side is stored until resumed. The worker logs both on the call with who did it.
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+        paused = bool(_payload(data).get("paused", True))
+        hl().bus.publish(
+            recording_pause_requested(call_id=call_id, agent_id=agent_id, paused=paused)
+        )
 
     @_on(socketio, "snapshot")
     @_authed()

@@ -123,6 +123,39 @@ class call_hangup_requested(Event):
 
 
 @dataclass(frozen=True)
+class recording_failed(Event):
+    """A call's recording could not be written (full disk, unwritable store); the call goes
+    on. Supervisors are alerted."""
+
+    name: ClassVar[str] = "recording_failed"
+    call_id: str
+    channel: str
+    error: str
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class recording_pause_requested(Event):
+    """The agent on the call pauses (or resumes) its recording, e.g. while a card number is
+    read out; the worker holding the call applies it."""
+
+    name: ClassVar[str] = "recording_pause_requested"
+    call_id: str
+    agent_id: int
+    paused: bool
+
+
+@dataclass(frozen=True)
+class recording_paused(Event):
+    """The recording of a call was paused or resumed (the agent's card shows it)."""
+
+    name: ClassVar[str] = "recording_paused"
+    call_id: str
+    agent_id: int
+    paused: bool
+
+
+@dataclass(frozen=True)
 class roster_cancel_requested(Event):
     """A scheduler pressed Stop: whichever web process runs the roster's solve stops it."""
 
@@ -145,6 +178,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_answer_requested,
         call_reject_requested,
         call_hangup_requested,
+        recording_failed,
+        recording_pause_requested,
+        recording_paused,
         roster_cancel_requested,
     )
 }

@@ -16,6 +16,8 @@ from console.core.events import (
     call_offer_withdrawn,
     call_offered,
     call_wrapped,
+    recording_failed,
+    recording_paused,
     schedule_changed,
     weekly_summary_reminded,
 )
@@ -51,6 +53,13 @@ def rooms_for(event: Event) -> list[str]:
         | weekly_summary_reminded,
     ):
         return [agent_room(event.agent_id)]
+    if isinstance(event, recording_paused):
+        return [agent_room(event.agent_id), SUPERVISORS]
+    if isinstance(event, recording_failed):
+        rooms = [SUPERVISORS]
+        if event.agent_id is not None:
+            rooms.insert(0, agent_room(event.agent_id))
+        return rooms
     if isinstance(event, call_arrived):
         return [SUPERVISORS]
     return []  # requests between processes are not for browsers

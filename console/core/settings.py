@@ -70,6 +70,10 @@ class Settings:
     recording_dir: Path | None = None  # None: data_dir / "recordings"
     # docs/rules.md names no retention for recordings (§6.1 only asks that they exist).
     recording_retention_days: int = DEFAULT_RECORDING_RETENTION_DAYS
+    # Browser audio (console/softphone): 16-bit PCM at this rate between the agent's page
+    # and the bridge; 16000 keeps wideband speech, 8000 halves the bandwidth (256 kbit/s
+    # each way at 16 kHz, 128 at 8 kHz).
+    browser_audio_rate: int = 16000
     run_telephony: bool = True
     run_scheduler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -77,6 +77,25 @@ def fail_recording(s: Session, recording_id: int, error: str, now: dt.datetime) 
     return row
 
 
+def fail_open_recordings(
+    s: Session, call_ids: list[str], error: str, now: dt.datetime
+) -> list[Recording]:
+    """Rows of these calls still recording (their worker died or stopped): failed, readable
+    up to the last sealed segment."""
+    if not call_ids:
+        return []
+    rows = list(
+        s.scalars(
+            select(Recording).where(
+                Recording.call_id.in_(call_ids), Recording.status == RecordingStatus.RECORDING
+            )
+        )
+    )
+    for row in rows:
+        fail_recording(s, row.id, error, now)
+    return rows
+
+
 def recordings_of_call(s: Session, call_id: str) -> list[Recording]:
     """Every recording row of a call, oldest first."""
     return list(

@@ -178,6 +178,8 @@ class AgentClient:
             "call_answered",
             "call_ended",
             "call_wrapped",
+            "recording_paused",
+            "recording_failed",
         ):
             self.sio.on(name, self._handler(name))
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
@@ -259,9 +261,15 @@ class Node:
 
 
 def start_node(
-    tmp_path: Path, db_url: str, ring_timeout_s: int = 15, with_phones: bool = True
+    tmp_path: Path,
+    db_url: str,
+    ring_timeout_s: int = 15,
+    with_phones: bool = True,
+    **settings: object,
 ) -> Iterator[Node]:
-    hl = build(make_settings(tmp_path, db_url, sip_port=free_port(), worker_id="w-test"))
+    hl = build(
+        make_settings(tmp_path, db_url, sip_port=free_port(), worker_id="w-test", **settings)
+    )
     phones: dict[str, int] = {}
     with hl.sessions.begin() as s:
         seed(s)

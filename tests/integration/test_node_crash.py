@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
-from console.core.models import Call
+from sqlalchemy import select
+
+from console.core.models import Call, Recording
+from console.recordings.store import parse_keys, read_pcm
 from tests.integration.harness import AgentClient, Sipp, WorkerProcess, login_session
 
 TALK_S = 4.0
@@ -41,6 +45,16 @@ def test_call_cut_by_a_killed_node_ends_at_its_last_heartbeat_and_waits_for_wrap
                 call.talk_s
             )
             assert call.status == "wrap_up" and call.disposition_code is None
+            # Its recordings stopped with the process: failed, and readable up to the kill
+            # (all but the unsealed tail, under 4 KiB: 256 ms of 8 kHz mono).
+            rows = s.scalars(select(Recording).where(Recording.call_id == call_id)).all()
+            assert {r.channel for r in rows} == {"caller", "agent", "stereo"}
+            assert {(r.status, r.error) for r in rows} == {("failed", "worker-restart")}
+            keys = parse_keys(hl.settings.effective_recording_keys)  # type: ignore[attr-defined]
+            for row in rows:
+                pcm = read_pcm(Path(row.path), keys, partial=True)
+                assert not pcm.complete
+                assert TALK_S - 0.6 <= pcm.duration_s <= TALK_S + 0.3, (row.channel, pcm)
         agent.wait_for(
             "call_ended", lambda d: d["call_id"] == call_id and d["end_reason"] == "worker-restart"
         )
