@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from flask_socketio import SocketIO
 
     from console.rosters.runner import RosterSolves
+    from console.softphone.relay import InternalAudioServer
     from telephony.guard import SipGuard
     from telephony.worker import TelephonyWorker
 
@@ -139,8 +140,9 @@ def remote_emitter(settings: Settings) -> Emit:
     return lambda name, data, room: writer.emit(name, data, to=room)
 
 
-def build_worker(hotline: Hotline) -> TelephonyWorker:
-    """A telephony worker with its SIP engine, control queue, timers, writer and router."""
+def build_worker(hotline: Hotline, audio_url: str = "") -> TelephonyWorker:
+    """A telephony worker with its SIP engine, control queue, timers, writer and router;
+    `audio_url` is its internal audio server when the web role runs in another process."""
     from console.calls.routing import CallRouter
     from console.calls.writer import OrderedWriter
     from console.recordings.capture import RecordingPump
@@ -164,11 +166,22 @@ def build_worker(hotline: Hotline) -> TelephonyWorker:
     engine = SipEngine(engine_config(hotline.settings), lambda event: inbox.put(FromEngine(event)))
     keys = parse_keys(hotline.settings.effective_recording_keys)
     return TelephonyWorker(
-        hotline, engine, inbox, timers, router, writer, hotline.audio, RecordingPump(), keys
+        hotline,
+        engine,
+        inbox,
+        timers,
+        router,
+        writer,
+        hotline.audio,
+        RecordingPump(),
+        keys,
+        audio_url=audio_url,
     )
 
 
-def start_telephony(hotline: Hotline) -> tuple[TelephonyWorker, SipGuard | None]:
+def start_telephony(
+    hotline: Hotline, audio_url: str = ""
+) -> tuple[TelephonyWorker, SipGuard | None]:
     """Start the node's worker, behind the SIP guard when kamailio is there."""
     import dataclasses
 
@@ -184,12 +197,12 @@ def start_telephony(hotline: Hotline) -> tuple[TelephonyWorker, SipGuard | None]
                 settings.sip_host,
                 settings.sip_port,
             )
-        worker = build_worker(hotline)
+        worker = build_worker(hotline, audio_url)
         worker.start()
         return worker, None
     worker_settings, config = plan_guard(settings, phone_sources(hotline))
     # Same database, bus and live state; only the SIP fields differ.
-    worker = build_worker(dataclasses.replace(hotline, settings=worker_settings))
+    worker = build_worker(dataclasses.replace(hotline, settings=worker_settings), audio_url)
     # The worker first: the guard relays to it as soon as it listens.
     worker.start()
     guard = SipGuard(config, binary, settings.data_dir / "kamailio")
@@ -212,6 +225,7 @@ class Node:
     worker: TelephonyWorker | None = None
     guard: SipGuard | None = None
     scheduler: BackgroundScheduler | None = None
+    audio_server: InternalAudioServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -245,8 +259,18 @@ class Node:
         settings = self.settings
         web = NodeRole.WEB in self.roles
         if NodeRole.TELEPHONY in self.roles:
+            audio_url = ""
+            if not web:
+                # Pages reach browser audio through the web tier, which relays to here.
+                from console.softphone.relay import InternalAudioServer
+
+                self.audio_server = InternalAudioServer(
+                    hl.audio, settings.effective_secret_key, settings.audio_host,
+                    settings.audio_port,
+                ).start()  # fmt: skip
+                audio_url = self.audio_server.url
             # Kamailio in front of the worker whenever it is installed (HOTLINE_SIP_GUARD).
-            self.worker, self.guard = start_telephony(hl)
+            self.worker, self.guard = start_telephony(hl, audio_url)
             worker = self.worker
             sip = self.guard.address if self.guard else f"{settings.sip_host}:{worker.sip_port}"
             behind = (
@@ -303,6 +327,8 @@ class Node:
             self.scheduler.shutdown(wait=False)
         if self.worker is not None:
             self.worker.stop()
+        if self.audio_server is not None:
+            self.audio_server.stop()
         if self.guard is not None:
             self.guard.stop()  # after the worker: its BYEs to callers go out through the guard
         if self.hotline is not None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.agents import services as agent_svc
 from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
 from console.calls.routing import CallRouter, QueuedCall
@@ -43,8 +44,10 @@ from console.core.states import (
     DEFAULT_RING_TIMEOUT_S,
     DEFAULT_WRAP_UP_S,
     AgentState,
+    AudioPath,
     CallState,
     EndReason,
+    NotReadyReason,
 )
 from console.node import Hotline
 from console.recordings import services as recording_svc
@@ -74,6 +77,7 @@ class CallCtx:
     agent_leg: str | None = None  # the agent's SIP phone leg
     browser: BrowserLeg | None = None  # or her browser audio
     capture: CallCapture | None = None
+    away: int = 0  # bumped at each page presence change: a grace timer checks it is current
 
     @property
     def agent_media(self) -> str | None:
@@ -196,6 +200,7 @@ class TelephonyWorker:
         hub: AudioHub,
         pump: RecordingPump,
         recording_keys: tuple[RecordingKey, ...],
+        audio_url: str = "",
     ) -> None:
         # Built and wired by the composition root (console/node.py, build_worker): the engine
         # posts its events into inbox, the router schedules its ring timeouts on timers, both
@@ -213,6 +218,7 @@ class TelephonyWorker:
         self._hub = hub
         self._pump = pump
         self._keys = recording_keys
+        self._audio_url = audio_url  # its internal audio server, when the web tier is elsewhere
         self._recording_dir = hotline.settings.effective_recording_dir
         self._thread = threading.Thread(target=self._run, name="hotline-call-control", daemon=True)
         self._stopping = threading.Event()
@@ -223,7 +229,7 @@ class TelephonyWorker:
         """Recover from a crash, start SIP, then take events."""
         self.recover()
         with self._hl.sessions.begin() as s:
-            call_svc.worker_seen(s, self._worker_id, started=True)
+            call_svc.worker_seen(s, self._worker_id, started=True, audio_url=self._audio_url)
         self._schedule(HEARTBEAT_S, self._heartbeat)
         self._moh = str(ensure_moh_wav(self._hl.settings.moh_path))
         self._load_agent_phones()
@@ -587,12 +593,10 @@ class TelephonyWorker:
         if qc is None or ctx.state != CallState.QUEUED:
             return
         ctx.state, ctx.agent_id = CallState.CONNECTING, agent_id
-        contact = self._contacts.get(agent_id)
-        if contact is None:
-            with self._hl.sessions() as s:
-                agent = s.get(Agent, agent_id)
-                contact = agent.sip_contact if agent else ""
-        if not contact:
+        # Her sign-in chose how she talks: read now, she may have signed in again since.
+        with self._hl.sessions() as s:
+            path, contact = agent_svc.audio_of(s, agent_id)
+        if path == AudioPath.BROWSER:
             # No SIP phone: her browser carries the audio through a port on the bridge; the
             # caller's music stops and the call counts as answered now (the page attaches
             # to the leg when it can, and again after a reload).
@@ -603,9 +607,15 @@ class TelephonyWorker:
                 port, browser.rate, sink=browser.sink, source=browser.source
             ).result(5)
             ctx.browser = browser
-            self._engine.connect(port, ctx.caller_leg)
             self._engine.connect(ctx.caller_leg, port)
+            call_id = ctx.call_id
+            browser.on_presence = lambda here: self.call_soon(
+                lambda: self._page_presence(call_id, browser, here)
+            )
             self._connected(ctx)
+            # Until her page attaches (it does within a moment of the answer) the caller
+            # hears music, as whenever the page is away.
+            self._page_presence(call_id, browser, browser.attached, first=True)
             return
         fut = self._engine.dial(contact, ctx.qc.pop.get("number", "") if ctx.qc else "")
         try:
@@ -700,6 +710,58 @@ class TelephonyWorker:
                 recording_svc.finish_recording(s, track.row_id, info, utcnow())
 
         self._writer.submit(write)
+
+    def _page_presence(
+        self, call_id: str, browser: BrowserLeg, here: bool, first: bool = False
+    ) -> None:
+        """The agent's page attached to or left the call: her voice to the caller, or music
+        and the grace period."""
+        ctx = self._calls.get(call_id)
+        if ctx is None or ctx.browser is not browser or ctx.state != CallState.CONNECTED:
+            return
+        if here != browser.attached:
+            return  # stale: the presence changed again since this was queued
+        ctx.away += 1
+        port = browser_port(call_id)
+        agent_id = ctx.agent_id
+        if here:
+            self._engine.stop_play(ctx.caller_leg)
+            self._engine.connect(port, ctx.caller_leg)
+            if not first:
+                self._writer.submit(lambda s: call_svc.add_event(s, call_id, "page-back", agent_id))
+            return
+        self._engine.disconnect(port, ctx.caller_leg)
+        self._engine.play(ctx.caller_leg, self._moh, True)
+        if not first:
+            self._writer.submit(lambda s: call_svc.add_event(s, call_id, "page-away", agent_id))
+        token = ctx.away
+        self._schedule(
+            self._hl.settings.browser_audio_grace_s, lambda: self._grace_over(call_id, token)
+        )
+
+    def _grace_over(self, call_id: str, token: int) -> None:
+        """The page stayed away: the call goes back to the front of its queue, the agent is
+        set not ready (she is not there), the caller keeps hearing music."""
+        ctx = self._calls.get(call_id)
+        if ctx is None or ctx.away != token or ctx.state != CallState.CONNECTED:
+            return
+        if ctx.browser is None or ctx.browser.attached or ctx.qc is None or ctx.agent_id is None:
+            return
+        agent_id, qc = ctx.agent_id, ctx.qc
+        self._release_media(ctx)
+        ctx.state, ctx.agent_id = CallState.QUEUED, None
+        why = "browser-audio-lost"
+        self._writer.submit(lambda s: call_svc.mark_requeued(s, call_id, agent_id, why))
+        self._hl.agents.transition(
+            agent_id,
+            AgentState.NOT_READY,
+            NotReadyReason.AUDIO_LOST,
+            expect=[AgentState.ON_CALL],
+            expect_call=call_id,
+        )
+        qc.excluded.add(agent_id)  # she may be back and available: not this call again
+        qc.offered_to = None
+        self.router.add(qc)  # its first arrival keeps it at the front
 
     def _pause_recording(self, ctx: CallCtx, agent_id: int, paused: bool) -> None:
         """Pause or resume on the agent's word; logged on the call with who did it."""

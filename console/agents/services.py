@@ -13,7 +13,14 @@ from console.core.bus import AgentLive, Bus, LiveState
 from console.core.errors import DomainError
 from console.core.events import agent_state_changed
 from console.core.models import Agent, AgentStateLog
-from console.core.states import BUSY_STATES, USER_STATES, AgentState, NotReadyReason
+from console.core.states import (
+    BUSY_STATES,
+    USER_STATES,
+    AgentState,
+    AudioPath,
+    NotReadyReason,
+    audio_path,
+)
 
 STATES = tuple(AgentState)
 NOT_READY_REASONS = tuple(NotReadyReason)
@@ -101,3 +108,12 @@ class AgentStateService:
     def close(self) -> None:
         """Write what is queued and stop the log writer."""
         self._log.close()
+
+
+def audio_of(session: Session, agent_id: int) -> tuple[AudioPath, str]:
+    """How the agent talks now (her sign-in's choice, see states.audio_path) and her SIP
+    contact ("" when she has none)."""
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        return AudioPath.BROWSER, ""
+    return audio_path(agent.audio, agent.sip_contact), agent.sip_contact

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from console.agents import services as agent_svc
 from console.agents.services import NOT_READY_REASONS
 from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
@@ -76,6 +77,11 @@ def agent_page() -> Any:
 @roles()
 def me() -> Any:
     with hl().sessions() as s:
+        audio = (
+            agent_svc.audio_of(s, current_user.agent_id)[0]
+            if current_user.agent_id is not None
+            else None
+        )
         dispositions = [
             {
                 "code": d.code,
@@ -96,11 +102,18 @@ def me() -> Any:
             "reasons": list(
                 r
                 for r in NOT_READY_REASONS
-                if r not in (NotReadyReason.MISSED, NotReadyReason.PHONE_UNREACHABLE)
+                if r
+                not in (
+                    NotReadyReason.MISSED,
+                    NotReadyReason.PHONE_UNREACHABLE,
+                    NotReadyReason.AUDIO_LOST,
+                )
             ),
             "dispositions": dispositions,
             "i18n": table(current_user.language),
             "timezone": hl().settings.timezone,
+            # The agent page starts its softphone on answered calls when path is "browser".
+            "audio": {"path": audio, "rate": hl().settings.browser_audio_rate},
         }
     )
 

@@ -158,6 +158,15 @@ def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
     return call
 
 
+def mark_requeued(session: Session, call_id: str, agent_id: int, why: str) -> Call:
+    """The answering agent was lost mid-call (her browser audio stayed away past the grace
+    period): the call waits in its queue again; the next answer starts its talk time anew."""
+    call = _call(session, call_id)
+    call.status = CallStatus.QUEUED
+    add_event(session, call_id, "requeued", agent_id, reason=why)
+    return call
+
+
 def mark_ended(
     session: Session, call_id: str, end_reason: str, at: dt.datetime | None = None
 ) -> Call:
@@ -238,16 +247,20 @@ def close_orphans(
     return open_calls
 
 
-def worker_seen(session: Session, worker_id: str, started: bool = False) -> None:
-    """Heartbeat: the worker is alive now (``started`` also stamps its start)."""
+def worker_seen(
+    session: Session, worker_id: str, started: bool = False, audio_url: str | None = None
+) -> None:
+    """Heartbeat: the worker is alive now (``started`` also stamps its start, and
+    ``audio_url`` where it serves browser audio to other processes)."""
     now = utcnow()
     row = session.get(WorkerHeartbeat, worker_id)
     if row is None:
-        session.add(WorkerHeartbeat(worker_id=worker_id, started_at=now, seen_at=now))
-        return
+        row = WorkerHeartbeat(worker_id=worker_id, started_at=now, seen_at=now)
+        session.add(row)
     row.seen_at = now
     if started:
         row.started_at = now
+        row.audio_url = audio_url or ""
 
 
 def worker_last_seen(session: Session, worker_id: str) -> dt.datetime | None:

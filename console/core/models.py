@@ -87,6 +87,9 @@ class Agent(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     extension: Mapped[str] = mapped_column(String(32), default="")
     sip_contact: Mapped[str] = mapped_column(String(256), default="")
+    # How she talks, chosen at sign-in (console/core/states.AudioPath): "browser", "phone",
+    # or "" = her SIP phone when she has a contact, else the browser.
+    audio: Mapped[str] = mapped_column(String(8), default="", server_default="")
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Contract terms the roster honours: a personal weekly limit (None = the centre's rule)
     # and flags such as "no-late" / "no-weekend" (see roster.model).
@@ -198,6 +201,9 @@ class WorkerHeartbeat(Base):
     worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Its internal audio server, where the web tier relays browser audio (scaled shape);
+    # empty when the worker runs in the web process.
+    audio_url: Mapped[str] = mapped_column(String(256), default="", server_default="")
 
 
 class CallTag(Base):

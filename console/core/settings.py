@@ -74,6 +74,14 @@ class Settings:
     # and the bridge; 16000 keeps wideband speech, 8000 halves the bandwidth (256 kbit/s
     # each way at 16 kHz, 128 at 8 kHz).
     browser_audio_rate: int = 16000
+    # A browser-audio call whose page is gone (reload, closed tab, network) waits this long
+    # for the page to come back, the caller hearing music; then it goes back to the front
+    # of its queue and the agent is set not ready.
+    browser_audio_grace_s: int = 60
+    # In the scaled shape a telephony process serves browser audio to the web tier here
+    # (a private address; 0 picks a free port, registered with the worker's heartbeat).
+    audio_host: str = "127.0.0.1"
+    audio_port: int = 0
     run_telephony: bool = True
     run_scheduler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -22,7 +22,7 @@ class AgentState(StrEnum):
 
 
 class NotReadyReason(StrEnum):
-    """Why an agent is not ready (the last two are set by the call flow)."""
+    """Why an agent is not ready (the last three are set by the call flow)."""
 
     BREAK = "break"
     LUNCH = "lunch"
@@ -30,11 +30,30 @@ class NotReadyReason(StrEnum):
     TRAINING = "training"
     MISSED = "missed"
     PHONE_UNREACHABLE = "phone_unreachable"
+    AUDIO_LOST = "audio_lost"  # her browser audio stayed away past the grace period
 
 
 # States an agent may pick herself; the rest are set by the call flow.
 USER_STATES = (AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE)
 BUSY_STATES = (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
+
+
+class AudioPath(StrEnum):
+    """How an agent talks to callers, chosen at each sign-in (`Agent.audio`)."""
+
+    BROWSER = "browser"  # the page's softphone (console/softphone)
+    PHONE = "phone"  # her SIP phone (`Agent.sip_contact`), called by the worker
+
+
+def audio_path(chosen: str, sip_contact: str) -> AudioPath:
+    """The path a call takes: the sign-in's choice; without one, her phone if she has a
+    SIP contact, else the browser. A phone chosen without a contact falls back to the
+    browser (nothing to call)."""
+    if chosen == AudioPath.PHONE and sip_contact:
+        return AudioPath.PHONE
+    if chosen == AudioPath.BROWSER:
+        return AudioPath.BROWSER
+    return AudioPath.PHONE if sip_contact else AudioPath.BROWSER
 
 
 class CallState(StrEnum):

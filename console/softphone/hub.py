@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telephony.media import frame_bytes
@@ -68,6 +69,9 @@ class BrowserLeg:
         self._attached = 0  # generation of the attached page, 0 = none
         self._generation = 0
         self._lock = threading.Lock()
+        # Told (from the page's threads) when a page attaches or the last one leaves; the
+        # worker plays music to the caller meanwhile and counts the grace period.
+        self.on_presence: Callable[[bool], None] | None = None
 
     # -- page side --------------------------------------------------------------------
     def attach(self) -> int:
@@ -80,7 +84,10 @@ class BrowserLeg:
             self._playing = self._started = False
             self.stats = LegStats()
             self._wake.set()  # the replaced page's sender wakes up and sees it lost the leg
-            return self._attached
+            ticket = self._attached
+        if self.on_presence is not None:
+            self.on_presence(True)
+        return ticket
 
     def detach(self, ticket: int) -> bool:
         """The page with this ticket left; False when another page had already taken over."""
@@ -91,7 +98,9 @@ class BrowserLeg:
             self._uplink.clear()
             self._playing = False
             self._wake.set()
-            return True
+        if self.on_presence is not None:
+            self.on_presence(False)
+        return True
 
     def holds(self, ticket: int) -> bool:
         return self._attached == ticket

@@ -7,15 +7,12 @@ little-endian sequence number and one 20 ms frame of 16-bit mono PCM at the leg'
 text messages are JSON (`ready`, `ping`/`pong`, `mute`, `stats`, `state`).
 
 The browser leg outlives the socket: a reload or a network blip closes the socket, the call
-stays, and the next socket attaches to the same leg.
+stays, and the next socket attaches to the same leg. In the scaled shape the leg lives in the
+worker's process and this socket is relayed to it (console/softphone/relay.py).
 """
 
 from __future__ import annotations
 
-import json
-import struct
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,18 +20,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, request
 from flask_login import current_user
 from flask_sock import Sock
-from simple_websocket import ConnectionClosed
 
-from console.softphone.hub import AudioHub, BrowserLeg
+from console.softphone import services
+from console.softphone.relay import relay
+from console.softphone.session import NO_SUCH_CALL, NOT_YOURS, serve_leg
 from console.web.access import hotline as hl
 
 bp = Blueprint("softphone", __name__)
 sock = Sock()
-SEQ = struct.Struct("<I")
-STATS_EVERY_S = 2.0
-# Close codes the page understands (4000-4999 are the application's own).
-NOT_YOURS = 4403
-NO_SUCH_CALL = 4404
 
 
 def init_app(app: Flask) -> None:
@@ -60,75 +53,21 @@ def audio(ws: Any, call_id: str) -> None:
     if not current_user.is_authenticated or not _same_origin():
         ws.close(NOT_YOURS, "forbidden")
         return
-    hub = hl().audio
-    leg = hub.get(call_id)
-    if leg is None:
-        # Ended, or held by a worker in another process (the scaled shape's relay is to come).
+    node = hl()
+    leg = node.audio.get(call_id)
+    if leg is not None:  # the worker holding the call runs in this process
+        if leg.agent_id != current_user.agent_id:
+            ws.close(NOT_YOURS, "forbidden")
+            return
+        serve_leg(ws, node.audio, leg)
+        return
+    # Held by a worker in another process (the scaled shape): relay to it.
+    with node.sessions() as s:
+        route = services.audio_route(s, call_id)
+    if route is None:
         ws.close(NO_SUCH_CALL, "call-not-found")
         return
-    if leg.agent_id != current_user.agent_id:
+    if route.agent_id != current_user.agent_id:
         ws.close(NOT_YOURS, "forbidden")
         return
-    ticket = leg.attach()
-    ws.send(json.dumps({"type": "ready", "rate": leg.rate, "frame_ms": 20}))
-    sender = threading.Thread(
-        target=_send_loop, args=(ws, hub, leg, ticket), name=f"audio-out-{call_id}", daemon=True
-    )
-    sender.start()
-    try:
-        _receive_loop(ws, hub, leg, ticket)
-    finally:
-        leg.detach(ticket)
-        sender.join(timeout=2)
-
-
-def _live(hub: AudioHub, leg: BrowserLeg, ticket: int) -> bool:
-    """The page still holds the leg, and the call still has it."""
-    return leg.holds(ticket) and hub.get(leg.call_id) is leg
-
-
-def _receive_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
-    while _live(hub, leg, ticket):
-        message = ws.receive(timeout=0.5)
-        if message is None:
-            continue
-        if isinstance(message, bytes):
-            leg.push_uplink(message[SEQ.size :])
-            continue
-        try:
-            data = json.loads(message)
-        except ValueError:
-            continue
-        kind = data.get("type") if isinstance(data, dict) else None
-        if kind == "ping":
-            ws.send(json.dumps({"type": "pong", "t": data.get("t")}))
-        elif kind == "mute":
-            leg.muted = bool(data.get("on"))
-    if hub.get(leg.call_id) is not leg:
-        ws.send(json.dumps({"type": "state", "state": "ended"}))
-        ws.close(1000, "call ended")
-
-
-def _send_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
-    seq = 0
-    next_stats = time.monotonic() + STATS_EVERY_S
-    try:
-        while _live(hub, leg, ticket):
-            pcm = leg.next_downlink(0.5)
-            if pcm is not None:
-                ws.send(SEQ.pack(seq & 0xFFFFFFFF) + pcm)
-                seq += 1
-            if time.monotonic() >= next_stats:
-                next_stats += STATS_EVERY_S
-                stats = leg.stats
-                ws.send(
-                    json.dumps(
-                        {
-                            "type": "stats",
-                            "uplink_frames": stats.uplink_frames,
-                            "uplink_gaps": stats.uplink_gaps,
-                        }
-                    )
-                )
-    except ConnectionClosed:
-        pass
+    relay(ws, route.audio_url, call_id, route.agent_id, node.settings.effective_secret_key)

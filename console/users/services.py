@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.core.errors import DomainError
 from console.core.models import ROLES, Agent, AuditLog, LoginSession, User, utcnow
-from console.core.states import Role
+from console.core.states import AudioPath, Role
 
 
 def create_user(
@@ -94,6 +94,12 @@ def audit_failed_login(
                 detail=where | {"seconds": locked_for_s},
             )
         )
+
+
+def choose_audio(session: Session, user: User, choice: str) -> None:
+    """Her audio path for this sign-in ("browser" or "phone"); anything else keeps the last."""
+    if user.agent is not None and choice in tuple(AudioPath):
+        user.agent.audio = choice
 
 
 def open_login_session(session: Session, user: User) -> str:

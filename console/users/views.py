@@ -21,7 +21,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from console.core.errors import DomainError
 from console.core.i18n import table, translate
 from console.core.models import User
-from console.core.states import AgentState
+from console.core.states import AgentState, AudioPath
 from console.users import services as users
 from console.web import errors
 from console.web.access import hotline as hl
@@ -111,11 +111,16 @@ def safe_next(raw: str | None) -> str | None:
     return path + ("?" + parts.query if parts.query else "")
 
 
+AUDIO_COOKIE = "hl_audio"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     lang = request_language()
+    # The audio choice of the last sign-in on this browser is offered again.
+    audio = request.cookies.get(AUDIO_COOKIE, "")
     if request.method == "GET":
-        return render_template("login.html", t=table(lang), lang=lang, error=None)
+        return render_template("login.html", t=table(lang), lang=lang, error=None, audio=audio)
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     throttle = hl().logins
@@ -127,6 +132,7 @@ def login() -> Any:
     with hl().sessions.begin() as s:
         user = users.authenticate(s, username, password)
         if user is not None:
+            users.choose_audio(s, user, request.form.get("audio", ""))
             token = users.open_login_session(s, user)
             logged = LoggedIn(user, user.agent.id if user.agent else None)
         else:
@@ -136,14 +142,23 @@ def login() -> Any:
         if wait:
             return _locked(lang, wait)
         error = table(lang)["login.failed"]
-        return render_template("login.html", t=table(lang), lang=lang, error=error), 401
+        page = render_template(
+            "login.html", t=table(lang), lang=lang, error=error, audio=request.form.get("audio")
+        )
+        return page, 401
     throttle.succeeded(username, address)
     session.clear()
     session["token"] = token
     login_user(logged)
     # Only paths on this site: an open redirect would carry a freshly signed-in user to a
     # look-alike page asking for her password again.
-    return redirect(safe_next(request.args.get("next")) or url_for("agents.home"))
+    response = redirect(safe_next(request.args.get("next")) or url_for("agents.home"))
+    choice = request.form.get("audio", "")
+    if choice in tuple(AudioPath):
+        response.set_cookie(
+            AUDIO_COOKIE, choice, max_age=365 * 86400, httponly=True, samesite="Lax"
+        )
+    return response
 
 
 def _locked(lang: str, seconds: int) -> Any:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import threading
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask
 from flask_socketio import SocketIO
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from console.core.events import Event
 from console.demo import seed
@@ -81,17 +84,54 @@ def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """One Playwright for the session: a second sync_playwright() in the same thread fails."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install the Debian chromium package")
     with sync_playwright() as pw:
         # The pages mark stable test hooks with data-test (see static/<feature>/hl-*/).
         pw.selectors.set_test_id_attribute("data-test")
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+MIC_HZ = 440.0
+
+
+@pytest.fixture(scope="session")
+def mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fake microphone: bursts of a 440 Hz tone (a steady tone is what noise suppression
+    learns to remove, speech-like on/off is what it keeps)."""
+    path = tmp_path_factory.mktemp("mic") / "tone440.wav"
+    rate = 48000
+    t = np.arange(rate * 4) / rate
+    envelope = ((t % 0.5) < 0.4).astype(float)
+    pcm = (0.5 * 32767 * np.sin(2 * math.pi * MIC_HZ * t) * envelope).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+@pytest.fixture(scope="session")
+def audio_browser(playwright: Playwright, mic_wav: Path) -> Iterator[Browser]:
+    """Chromium whose microphone plays `mic_wav` (for the softphone)."""
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={mic_wav}"]
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ class Sipp:
         rate: int = 10,
         transport: str = "u1",
         duration_ms: int | None = None,
+        extra: tuple[str, ...] = (),
     ) -> tuple[subprocess.Popen[bytes], int]:
         pick_port = port is None
         keys = {"caller": "13800138000", **(keys or {})}
@@ -90,6 +91,7 @@ class Sipp:
                 cmd += ["-d", str(hold_ms or duration_ms)]
             for k, v in keys.items():
                 cmd += ["-key", k, v]
+            cmd += extra
             if target:
                 cmd.append(target)
             proc = subprocess.Popen(

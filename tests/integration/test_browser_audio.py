@@ -18,10 +18,10 @@ import pytest
 import simple_websocket
 from sqlalchemy import select
 
-from console.core.models import Recording
+from console.core.models import CallEvent, Recording
 from console.recordings.store import parse_keys, read_pcm
 from tests.helpers import wait_until
-from tests.integration.harness import AgentClient, Node, Sipp, start_node
+from tests.integration.harness import AgentClient, Node, Sipp, WorkerProcess, start_node
 
 SEQ = struct.Struct("<I")
 
@@ -45,8 +45,8 @@ def browser_headers(agent: AgentClient, origin: str | None = None) -> dict[str, 
 class Page:
     """The audio socket of an agent page: sends a tone, keeps what it hears."""
 
-    def __init__(self, node: Node, agent: AgentClient, call_id: str, hz: float = 440) -> None:
-        url = node.base_url.replace("http://", "ws://") + f"/api/v1/calls/{call_id}/audio"
+    def __init__(self, base_url: str, agent: AgentClient, call_id: str, hz: float = 440) -> None:
+        url = base_url.replace("http://", "ws://") + f"/api/v1/calls/{call_id}/audio"
         self.ws = simple_websocket.Client.connect(url, headers=browser_headers(agent))
         self.hz = hz
         self.heard: list[bytes] = []
@@ -142,7 +142,7 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
         # A page of another site cannot borrow the agent's cookie to listen in.
         assert refused(node, agent, call_id, origin="http://evil.example") == 4403
 
-        page = Page(node, agent, call_id)
+        page = Page(node.base_url, agent, call_id)
         assert page.rate == 16000
         page.ping()
         time.sleep(2.5)
@@ -158,7 +158,7 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
         # A reload: the socket goes, the call stays, a new socket picks the call up again.
         page.close()
         time.sleep(0.5)
-        again = Page(node, agent, call_id, hz=440)
+        again = Page(node.base_url, agent, call_id, hz=440)
         time.sleep(1.5)
         assert len(again.heard) > 40
         assert agent.call("hangup", {"call_id": call_id})["ok"]
@@ -182,3 +182,124 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
     finally:
         agent.close()
         other.close()
+
+
+@pytest.fixture
+def graceful_node(tmp_path: Path, sqlite_url: str) -> Iterator[Node]:
+    yield from start_node(tmp_path, sqlite_url, with_phones=False, browser_audio_grace_s=2)
+
+
+def test_page_away_gives_the_caller_music_and_past_the_grace_the_call_is_requeued(
+    graceful_node: Node, sipp: Sipp
+) -> None:
+    """The caller is SIPp echoing what it hears, so the caller channel of the recording is
+    what the caller heard: the page's tone while it is there, music while it is away."""
+    node = graceful_node
+    agent1, agent2 = AgentClient(node.base_url, "agent1"), AgentClient(node.base_url, "agent2")
+    try:
+        agent1.available()
+        sipp.start(
+            "caller.xml", target=node.sip_target, keys={"caller": "13800138000"},
+            extra=("-rtp_echo",),
+        )  # fmt: skip
+        call_id = agent1.wait_for("call_offered")["call_id"]
+        assert agent1.call("answer", {"call_id": call_id})["ok"]
+        agent1.wait_for("call_answered", lambda d: d["call_id"] == call_id)
+        page = Page(node.base_url, agent1, call_id, hz=440)
+        time.sleep(1.5)
+        page.close()  # a reload or a blip: back within the grace period
+        time.sleep(1.0)
+        page = Page(node.base_url, agent1, call_id, hz=440)
+        time.sleep(1.5)
+        page.close()  # the tab is closed for good
+        agent2.available()
+        offer = agent2.wait_for("call_offered", lambda d: d["call_id"] == call_id, timeout=10)
+        state = agent1.wait_for("agent_state_changed", lambda d: d["state"] == "not_ready")
+        assert state["reason"] == "audio_lost"
+        assert agent2.call("answer", {"call_id": offer["call_id"]})["ok"]
+        agent2.wait_for("call_answered", lambda d: d["call_id"] == call_id)
+        second = Page(node.base_url, agent2, call_id, hz=880)
+        time.sleep(1.5)
+        assert agent2.call("hangup", {"call_id": call_id})["ok"]
+        agent2.wait_for("call_ended", lambda d: d["call_id"] == call_id)
+        second.close()
+
+        with node.hotline.sessions() as s:
+            events = s.scalars(
+                select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+            ).all()
+            kinds = [(e.kind, e.agent_id) for e in events]
+            marks = {e.kind: e.at for e in events}
+
+        a1, a2 = node.agent_id("agent1"), node.agent_id("agent2")
+        assert ("page-away", a1) in kinds and ("page-back", a1) in kinds
+        assert ("requeued", a1) in kinds and kinds.count(("answered", a2)) == 1
+
+        def recs() -> list[Recording]:
+            with node.hotline.sessions() as s:
+                return list(
+                    s.scalars(
+                        select(Recording).where(Recording.call_id == call_id).order_by(Recording.id)
+                    )
+                )
+
+        wait_until(lambda: len(recs()) == 6 and {r.status for r in recs()} == {"complete"})
+        keys = parse_keys(node.hotline.settings.effective_recording_keys)
+        first = {r.channel: r for r in recs()[:3]}
+        heard = np.frombuffer(read_pcm(Path(first["caller"].path), keys).data, dtype="<i2")
+        said = np.frombuffer(read_pcm(Path(first["agent"].path), keys).data, dtype="<i2")
+        rate = first["caller"].sample_rate
+        start = first["caller"].started_at
+        away = (marks["page-away"] - start).total_seconds()
+        back = (marks["page-back"] - start).total_seconds()
+        assert back - away > 0.8
+        # While the page was there the caller heard it (440 Hz) ...
+        there = heard[int(0.6 * rate) : int((away - 0.3) * rate)]
+        assert rms(there) > 1000 and abs(peak_hz(there, rate) - 440) < 10
+        # ... while it was away, music and nothing of the agent.
+        gone = heard[int((away + 0.3) * rate) : int((back - 0.1) * rate)]
+        assert rms(gone) > 200 and abs(peak_hz(gone, rate) - 440) > 20
+        agent_rate = first["agent"].sample_rate
+        assert rms(said[int((away + 0.1) * agent_rate) : int((back - 0.1) * agent_rate)]) == 0
+        # The second agent's part is a recording of its own: the caller heard her 880 Hz.
+        second_heard = np.frombuffer(read_pcm(Path(recs()[3].path), keys).data, dtype="<i2")
+        part = second_heard[int(0.6 * rate) : int(1.2 * rate)]
+        assert abs(peak_hz(part, rate) - 880) < 10
+    finally:
+        agent1.close()
+        agent2.close()
+
+
+def test_in_the_scaled_shape_the_web_tier_relays_the_page_to_the_worker_process(
+    scaled: tuple[object, WorkerProcess, int, str], sipp: Sipp
+) -> None:
+    hl, _, _, base_url = scaled
+    target = f"127.0.0.1:{hl.settings.sip_port}"  # type: ignore[attr-defined]
+    agent = AgentClient(base_url, "agent2")  # no SIP phone: browser audio
+    try:
+        agent.available()
+        sipp.start("caller_speaks.xml", target=target, keys={"caller": "13800138000"})
+        call_id = agent.wait_for("call_offered")["call_id"]
+        assert agent.call("answer", {"call_id": call_id})["ok"]
+        agent.wait_for("call_answered", lambda d: d["call_id"] == call_id)
+        page = Page(base_url, agent, call_id)  # to the web process, relayed to the worker
+        time.sleep(2.0)
+        assert len(page.heard) > 60
+        assert rms(np.frombuffer(b"".join(page.heard[10:]), dtype="<i2")) > 300
+        assert agent.call("hangup", {"call_id": call_id})["ok"]
+        wait_until(lambda: page.closed is not None, timeout=5)
+        assert page.closed is not None and int(page.closed.reason) in (1000, 4404)
+        page.close()
+
+        def rows() -> list[Recording]:
+            with hl.sessions() as s:  # type: ignore[attr-defined]
+                return list(s.scalars(select(Recording).where(Recording.call_id == call_id)))
+
+        wait_until(lambda: {r.status for r in rows()} == {"complete"} and len(rows()) == 3)
+        keys = parse_keys(hl.settings.effective_recording_keys)  # type: ignore[attr-defined]
+        said = next(r for r in rows() if r.channel == "agent")
+        tone = np.frombuffer(read_pcm(Path(said.path), keys).data, dtype="<i2")
+        part = tone[int(0.5 * said.sample_rate) : int(1.5 * said.sample_rate)]
+        assert rms(part) > 2000 and abs(peak_hz(part, said.sample_rate) - 440) < 5
+    finally:
+        agent.close()

@@ -21,6 +21,8 @@ STATIC_IMPORT = re.compile(r"""^\s*import\s*(?:[\w$*{}\s,]+?\s*from\s*)?["']([^"
 RE_EXPORT = re.compile(r"""^\s*export\s*[\w$*{}\s,]+?\s*from\s*["']([^"']+)["']""", re.M)
 # `import("…")` with a literal specifier.
 DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'`]([^"'`$]+)["'`]\s*\)""")
+# `new URL("…", import.meta.url)`: a module loaded by other means (an AudioWorklet).
+META_URL = re.compile(r"""\bnew URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)""")
 # `url_for('static', filename='…')` in a template.
 TEMPLATE_FILENAME = re.compile(
     r"""url_for\(\s*["']static["']\s*,\s*filename\s*=\s*["']([^"']+)["']"""
@@ -36,7 +38,7 @@ def _templates() -> list[Path]:
 
 
 def _specifiers(text: str) -> list[str]:
-    found = (rx.finditer(text) for rx in (STATIC_IMPORT, RE_EXPORT, DYNAMIC_IMPORT))
+    found = (rx.finditer(text) for rx in (STATIC_IMPORT, RE_EXPORT, DYNAMIC_IMPORT, META_URL))
     return [m.group(1) for matches in found for m in matches]
 
 

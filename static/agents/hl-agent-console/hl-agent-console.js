@@ -12,11 +12,13 @@ import { ServerClock, toDate } from "../../lib/time.js";
 import "../hl-state-bar/hl-state-bar.js";
 import "../hl-call-card/hl-call-card.js";
 import "../../calls/hl-wrap-up/hl-wrap-up.js";
+import "../../softphone/hl-softphone/hl-softphone.js";
 import "../hl-recent-calls/hl-recent-calls.js";
 import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
+import { isMuteShortcut } from "../../softphone/hl-softphone/hl-softphone.js";
 
-const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed"];
+const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed", "recording_paused", "recording_failed"];
 const BUSY = new Set(BUSY_STATES);
 
 // A benchmark (B1: offer → painted card) reads these.
@@ -41,12 +43,14 @@ export class HlAgentConsole extends HTMLElement {
     recent: { items: [], loading: true, error: null },
     needsWrapUp: [], // her answered calls that ended without a disposition (node crash)
     muted: ring.isMuted(),
+    recordingPaused: false, // the call in hand's recording is paused (sensitive details)
   };
   #els = null;
   #link = null;
   #snapshotTimer = null;
   #noticeTimer = null;
   #lastOfferId = null;
+  #audioCall = null; // the call the softphone carries, when she talks through the browser
 
   async connectedCallback() {
     if (this.#els) return;
@@ -161,6 +165,7 @@ export class HlAgentConsole extends HTMLElement {
           this.#set({
             offer: null, pending: "",
             call: { id: data.call_id, phase: "on_call", pop: s.offer.pop, caller_number: s.offer.pop?.number, answeredAt: data.answered_at },
+            recordingPaused: false,
           });
         } else if (s.call?.id !== data.call_id) this.#resync();
         break;
@@ -182,6 +187,13 @@ export class HlAgentConsole extends HTMLElement {
       case "call_wrapped":
         if (s.call?.id === data.call_id) this.#set({ call: null, wrapError: null, customerForm: {} });
         this.#loadRecent();
+        break;
+      case "recording_paused":
+        if (s.call?.id === data.call_id) this.#set({ recordingPaused: !!data.paused });
+        break;
+      case "recording_failed":
+        // The call goes on; she (and her supervisor) must know it is not being recorded.
+        if (s.call?.id === data.call_id) this.#notify(t("recording.failed"), "error");
         break;
       case "schedule_changed":
         // A published roster, a swap or leave: say so; the details are on "My schedule".
@@ -224,6 +236,17 @@ export class HlAgentConsole extends HTMLElement {
       // The outcome arrives as events (answered, withdrawn, ended); until then stay pending.
     } catch (err) {
       this.#set({ pending: "" });
+      this.#fail(err);
+    }
+  }
+
+  async #pauseRecording() {
+    const call = this.state.call;
+    if (call?.phase !== "on_call") return;
+    try {
+      await this.#link.request("pause_recording", { call_id: call.id, paused: !this.state.recordingPaused });
+      // The worker confirms with recording_paused.
+    } catch (err) {
       this.#fail(err);
     }
   }
@@ -332,6 +355,16 @@ export class HlAgentConsole extends HTMLElement {
       }
       return;
     }
+    if (isMuteShortcut(e)) {
+      e.preventDefault();
+      if (this.#audioCall) this.#els.softphone.toggleMute();
+      return;
+    }
+    if (e.key === "F9" && !e.ctrlKey && !e.altKey && !e.metaKey && !e.repeat) {
+      e.preventDefault();
+      this.#pauseRecording();
+      return;
+    }
     const fkeys = { F2: [AgentState.AVAILABLE, ""], F3: [AgentState.NOT_READY, null], F4: [AgentState.OFFLINE, ""] };
     if (e.key in fkeys && !e.ctrlKey && !e.altKey && !e.metaKey) {
       e.preventDefault(); // F3 would open the browser's find bar
@@ -351,9 +384,32 @@ export class HlAgentConsole extends HTMLElement {
     e.preventDefault();
   }
 
+  // The softphone carries the call in hand when she signed in with browser audio: started
+  // once per answered call (after a reload too: the snapshot brings the call back and the
+  // softphone attaches to the same call), stopped when the call leaves her hands.
+  #updateAudio() {
+    const s = this.state;
+    const els = this.#els;
+    const onCall = s.call?.phase === "on_call" ? s.call.id : null;
+    const browser = s.me?.audio?.path === "browser";
+    const want = browser ? onCall : null;
+    if (want !== this.#audioCall) {
+      this.#audioCall = want;
+      if (want) els.softphone.start(want, { rate: s.me.audio.rate || 16000 });
+      else els.softphone.stop();
+    }
+    els.softphone.hidden = !want;
+    els.recording.hidden = !onCall;
+    els.recording.textContent = t(s.recordingPaused ? "recording.resume" : "recording.pause") + " (F9)";
+    els.recording.setAttribute("aria-pressed", String(!!s.recordingPaused));
+    this.toggleAttribute("data-recording-paused", !!s.recordingPaused && !!onCall);
+  }
+
   #render() {
     const els = {
       stateBar: document.createElement("hl-state-bar"),
+      softphone: document.createElement("hl-softphone"),
+      recording: h("button", { type: "button", class: "hl-recording-toggle", "data-test": "recording-toggle", onclick: () => this.#pauseRecording() }),
       card: document.createElement("hl-call-card"),
       wrapUp: document.createElement("hl-wrap-up"),
       recent: document.createElement("hl-recent-calls"),
@@ -369,7 +425,7 @@ export class HlAgentConsole extends HTMLElement {
       els.error,
       els.notice,
       h("div", { class: "hl-console-grid" },
-        h("div", { class: "hl-console-main" }, els.card, els.wrapUp, els.idle),
+        h("div", { class: "hl-console-main" }, els.softphone, els.recording, els.card, els.wrapUp, els.idle),
         h("aside", { class: "hl-console-side" }, els.needsWrapUp, els.recent)),
       els.help);
     this.#update();
@@ -392,6 +448,7 @@ export class HlAgentConsole extends HTMLElement {
     if (card) Object.assign(card, { busy: s.pending, dispositionLabels: labels, customerForm: s.customerForm });
     els.card.data = card;
     els.card.hidden = !card;
+    this.#updateAudio();
     if (s.offer && !window.hlMetrics.painted[s.offer.call_id]) {
       const id = s.offer.call_id;
       requestAnimationFrame(() => { window.hlMetrics.painted[id] ??= stamp(); });
