@@ -45,7 +45,14 @@ from urllib.parse import unquote
 
 import pjsua2 as pj
 
-from telephony.events import InviteRejected, LegAnswered, LegEnded, LegIncoming, LegRinging
+from telephony.events import (
+    InviteRejected,
+    LegAnswered,
+    LegDtmf,
+    LegEnded,
+    LegIncoming,
+    LegRinging,
+)
 from telephony.media import FrameSink, FrameSource, frame_bytes
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,7 @@ __all__ = [
     "FrameSource",
     "InviteRejected",
     "LegAnswered",
+    "LegDtmf",
     "LegEnded",
     "LegIncoming",
     "LegRinging",
@@ -303,6 +311,15 @@ class _Call(pj.Call):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         """Forward a media state change to the engine."""
         self._forward("_on_media_state")
+
+    def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
+        """Report a DTMF digit received on the leg (RFC 4733 or SIP INFO)."""
+        try:
+            engine = self._engine_ref()
+            if engine is not None:
+                engine._emit(LegDtmf(self.leg_id, str(prm.digit)))
+        except Exception:
+            log.exception("onDtmfDigit failed for %s", self.leg_id)
 
 
 class _Account(pj.Account):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
@@ -667,6 +684,12 @@ class SipEngine:
     def disconnect(self, source: str, sink: str) -> Future[None]:
         """Stop sending the audio of `source` to `sink` (a missing link is ignored)."""
         return self._submit(lambda: self._do_disconnect(source, sink))
+
+    def send_dtmf(self, leg_id: str, digits: str) -> Future[None]:
+        """Send DTMF digits (0-9, *, #, A-D) to the leg, RFC 4733 in the RTP stream."""
+        if not digits or any(d not in "0123456789*#ABCDabcd" for d in digits):
+            raise ValueError(f"not DTMF digits: {digits!r}")
+        return self._submit(lambda: self._do_send_dtmf(leg_id, digits.upper()))
 
     def leg_rate(self, leg_id: str) -> Future[int]:
         """Sample rate of the leg's codec (8000 for G.711, 16000 for G.722); 0 without media."""
@@ -1377,6 +1400,11 @@ class SipEngine:
     def _do_disconnect(self, source: str, sink: str) -> None:
         """Forget and break source -> sink."""
         self._drop_link(source, sink)
+
+    def _do_send_dtmf(self, leg_id: str, digits: str) -> None:
+        leg = self._leg(leg_id)
+        assert leg.call is not None
+        leg.call.dialDtmf(digits)
 
     def _do_leg_rate(self, leg_id: str) -> int:
         """Clock rate of the leg's audio stream codec, 0 without active audio."""

@@ -50,6 +50,14 @@ class LegEnded:
 
 
 @dataclass(frozen=True)
+class LegDtmf:
+    """A DTMF digit arrived on the leg."""
+
+    leg_id: str
+    digit: str
+
+
+@dataclass(frozen=True)
 class InviteRejected:
     """An INVITE was refused before it became a leg (403 source not allowed, 486 full...).
 
@@ -68,4 +76,4 @@ class InviteRejected:
     call_id_header: str = ""
 
 
-EngineEvent = LegIncoming | LegAnswered | LegRinging | LegEnded | InviteRejected
+EngineEvent = LegIncoming | LegAnswered | LegRinging | LegEnded | LegDtmf | InviteRejected

@@ -31,8 +31,10 @@ from console.core.events import (
     call_answer_requested,
     call_answered,
     call_arrived,
+    call_control_requested,
     call_ended,
     call_hangup_requested,
+    call_held,
     call_reject_requested,
     recording_failed,
     recording_pause_requested,
@@ -78,6 +80,7 @@ class CallCtx:
     browser: BrowserLeg | None = None  # or her browser audio
     capture: CallCapture | None = None
     away: int = 0  # bumped at each page presence change: a grace timer checks it is current
+    held: bool = False  # on hold: the caller hears music, the agent nothing
 
     @property
     def agent_media(self) -> str | None:
@@ -570,6 +573,7 @@ class TelephonyWorker:
             call_answer_requested
             | call_reject_requested
             | call_hangup_requested
+            | call_control_requested
             | recording_pause_requested,
         ):
             return
@@ -578,6 +582,10 @@ class TelephonyWorker:
             return  # another worker holds it
         if isinstance(ev, recording_pause_requested):
             self._pause_recording(ctx, ev.agent_id, ev.paused)
+            return
+        if isinstance(ev, call_control_requested):
+            if ctx.state == CallState.CONNECTED and ctx.agent_id == ev.agent_id:
+                self._control(ctx, ev)
             return
         if isinstance(ev, call_answer_requested):
             self._answer(ctx, ev.agent_id)
@@ -725,8 +733,9 @@ class TelephonyWorker:
         port = browser_port(call_id)
         agent_id = ctx.agent_id
         if here:
-            self._engine.stop_play(ctx.caller_leg)
-            self._engine.connect(port, ctx.caller_leg)
+            if not ctx.held:  # on hold the caller keeps her music until the agent resumes
+                self._engine.stop_play(ctx.caller_leg)
+                self._engine.connect(port, ctx.caller_leg)
             if not first:
                 self._writer.submit(lambda s: call_svc.add_event(s, call_id, "page-back", agent_id))
             return
@@ -762,6 +771,41 @@ class TelephonyWorker:
         qc.excluded.add(agent_id)  # she may be back and available: not this call again
         qc.offered_to = None
         self.router.add(qc)  # its first arrival keeps it at the front
+
+    def _control(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """Hold, resume or DTMF from the agent's console; each lands in the call's log."""
+        call_id, agent_id = ctx.call_id, ev.agent_id
+        if ev.action == "dtmf":
+            self._engine.send_dtmf(ctx.caller_leg, ev.digits)
+            # The digits may be a card number or a PIN: the log keeps how many, not which.
+            count = len(ev.digits)
+            self._writer.submit(
+                lambda s: call_svc.add_event(s, call_id, "dtmf", agent_id, count=count)
+            )
+            return
+        held = ev.action == "hold"
+        if held == ctx.held:
+            return
+        ctx.held = held
+        agent_media = ctx.agent_media
+        if held:
+            if agent_media is not None:
+                self._engine.disconnect(agent_media, ctx.caller_leg)
+                self._engine.disconnect(ctx.caller_leg, agent_media)
+            self._engine.play(ctx.caller_leg, self._moh, True)
+        else:
+            self._engine.stop_play(ctx.caller_leg)
+            if agent_media is not None:
+                self._engine.connect(ctx.caller_leg, agent_media)
+                if ctx.browser is None or ctx.browser.attached:
+                    self._engine.connect(agent_media, ctx.caller_leg)
+                else:  # her page is away: music until it is back
+                    self._engine.play(ctx.caller_leg, self._moh, True)
+        if ctx.browser is not None:
+            ctx.browser.held = held
+        kind = "held" if held else "resumed"
+        self._writer.submit(lambda s: call_svc.add_event(s, call_id, kind, agent_id))
+        self._hl.bus.publish(call_held(call_id=call_id, agent_id=agent_id, held=held))
 
     def _pause_recording(self, ctx: CallCtx, agent_id: int, paused: bool) -> None:
         """Pause or resume on the agent's word; logged on the call with who did it."""

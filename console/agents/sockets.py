@@ -16,6 +16,7 @@ from console.agents.views import agent_snapshot
 from console.core.errors import DomainError
 from console.core.events import (
     call_answer_requested,
+    call_control_requested,
     call_hangup_requested,
     call_reject_requested,
     recording_pause_requested,
@@ -54,6 +55,9 @@ def _payload(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DomainError("invalid-input", "object expected")
     return data
+
+
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 
 def _offered_call(data: Any, states: tuple[str, ...]) -> tuple[int, str]:
@@ -173,6 +177,24 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
         paused = bool(_payload(data).get("paused", True))
         hl().bus.publish(
             recording_pause_requested(call_id=call_id, agent_id=agent_id, paused=paused)
+        )
+
+    @_on(socketio, "hold")
+    @_authed(Role.AGENT)
+    def hold(data: Any) -> None:
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+        action = "hold" if _payload(data).get("on", True) else "resume"
+        hl().bus.publish(call_control_requested(call_id=call_id, agent_id=agent_id, action=action))
+
+    @_on(socketio, "dtmf")
+    @_authed(Role.AGENT)
+    def dtmf(data: Any) -> None:
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+        digits = str(_payload(data).get("digits") or "")
+        if not digits or len(digits) > 32 or any(d not in DTMF_DIGITS for d in digits):
+            raise DomainError("invalid-input", detail="digits")
+        hl().bus.publish(
+            call_control_requested(call_id=call_id, agent_id=agent_id, action="dtmf", digits=digits)
         )
 
     @_on(socketio, "snapshot")

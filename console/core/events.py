@@ -123,6 +123,27 @@ class call_hangup_requested(Event):
 
 
 @dataclass(frozen=True)
+class call_control_requested(Event):
+    """The agent on a call asks for hold, resume or DTMF digits; the worker holding it acts."""
+
+    name: ClassVar[str] = "call_control_requested"
+    call_id: str
+    agent_id: int
+    action: str  # hold | resume | dtmf
+    digits: str = ""
+
+
+@dataclass(frozen=True)
+class call_held(Event):
+    """The call was put on hold (the caller hears music) or taken off it."""
+
+    name: ClassVar[str] = "call_held"
+    call_id: str
+    agent_id: int
+    held: bool
+
+
+@dataclass(frozen=True)
 class recording_failed(Event):
     """A call's recording could not be written (full disk, unwritable store); the call goes
     on. Supervisors are alerted."""
@@ -178,6 +199,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_answer_requested,
         call_reject_requested,
         call_hangup_requested,
+        call_control_requested,
+        call_held,
         recording_failed,
         recording_pause_requested,
         recording_paused,

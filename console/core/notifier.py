@@ -13,6 +13,7 @@ from console.core.events import (
     call_answered,
     call_arrived,
     call_ended,
+    call_held,
     call_offer_withdrawn,
     call_offered,
     call_wrapped,
@@ -53,7 +54,7 @@ def rooms_for(event: Event) -> list[str]:
         | weekly_summary_reminded,
     ):
         return [agent_room(event.agent_id)]
-    if isinstance(event, recording_paused):
+    if isinstance(event, recording_paused | call_held):
         return [agent_room(event.agent_id), SUPERVISORS]
     if isinstance(event, recording_failed):
         rooms = [SUPERVISORS]

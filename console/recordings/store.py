@@ -63,8 +63,10 @@ Keys
     Rotation: generate a key (`python -m console.recordings.keys`), prepend it, restart the
     nodes; old files keep reading with their key, which may be dropped once the retention
     period has purged every file it wrote (`SELECT DISTINCT key_id FROM recordings WHERE
-    status <> 'purged'`). With no key configured, one is generated once into the data
-    directory (single-node demo); back that file up with the recordings.
+    status <> 'purged'`), or at once after `python -m console.recordings.rekey` has
+    re-encrypted them under the new key (console/recordings/rekey.py). With no key
+    configured, one is generated once into the data directory (single-node demo); back
+    that file up with the recordings.
 """
 
 from __future__ import annotations

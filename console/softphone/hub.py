@@ -58,6 +58,7 @@ class BrowserLeg:
         self.rate = rate
         self.frame_bytes = frame_bytes(rate)
         self.muted = False
+        self.held = False  # the agent put the call on hold: the page shows it, not as a fault
         self.stats = LegStats()
         self._target = target
         self._cap = cap

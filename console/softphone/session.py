@@ -78,8 +78,12 @@ def _receive_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
 def _send_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
     seq = 0
     next_stats = time.monotonic() + STATS_EVERY_S
+    held = False
     try:
         while _live(hub, leg, ticket):
+            if leg.held != held:
+                held = leg.held
+                ws.send(json.dumps({"type": "state", "state": "held" if held else "connected"}))
             pcm = leg.next_downlink(0.5)
             if pcm is not None:
                 ws.send(SEQ.pack(seq & 0xFFFFFFFF) + pcm)

@@ -9,6 +9,7 @@ what the caller heard.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,9 +73,10 @@ def peak_hz(x: np.ndarray, rate: int) -> float:
 
 
 def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
-    browser_node: Node, sipp: Sipp, agent_page: Page
+    browser_node: Node, sipp: Sipp, agent_page: Page, tmp_path: Path
 ) -> None:
     node, page = browser_node, agent_page
+    shots = Path(os.environ.get("HOTLINE_SCREENSHOTS", tmp_path))
     with node.hotline.sessions() as s:
         agent = s.scalar(select(Agent).join(User).where(User.username == "agent1"))
         assert agent is not None and agent.sip_contact and agent.audio == "browser"
@@ -112,6 +114,21 @@ def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
     wait_until(lambda: softphone(page)["connected"] and frames_in(page) > 50, timeout=15)
     reloaded_at = dt.datetime.now(dt.UTC)
     time.sleep(1.5)
+
+    # F6 holds: the button says so and the softphone shows "on hold", not a fault.
+    page.keyboard.press("F6")
+    expect(page.get_by_test_id("btn-hold")).to_have_attribute("aria-pressed", "true")
+    wait_until(lambda: softphone(page)["call_state"] == "held")
+    assert softphone(page)["health"] != "bad"
+    page.keyboard.press("F6")
+    expect(page.get_by_test_id("btn-hold")).to_have_attribute("aria-pressed", "false")
+    # F7 opens the keypad; digits typed there go out as tones, shown masked.
+    page.keyboard.press("F7")
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    page.keyboard.press("5")
+    page.get_by_test_id("dtmf-#").click()
+    expect(page.get_by_test_id("dtmf-sent")).to_contain_text("••")
+    page.screenshot(path=str(shots / "agent-on-call.png"))
     page.keyboard.press("h")
     expect(page.get_by_test_id("wrap-up")).to_be_visible()
     expect(page.locator("hl-softphone")).to_be_hidden()
@@ -120,6 +137,7 @@ def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
         call_id = s.scalar(select(Recording.call_id))
         kinds = list(s.scalars(select(CallEvent.kind).where(CallEvent.call_id == call_id)))
     assert "page-away" in kinds and "page-back" in kinds  # the reload, logged on the call
+    assert {"held", "resumed", "dtmf"} <= set(kinds)
 
     def rows() -> dict[str, Recording]:
         with node.hotline.sessions() as s:

@@ -182,6 +182,7 @@ class AgentClient:
             "call_wrapped",
             "recording_paused",
             "recording_failed",
+            "call_held",
         ):
             self.sio.on(name, self._handler(name))
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())

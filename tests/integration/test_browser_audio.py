@@ -303,3 +303,72 @@ def test_in_the_scaled_shape_the_web_tier_relays_the_page_to_the_worker_process(
         assert rms(part) > 2000 and abs(peak_hz(part, said.sample_rate) - 440) < 5
     finally:
         agent.close()
+
+
+def test_hold_gives_the_caller_music_and_dtmf_is_sent_and_logged(
+    browser_node: Node, sipp: Sipp
+) -> None:
+    node = browser_node
+    agent = AgentClient(node.base_url, "agent1")
+    try:
+        agent.available()
+        sipp.start(
+            "caller.xml", target=node.sip_target, keys={"caller": "13800138000"},
+            extra=("-rtp_echo",),
+        )  # fmt: skip
+        call_id = agent.wait_for("call_offered")["call_id"]
+        assert agent.call("answer", {"call_id": call_id})["ok"]
+        agent.wait_for("call_answered", lambda d: d["call_id"] == call_id)
+        page = Page(node.base_url, agent, call_id, hz=440)
+        time.sleep(1.2)
+        assert agent.call("hold", {"call_id": call_id, "on": True})["ok"]
+        assert agent.wait_for("call_held", lambda d: d["held"] is True)["call_id"] == call_id
+        time.sleep(1.5)
+        assert agent.call("hold", {"call_id": call_id, "on": False})["ok"]
+        agent.wait_for("call_held", lambda d: d["held"] is False)
+        time.sleep(1.2)
+        # (While digits are sent the stream carries them instead of her voice.)
+        bad = agent.call("dtmf", {"call_id": call_id, "digits": "12x"})
+        assert bad["ok"] is False and bad["error"] == "invalid-input"
+        assert agent.call("dtmf", {"call_id": call_id, "digits": "4111"})["ok"]
+        time.sleep(1.2)
+        assert agent.call("hangup", {"call_id": call_id})["ok"]
+        agent.wait_for("call_ended", lambda d: d["call_id"] == call_id)
+        wait_until(lambda: page.closed is not None, timeout=5)
+        page.close()
+        # The page was told, so its light shows "on hold", not a fault.
+        states = [t["state"] for t in page.texts if t["type"] == "state"]
+        assert states[:2] == ["held", "connected"]
+
+        with node.hotline.sessions() as s:
+            events = s.scalars(
+                select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+            ).all()
+            log = {e.kind: e for e in events}
+            rows = {
+                r.channel: r
+                for r in s.scalars(select(Recording).where(Recording.call_id == call_id))
+            }
+        a1 = node.agent_id("agent1")
+        assert log["held"].agent_id == a1 and log["resumed"].agent_id == a1
+        assert log["dtmf"].agent_id == a1 and log["dtmf"].data == {"count": 4}  # not the digits
+        wait_until(lambda: all(r.status == "complete" for r in recordings_of(node, call_id)))
+        keys = parse_keys(node.hotline.settings.effective_recording_keys)
+        caller = rows["caller"]
+        heard = np.frombuffer(read_pcm(Path(caller.path), keys).data, dtype="<i2")
+        rate = caller.sample_rate
+        held = (log["held"].at - caller.started_at).total_seconds()
+        resumed = (log["resumed"].at - caller.started_at).total_seconds()
+        before = heard[int(0.6 * rate) : int((held - 0.1) * rate)]
+        during = heard[int((held + 0.3) * rate) : int((resumed - 0.1) * rate)]
+        after = heard[int((resumed + 0.3) * rate) : int((resumed + 0.9) * rate)]
+        assert rms(before) > 1000 and abs(peak_hz(before, rate) - 440) < 10
+        assert rms(during) > 200 and abs(peak_hz(during, rate) - 440) > 20  # music, not her
+        assert rms(after) > 1000 and abs(peak_hz(after, rate) - 440) < 10
+    finally:
+        agent.close()
+
+
+def recordings_of(node: Node, call_id: str) -> list[Recording]:
+    with node.hotline.sessions() as s:
+        return list(s.scalars(select(Recording).where(Recording.call_id == call_id)))

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from siptest import EventRecorder, Sipp, needs_sipp
 
-from telephony.engine import LegAnswered, LegEnded, LegIncoming, SipEngine, SipEngineError
+from telephony.engine import (
+    LegAnswered,
+    LegDtmf,
+    LegEnded,
+    LegIncoming,
+    SipEngine,
+    SipEngineError,
+)
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.sip, needs_sipp]
@@ -130,3 +137,24 @@ def test_port_talks_to_a_sip_caller_both_ways(
     # The leg is gone: its links are dropped, the ports stay until closed.
     engine.close_port("browser").result(3)
     engine.close_port("heard").result(3)
+
+
+def test_dtmf_reaches_the_far_end(sip: tuple[SipEngine, EventRecorder], tmp_path: Path) -> None:
+    """Digits sent to the caller's leg come back through SIPp's RTP echo as digits."""
+    engine, rec = sip
+    rec.handler = lambda e: (
+        engine.answer(e.leg_id, 200).result(3) if isinstance(e, LegIncoming) else None
+    )
+    with Sipp(
+        "uac_echo.xml", engine.sip_address, tmp_path, pause_ms=3000, extra=["-rtp_echo"]
+    ) as sipp:
+        leg = rec.wait_for(LegIncoming)[0].leg_id
+        rec.wait_for(LegAnswered, leg_id=leg)
+        time.sleep(0.3)
+        engine.send_dtmf(leg, "12#").result(3)
+        with pytest.raises(ValueError):
+            engine.send_dtmf(leg, "1x")
+        wait_until(lambda: len(rec.of(LegDtmf)) >= 3, timeout=5)
+        assert "".join(e.digit for e in rec.of(LegDtmf))[:3] == "12#"
+        rec.wait_for(LegEnded, leg_id=leg)
+        assert sipp.wait() == 0, sipp.errors()

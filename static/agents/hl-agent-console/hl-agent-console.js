@@ -16,9 +16,10 @@ import "../../softphone/hl-softphone/hl-softphone.js";
 import "../hl-recent-calls/hl-recent-calls.js";
 import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
+import { KEYPAD_KEYS } from "../hl-call-controls/hl-call-controls.js";
 import { isMuteShortcut } from "../../softphone/hl-softphone/hl-softphone.js";
 
-const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed", "recording_paused", "recording_failed"];
+const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed", "recording_paused", "recording_failed", "call_held"];
 const BUSY = new Set(BUSY_STATES);
 
 // A benchmark (B1: offer → painted card) reads these.
@@ -44,6 +45,9 @@ export class HlAgentConsole extends HTMLElement {
     needsWrapUp: [], // her answered calls that ended without a disposition (node crash)
     muted: ring.isMuted(),
     recordingPaused: false, // the call in hand's recording is paused (sensitive details)
+    held: false, // the call in hand is on hold
+    keypad: false, // the DTMF keypad is open: digit keys send tones
+    dtmfSent: "", // digits sent on this call, shown masked
   };
   #els = null;
   #link = null;
@@ -165,7 +169,7 @@ export class HlAgentConsole extends HTMLElement {
           this.#set({
             offer: null, pending: "",
             call: { id: data.call_id, phase: "on_call", pop: s.offer.pop, caller_number: s.offer.pop?.number, answeredAt: data.answered_at },
-            recordingPaused: false,
+            recordingPaused: false, held: false, keypad: false, dtmfSent: "",
           });
         } else if (s.call?.id !== data.call_id) this.#resync();
         break;
@@ -187,6 +191,9 @@ export class HlAgentConsole extends HTMLElement {
       case "call_wrapped":
         if (s.call?.id === data.call_id) this.#set({ call: null, wrapError: null, customerForm: {} });
         this.#loadRecent();
+        break;
+      case "call_held":
+        if (s.call?.id === data.call_id) this.#set({ held: !!data.held });
         break;
       case "recording_paused":
         if (s.call?.id === data.call_id) this.#set({ recordingPaused: !!data.paused });
@@ -246,6 +253,28 @@ export class HlAgentConsole extends HTMLElement {
     try {
       await this.#link.request("pause_recording", { call_id: call.id, paused: !this.state.recordingPaused });
       // The worker confirms with recording_paused.
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  async #hold(on) {
+    const call = this.state.call;
+    if (call?.phase !== "on_call") return;
+    try {
+      await this.#link.request("hold", { call_id: call.id, on });
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  async #dtmf(digits) {
+    const call = this.state.call;
+    if (call?.phase !== "on_call") return;
+    // Shown masked: what was typed may be a card number or a PIN.
+    this.#set({ dtmfSent: (this.state.dtmfSent + "•".repeat(digits.length)).slice(-16) });
+    try {
+      await this.#link.request("dtmf", { call_id: call.id, digits });
     } catch (err) {
       this.#fail(err);
     }
@@ -333,6 +362,10 @@ export class HlAgentConsole extends HTMLElement {
     this.addEventListener("hl-refresh-calls", () => this.#loadRecent());
     this.addEventListener("hl-late-wrap-up", (e) => this.#lateWrapUp(e.detail.call));
     this.addEventListener("hl-toggle-mute", () => this.#toggleMute());
+    this.addEventListener("hl-hold", (e) => this.#hold(e.detail.on));
+    this.addEventListener("hl-dtmf", (e) => this.#dtmf(e.detail.digits));
+    this.addEventListener("hl-keypad", () => this.#set({ keypad: !this.state.keypad }));
+    this.addEventListener("hl-pause-recording", () => this.#pauseRecording());
     this.addEventListener("hl-help", () => this.#els.help.toggle());
     document.addEventListener("keydown", (e) => this.#onKey(e));
     // Audio may only start after a user gesture; the first click or key unlocks it.
@@ -360,9 +393,18 @@ export class HlAgentConsole extends HTMLElement {
       if (this.#audioCall) this.#els.softphone.toggleMute();
       return;
     }
-    if (e.key === "F9" && !e.ctrlKey && !e.altKey && !e.metaKey && !e.repeat) {
+    const onCall = s.call?.phase === "on_call";
+    const plain = !e.ctrlKey && !e.altKey && !e.metaKey && !e.repeat;
+    if (plain && onCall && ["F6", "F7", "F9"].includes(e.key)) {
       e.preventDefault();
-      this.#pauseRecording();
+      if (e.key === "F6") this.#hold(!s.held);
+      else if (e.key === "F7") this.#set({ keypad: !s.keypad });
+      else this.#pauseRecording();
+      return;
+    }
+    if (plain && onCall && s.keypad && KEYPAD_KEYS.includes(e.key) && !isTyping(e.target)) {
+      e.preventDefault();
+      this.#dtmf(e.key);
       return;
     }
     const fkeys = { F2: [AgentState.AVAILABLE, ""], F3: [AgentState.NOT_READY, null], F4: [AgentState.OFFLINE, ""] };
@@ -399,9 +441,8 @@ export class HlAgentConsole extends HTMLElement {
       else els.softphone.stop();
     }
     els.softphone.hidden = !want;
-    els.recording.hidden = !onCall;
-    els.recording.textContent = t(s.recordingPaused ? "recording.resume" : "recording.pause") + " (F9)";
-    els.recording.setAttribute("aria-pressed", String(!!s.recordingPaused));
+    els.controls.hidden = !onCall;
+    els.controls.data = { held: s.held, recordingPaused: s.recordingPaused, keypad: s.keypad, sent: s.dtmfSent };
     this.toggleAttribute("data-recording-paused", !!s.recordingPaused && !!onCall);
   }
 
@@ -409,7 +450,7 @@ export class HlAgentConsole extends HTMLElement {
     const els = {
       stateBar: document.createElement("hl-state-bar"),
       softphone: document.createElement("hl-softphone"),
-      recording: h("button", { type: "button", class: "hl-recording-toggle", "data-test": "recording-toggle", onclick: () => this.#pauseRecording() }),
+      controls: document.createElement("hl-call-controls"),
       card: document.createElement("hl-call-card"),
       wrapUp: document.createElement("hl-wrap-up"),
       recent: document.createElement("hl-recent-calls"),
@@ -425,7 +466,7 @@ export class HlAgentConsole extends HTMLElement {
       els.error,
       els.notice,
       h("div", { class: "hl-console-grid" },
-        h("div", { class: "hl-console-main" }, els.softphone, els.recording, els.card, els.wrapUp, els.idle),
+        h("div", { class: "hl-console-main" }, els.softphone, els.controls, els.card, els.wrapUp, els.idle),
         h("aside", { class: "hl-console-side" }, els.needsWrapUp, els.recent)),
       els.help);
     this.#update();

@@ -11,6 +11,8 @@ export const SHORTCUTS = [
   ["F4", "state.offline"],
   ["Ctrl+Enter", "wrapup.submit"],
   ["M", "card.mute"],
+  ["F6", "call.hold"],
+  ["F7", "call.keypad"],
   ["F8", "softphone.mute"],
   ["F9", "recording.pause"],
   ["?", "help.title"],
