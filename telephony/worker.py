@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -81,6 +81,7 @@ class CallCtx:
     capture: CallCapture | None = None
     away: int = 0  # bumped at each page presence change: a grace timer checks it is current
     held: bool = False  # on hold: the caller hears music, the agent nothing
+    taps: list[str] = field(default_factory=list)  # the recording's tap ports on the bridge
 
     @property
     def agent_media(self) -> str | None:
@@ -645,7 +646,7 @@ class TelephonyWorker:
 
     # -- media and recordings ----------------------------------------------------------
     def _start_recording(self, ctx: CallCtx) -> None:
-        """Rows first (committed), then the files, then the taps on the bridge."""
+        """The taps on the bridge at once, then the rows (committed), then the files."""
         agent_media = ctx.agent_media
         assert agent_media is not None and ctx.agent_id is not None
         caller_rate = self._engine.leg_rate(ctx.caller_leg).result(5) or 8000
@@ -655,6 +656,26 @@ class TelephonyWorker:
             agent_rate = self._engine.leg_rate(agent_media).result(5) or 8000
         tap_rate = max(caller_rate, agent_rate)
         rates = {Channel.CALLER: caller_rate, Channel.AGENT: agent_rate, Channel.STEREO: tap_rate}
+        call_id, agent_id = ctx.call_id, ctx.agent_id
+        capture = CallCapture(
+            call_id,
+            self._keys,
+            tap_rate,
+            self._pump,
+            on_failed=lambda track, error: self._track_failed(call_id, agent_id, track, error),
+            on_closed=self._tracks_closed,
+        )
+        ctx.capture = capture
+        # A tap port per side, even for browser audio: pjmedia asks a port for frames only
+        # while something listens to it, so the browser leg alone would leave the agent
+        # channel without ticks whenever her page is away.
+        for channel, source in ((Channel.CALLER, ctx.caller_leg), (Channel.AGENT, agent_media)):
+            port = tap_port(call_id, channel)
+            self._engine.open_port(port, tap_rate, sink=capture.sink(channel)).result(5)
+            ctx.taps.append(port)
+            self._engine.connect(source, port)
+        # The taps run from here; the rows are written next and the files follow them (no
+        # file without a row), while the frames wait in memory.
         now = utcnow()
         with self._hl.sessions.begin() as s:
             tracks = []
@@ -664,27 +685,11 @@ class TelephonyWorker:
                     s, ctx.call_id, channel, path, rate, self._keys[0].id, now
                 )
                 tracks.append(Track(channel, row.id, path, rate))
-        call_id, agent_id = ctx.call_id, ctx.agent_id
-        capture = CallCapture(
-            call_id,
-            tracks,
-            self._keys,
-            tap_rate,
-            self._pump,
-            on_failed=lambda track, error: self._track_failed(call_id, agent_id, track, error),
-            on_closed=self._tracks_closed,
-        )
-        ctx.capture = capture
-        for channel, source in ((Channel.CALLER, ctx.caller_leg), (Channel.AGENT, agent_media)):
-            port = tap_port(call_id, channel)
-            self._engine.open_port(port, tap_rate, sink=capture.sink(channel)).result(5)
-            self._engine.connect(source, port)
+        capture.open(tracks)
 
     def _release_media(self, ctx: CallCtx) -> None:
         """Take the call's ports off the bridge, then finish its recordings; idempotent."""
-        closing = []
-        if ctx.capture is not None:
-            closing += [tap_port(ctx.call_id, ch) for ch in (Channel.CALLER, Channel.AGENT)]
+        closing, ctx.taps = ctx.taps, []
         if ctx.browser is not None:
             closing.append(browser_port(ctx.call_id))
             self._hub.close(ctx.call_id)

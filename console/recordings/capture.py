@@ -19,6 +19,12 @@ Rates
     of that is stored at its own rate by taking every other sample, which loses nothing:
     the bridge's upsampled signal holds nothing above the lower rate's band.
 
+Start
+    The taps start capturing when the call connects; the rows are written next and the files
+    created after them (no file without a row), the frames waiting in memory meanwhile. So
+    a slow database does not cut the start of the recording: each file is as long as the
+    talk time.
+
 Failure
     A writer that fails (full disk, unwritable store) is reported at once through
     `on_failed` and written no more; the other files and the call go on. `close()` queues the
@@ -42,6 +48,8 @@ from console.recordings.store import Channel, RecordingInfo, RecordingKey, Recor
 log = logging.getLogger(__name__)
 
 MONO = (Channel.CALLER, Channel.AGENT)
+OPEN = "open"  # the rows are committed: create the files, write what was captured so far
+END = "end"  # the taps are gone: finish the files
 
 
 @dataclass(frozen=True)
@@ -75,13 +83,13 @@ class RecordingPump:
     """The thread that writes every call's captured frames, in order, off the clock thread."""
 
     def __init__(self) -> None:
-        self._q: queue.SimpleQueue[tuple[CallCapture, Channel | None] | None] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[tuple[CallCapture, Channel | str] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="recording-pump", daemon=True)
         self._thread.start()
 
-    def put(self, capture: CallCapture, channel: Channel | None) -> None:
-        """Queue a frame tick of `channel` (None: the end of the capture); never blocks."""
-        self._q.put((capture, channel))
+    def put(self, capture: CallCapture, what: Channel | str) -> None:
+        """Queue a frame tick of a channel, or OPEN / END of the capture; never blocks."""
+        self._q.put((capture, what))
 
     def stop(self, timeout: float = 10) -> None:
         """Write what is queued, then end the thread."""
@@ -93,12 +101,14 @@ class RecordingPump:
             item = self._q.get()
             if item is None:
                 return
-            capture, channel = item
+            capture, what = item
             try:
-                if channel is None:
+                if what == OPEN:
+                    capture._open()
+                elif what == END:
                     capture._finish()
                 else:
-                    capture._tick(channel)
+                    capture._tick(Channel(what))
             except Exception:
                 log.exception("recording of call %s failed", capture.call_id)
 
@@ -109,7 +119,6 @@ class CallCapture:
     def __init__(
         self,
         call_id: str,
-        tracks: list[Track],
         keys: tuple[RecordingKey, ...],
         tap_rate: int,
         pump: RecordingPump,
@@ -119,22 +128,24 @@ class CallCapture:
         self.call_id = call_id
         self.tap_rate = tap_rate
         self.paused = False
+        self._keys = keys
         self._pump = pump
         self._on_failed = on_failed
         self._on_closed = on_closed
         self._silence = bytes(_frame_bytes(tap_rate))
-        # The sinks append here on the clock thread; the pump pops in the same order.
+        # The sinks append here on the clock thread; the pump takes them in the same order.
+        # Until the files are open (their rows are written first) frames wait here, so the
+        # recording starts when the taps do, however long the database takes.
         self._frames: dict[Channel, deque[bytes]] = {ch: deque() for ch in MONO}
         self._pending: dict[Channel, deque[bytes]] = {ch: deque() for ch in MONO}
-        self._tracks = {t.channel: t for t in tracks}
+        self._tracks: dict[Channel, Track] = {}
         self._writers: dict[Channel, RecordingWriter] = {}
-        for track in tracks:
-            try:
-                self._writers[track.channel] = RecordingWriter.open(
-                    track.path, track.channel, track.rate, keys
-                )
-            except DomainError as e:
-                self._on_failed(track, str(e))
+        self._opened = False
+
+    def open(self, tracks: list[Track]) -> None:
+        """The rows are committed: the pump creates the files and writes the backlog."""
+        self._tracks = {t.channel: t for t in tracks}
+        self._pump.put(self, OPEN)
 
     def sink(self, channel: Channel) -> Callable[[bytes], None]:
         """The frame sink of the tap hearing `channel` (caller or agent); clock thread."""
@@ -150,7 +161,7 @@ class CallCapture:
 
     def close(self) -> None:
         """Finish the files once every frame queued so far is written (taps closed first)."""
-        self._pump.put(self, None)
+        self._pump.put(self, END)
 
     # -- pump thread -------------------------------------------------------------------
     def _write(self, channel: Channel, pcm: bytes) -> None:
@@ -163,19 +174,41 @@ class CallCapture:
             del self._writers[channel]
             self._on_failed(self._tracks[channel], str(e))
 
+    def _open(self) -> None:
+        for track in self._tracks.values():
+            try:
+                self._writers[track.channel] = RecordingWriter.open(
+                    track.path, track.channel, track.rate, self._keys
+                )
+            except DomainError as e:
+                self._on_failed(track, str(e))
+        self._opened = True
+        for channel in MONO:
+            self._tick(channel)
+
     def _tick(self, channel: Channel) -> None:
-        pcm = self._frames[channel].popleft()
-        if len(pcm) != len(self._silence):  # never seen; keeps the files' timelines whole
-            pcm = (pcm + self._silence)[: len(self._silence)]
+        """Write every frame of `channel` captured so far (none before the files open)."""
+        if not self._opened:
+            return
+        frames = self._frames[channel]
         track = self._tracks.get(channel)
-        if track is not None:
-            self._write(channel, _decimate(pcm) if track.rate * 2 == self.tap_rate else pcm)
-        self._pending[channel].append(pcm)
+        while frames:
+            pcm = frames.popleft()
+            if len(pcm) != len(self._silence):  # never seen; keeps the timelines whole
+                pcm = (pcm + self._silence)[: len(self._silence)]
+            if track is not None:
+                self._write(channel, _decimate(pcm) if track.rate * 2 == self.tap_rate else pcm)
+            self._pending[channel].append(pcm)
         caller, agent = self._pending[Channel.CALLER], self._pending[Channel.AGENT]
         while caller and agent:
             self._write(Channel.STEREO, _interleave(caller.popleft(), agent.popleft()))
 
     def _finish(self) -> None:
+        if not self._opened:  # the rows were never written: nothing to keep
+            self._on_closed([])
+            return
+        for channel in MONO:
+            self._tick(channel)
         caller, agent = self._pending[Channel.CALLER], self._pending[Channel.AGENT]
         while caller or agent:  # one tap started a tick before the other
             left = caller.popleft() if caller else self._silence
