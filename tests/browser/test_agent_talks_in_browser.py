@@ -21,10 +21,11 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from console.core.models import Agent, CallEvent, Recording, User
-from console.recordings.store import parse_keys, read_pcm
+from console.recordings.store import parse_keys
+from tests.audio import peak_hz, recorded_samples, rms
 from tests.browser.conftest import MIC_HZ
 from tests.helpers import wait_until
-from tests.integration.harness import Node, Sipp, start_node
+from tests.integration.harness import Node, Sipp, recordings_of, start_node
 
 pytestmark = pytest.mark.browser
 
@@ -62,14 +63,6 @@ def softphone(page: Page) -> dict[str, Any]:
 
 def frames_in(page: Page) -> int:
     return int(softphone(page)["frames_in"])
-
-
-def rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(x.astype(float) ** 2))) if len(x) else 0.0
-
-
-def peak_hz(x: np.ndarray, rate: int) -> float:
-    return float(np.argmax(np.abs(np.fft.rfft(x.astype(float)))) * rate / len(x))
 
 
 def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
@@ -140,8 +133,7 @@ def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
     assert {"held", "resumed", "dtmf"} <= set(kinds)
 
     def rows() -> dict[str, Recording]:
-        with node.hotline.sessions() as s:
-            return {r.channel: r for r in s.scalars(select(Recording))}
+        return {r.channel: r for r in recordings_of(node.hotline.sessions, call_id)}
 
     wait_until(lambda: {r.status for r in rows().values()} == {"complete"} and len(rows()) == 3)
     keys = parse_keys(node.hotline.settings.effective_recording_keys)
@@ -150,7 +142,7 @@ def test_agent_talks_to_the_caller_through_the_page_and_survives_a_reload(
 
     def part(channel: str, begin: dt.datetime, end: dt.datetime) -> tuple[np.ndarray, int]:
         row = rec[channel]
-        x = np.frombuffer(read_pcm(Path(row.path), keys).data, dtype="<i2")
+        x = recorded_samples(row.path, keys)
         a = (begin - start).total_seconds()
         b = (end - start).total_seconds()
         return x[int(a * row.sample_rate) : int(b * row.sample_rate)], row.sample_rate

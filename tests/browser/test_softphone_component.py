@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from console.core import i18n
+from tests.audio import peak_hz, rms
 from tests.browser.conftest import MIC_HZ
 from tests.helpers import free_port, wait_until
 
@@ -242,17 +243,6 @@ def wait_stats(page: Page, condition: str, timeout: float = 8000) -> None:
     page.wait_for_function(
         f"(() => {{ const s = window.sp.stats; return {condition}; }})()", timeout=timeout
     )
-
-
-def peak_hz(samples: np.ndarray[Any, Any], rate: int) -> float:
-    x = samples.astype(float) * np.hanning(len(samples))
-    spectrum = np.abs(np.fft.rfft(x))
-    spectrum[:5] = 0  # ignore DC
-    return float(np.argmax(spectrum) * rate / len(samples))
-
-
-def rms(samples: np.ndarray[Any, Any]) -> float:
-    return float(np.sqrt(np.mean(samples.astype(float) ** 2))) if len(samples) else 0.0
 
 
 # --- the jitter buffer, alone -------------------------------------------------------------

@@ -19,9 +19,10 @@ from typing import Any
 import requests
 import socketio
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-from console.core.models import Agent, Queue, User
+from console.core.models import Agent, Queue, Recording, User
 from console.demo import seed
 from console.node import Hotline, build, build_worker, web_app
 from telephony.worker import TelephonyWorker
@@ -325,3 +326,11 @@ class WorkerProcess:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def recordings_of(sessions: sessionmaker[Session], call_id: str) -> list[Recording]:
+    """The recording rows of a call, oldest first."""
+    with sessions() as s:
+        return list(
+            s.scalars(select(Recording).where(Recording.call_id == call_id).order_by(Recording.id))
+        )

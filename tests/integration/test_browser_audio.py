@@ -20,8 +20,16 @@ from sqlalchemy import select
 
 from console.core.models import CallEvent, Recording
 from console.recordings.store import parse_keys, read_pcm
+from tests.audio import peak_hz, recorded_samples, rms
 from tests.helpers import wait_until
-from tests.integration.harness import AgentClient, Node, Sipp, WorkerProcess, start_node
+from tests.integration.harness import (
+    AgentClient,
+    Node,
+    Sipp,
+    WorkerProcess,
+    recordings_of,
+    start_node,
+)
 
 SEQ = struct.Struct("<I")
 
@@ -116,14 +124,6 @@ def refused(node: Node, agent: AgentClient, call_id: str, origin: str | None = N
         return int(e.reason)
 
 
-def rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(x.astype(float) ** 2))) if len(x) else 0.0
-
-
-def peak_hz(x: np.ndarray, rate: int) -> float:
-    return float(np.argmax(np.abs(np.fft.rfft(x.astype(float)))) * rate / len(x))
-
-
 def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
     browser_node: Node, sipp: Sipp
 ) -> None:
@@ -169,14 +169,12 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
 
         # The caller heard the page: the agent channel of the recording is the page's tone.
         def rows() -> list[Recording]:
-            with node.hotline.sessions() as s:
-                return list(s.scalars(select(Recording).where(Recording.call_id == call_id)))
+            return recordings_of(node.hotline.sessions, call_id)
 
         wait_until(lambda: {r.status for r in rows()} == {"complete"})
         agent_row = next(r for r in rows() if r.channel == "agent")
         keys = parse_keys(node.hotline.settings.effective_recording_keys)
-        pcm = read_pcm(Path(agent_row.path), keys)
-        tone = np.frombuffer(pcm.data, dtype="<i2")
+        tone = recorded_samples(agent_row.path, keys)
         first = tone[int(0.5 * 16000) : int(2.0 * 16000)]  # the first page, before the reload
         assert rms(first) > 2000 and abs(peak_hz(first, 16000) - 440) < 5
     finally:
@@ -236,18 +234,13 @@ def test_page_away_gives_the_caller_music_and_past_the_grace_the_call_is_requeue
         assert ("requeued", a1) in kinds and kinds.count(("answered", a2)) == 1
 
         def recs() -> list[Recording]:
-            with node.hotline.sessions() as s:
-                return list(
-                    s.scalars(
-                        select(Recording).where(Recording.call_id == call_id).order_by(Recording.id)
-                    )
-                )
+            return recordings_of(node.hotline.sessions, call_id)
 
         wait_until(lambda: len(recs()) == 6 and {r.status for r in recs()} == {"complete"})
         keys = parse_keys(node.hotline.settings.effective_recording_keys)
         first = {r.channel: r for r in recs()[:3]}
-        heard = np.frombuffer(read_pcm(Path(first["caller"].path), keys).data, dtype="<i2")
-        said = np.frombuffer(read_pcm(Path(first["agent"].path), keys).data, dtype="<i2")
+        heard = recorded_samples(first["caller"].path, keys)
+        said = recorded_samples(first["agent"].path, keys)
         rate = first["caller"].sample_rate
         start = first["caller"].started_at
         away = (marks["page-away"] - start).total_seconds()
@@ -292,8 +285,7 @@ def test_in_the_scaled_shape_the_web_tier_relays_the_page_to_the_worker_process(
         page.close()
 
         def rows() -> list[Recording]:
-            with hl.sessions() as s:  # type: ignore[attr-defined]
-                return list(s.scalars(select(Recording).where(Recording.call_id == call_id)))
+            return recordings_of(hl.sessions, call_id)  # type: ignore[attr-defined]
 
         wait_until(lambda: {r.status for r in rows()} == {"complete"} and len(rows()) == 3)
         keys = parse_keys(hl.settings.effective_recording_keys)  # type: ignore[attr-defined]
@@ -352,7 +344,11 @@ def test_hold_gives_the_caller_music_and_dtmf_is_sent_and_logged(
         a1 = node.agent_id("agent1")
         assert log["held"].agent_id == a1 and log["resumed"].agent_id == a1
         assert log["dtmf"].agent_id == a1 and log["dtmf"].data == {"count": 4}  # not the digits
-        wait_until(lambda: all(r.status == "complete" for r in recordings_of(node, call_id)))
+        wait_until(
+            lambda: all(
+                r.status == "complete" for r in recordings_of(node.hotline.sessions, call_id)
+            )
+        )
         keys = parse_keys(node.hotline.settings.effective_recording_keys)
         caller = rows["caller"]
         heard = np.frombuffer(read_pcm(Path(caller.path), keys).data, dtype="<i2")
@@ -367,8 +363,3 @@ def test_hold_gives_the_caller_music_and_dtmf_is_sent_and_logged(
         assert rms(after) > 1000 and abs(peak_hz(after, rate) - 440) < 10
     finally:
         agent.close()
-
-
-def recordings_of(node: Node, call_id: str) -> list[Recording]:
-    with node.hotline.sessions() as s:
-        return list(s.scalars(select(Recording).where(Recording.call_id == call_id)))

@@ -17,14 +17,13 @@ from sqlalchemy import select
 
 from console.core.models import Call, CallEvent, Recording
 from console.recordings.store import Channel, Pcm, parse_keys, read_pcm
+from tests.audio import rms
 from tests.helpers import wait_until
-from tests.integration.harness import AgentClient, Node, Sipp, start_node
+from tests.integration.harness import AgentClient, Node, Sipp, recordings_of, start_node
 
 
 def recordings(node: Node, call_id: str) -> dict[str, Recording]:
-    with node.hotline.sessions() as s:
-        rows = s.scalars(select(Recording).where(Recording.call_id == call_id)).all()
-        return {r.channel: r for r in rows}
+    return {r.channel: r for r in recordings_of(node.hotline.sessions, call_id)}
 
 
 def all_complete(node: Node, call_id: str) -> bool:
@@ -39,10 +38,6 @@ def decrypt(node: Node, row: Recording) -> Pcm:
 
 def samples(pcm: Pcm) -> np.ndarray:
     return np.frombuffer(pcm.data, dtype="<i2").astype(float)
-
-
-def rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(x**2))) if len(x) else 0.0
 
 
 def window(x: np.ndarray, rate: int, start_s: float, end_s: float) -> np.ndarray:

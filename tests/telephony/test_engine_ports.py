@@ -21,6 +21,7 @@ from telephony.engine import (
     SipEngine,
     SipEngineError,
 )
+from tests.audio import peak_hz
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.sip, needs_sipp]
@@ -63,11 +64,6 @@ class Tap:
     def samples(self, skip: int = 5) -> np.ndarray:
         with self.lock:
             return np.frombuffer(b"".join(self.frames[skip:]), dtype="<i2")
-
-
-def peak_hz(samples: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(samples.astype(float)))
-    return float(np.argmax(spectrum) * rate / len(samples))
 
 
 @pytest.fixture
