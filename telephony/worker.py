@@ -735,23 +735,32 @@ class TelephonyWorker:
         if here != browser.attached:
             return  # stale: the presence changed again since this was queued
         ctx.away += 1
-        port = browser_port(call_id)
         agent_id = ctx.agent_id
+        if not (here and ctx.held):  # on hold her music goes on, whether the page is there
+            self._caller_hears(ctx)
         if here:
-            if not ctx.held:  # on hold the caller keeps her music until the agent resumes
-                self._engine.stop_play(ctx.caller_leg)
-                self._engine.connect(port, ctx.caller_leg)
             if not first:
                 self._writer.submit(lambda s: call_svc.add_event(s, call_id, "page-back", agent_id))
             return
-        self._engine.disconnect(port, ctx.caller_leg)
-        self._engine.play(ctx.caller_leg, self._moh, True)
         if not first:
             self._writer.submit(lambda s: call_svc.add_event(s, call_id, "page-away", agent_id))
         token = ctx.away
         self._schedule(
             self._hl.settings.browser_audio_grace_s, lambda: self._grace_over(call_id, token)
         )
+
+    def _caller_hears(self, ctx: CallCtx) -> None:
+        """What the caller hears follows from the call: the agent when she is there (her
+        phone, or her page attached) and the call is not held; music otherwise."""
+        agent_media = ctx.agent_media
+        there = ctx.browser is None or ctx.browser.attached
+        if agent_media is not None and there and not ctx.held:
+            self._engine.stop_play(ctx.caller_leg)
+            self._engine.connect(agent_media, ctx.caller_leg)
+            return
+        if agent_media is not None:
+            self._engine.disconnect(agent_media, ctx.caller_leg)
+        self._engine.play(ctx.caller_leg, self._moh, True)
 
     def _grace_over(self, call_id: str, token: int) -> None:
         """The page stayed away: the call goes back to the front of its queue, the agent is
@@ -793,19 +802,12 @@ class TelephonyWorker:
             return
         ctx.held = held
         agent_media = ctx.agent_media
-        if held:
-            if agent_media is not None:
-                self._engine.disconnect(agent_media, ctx.caller_leg)
+        if agent_media is not None:  # on hold she hears nothing of the caller
+            if held:
                 self._engine.disconnect(ctx.caller_leg, agent_media)
-            self._engine.play(ctx.caller_leg, self._moh, True)
-        else:
-            self._engine.stop_play(ctx.caller_leg)
-            if agent_media is not None:
+            else:
                 self._engine.connect(ctx.caller_leg, agent_media)
-                if ctx.browser is None or ctx.browser.attached:
-                    self._engine.connect(agent_media, ctx.caller_leg)
-                else:  # her page is away: music until it is back
-                    self._engine.play(ctx.caller_leg, self._moh, True)
+        self._caller_hears(ctx)
         if ctx.browser is not None:
             ctx.browser.held = held
         kind = "held" if held else "resumed"

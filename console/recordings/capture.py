@@ -44,6 +44,7 @@ from pathlib import Path
 
 from console.core.errors import DomainError
 from console.recordings.store import Channel, RecordingInfo, RecordingKey, RecordingWriter
+from telephony.media import frame_bytes
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,6 @@ class Track:
     row_id: int
     path: Path
     rate: int
-
-
-def _frame_bytes(rate: int) -> int:
-    return rate // 50 * 2
 
 
 def _decimate(pcm: bytes) -> bytes:
@@ -132,7 +129,7 @@ class CallCapture:
         self._pump = pump
         self._on_failed = on_failed
         self._on_closed = on_closed
-        self._silence = bytes(_frame_bytes(tap_rate))
+        self._silence = bytes(frame_bytes(tap_rate))
         # The sinks append here on the clock thread; the pump takes them in the same order.
         # Until the files are open (their rows are written first) frames wait here, so the
         # recording starts when the taps do, however long the database takes.

@@ -24,7 +24,7 @@ from simple_websocket import Client, ConnectionClosed, Server
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from console.softphone.hub import AudioHub
-from console.softphone.session import NO_SUCH_CALL, NOT_YOURS, serve_leg
+from console.softphone.session import NO_SUCH_CALL, NOT_YOURS, serve_agent
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,7 @@ class InternalAudioServer:
         if leg is None:
             ws.close(NO_SUCH_CALL, "call-not-found")
             return
-        if leg.agent_id != agent_id:
-            ws.close(NOT_YOURS, "forbidden")
-            return
-        serve_leg(ws, self._hub, leg)
+        serve_agent(ws, self._hub, leg, agent_id)
 
     @property
     def url(self) -> str:

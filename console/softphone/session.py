@@ -26,6 +26,14 @@ NOT_YOURS = 4403
 NO_SUCH_CALL = 4404
 
 
+def serve_agent(ws: Any, hub: AudioHub, leg: BrowserLeg, agent_id: int | None) -> None:
+    """Serve the leg to the agent it belongs to; anyone else's socket is closed with 4403."""
+    if leg.agent_id != agent_id:
+        ws.close(NOT_YOURS, "forbidden")
+        return
+    serve_leg(ws, hub, leg)
+
+
 def serve_leg(ws: Any, hub: AudioHub, leg: BrowserLeg) -> None:
     """Attach the socket to the leg until the page leaves, another page takes the leg, or
     the call ends (then the page is told and the socket closed with 1000)."""

@@ -23,7 +23,7 @@ from flask_sock import Sock
 
 from console.softphone import services
 from console.softphone.relay import relay
-from console.softphone.session import NO_SUCH_CALL, NOT_YOURS, serve_leg
+from console.softphone.session import NO_SUCH_CALL, NOT_YOURS, serve_agent
 from console.web.access import hotline as hl
 
 bp = Blueprint("softphone", __name__)
@@ -56,10 +56,7 @@ def audio(ws: Any, call_id: str) -> None:
     node = hl()
     leg = node.audio.get(call_id)
     if leg is not None:  # the worker holding the call runs in this process
-        if leg.agent_id != current_user.agent_id:
-            ws.close(NOT_YOURS, "forbidden")
-            return
-        serve_leg(ws, node.audio, leg)
+        serve_agent(ws, node.audio, leg, current_user.agent_id)
         return
     # Held by a worker in another process (the scaled shape): relay to it.
     with node.sessions() as s:
