@@ -31,26 +31,34 @@ from console.core.events import (
     call_answer_requested,
     call_answered,
     call_arrived,
+    call_control_failed,
     call_control_requested,
+    call_dial_requested,
     call_ended,
     call_hangup_requested,
     call_held,
+    call_party,
     call_reject_requested,
+    call_transferred,
     recording_failed,
     recording_pause_requested,
     recording_paused,
 )
-from console.core.models import Agent, utcnow
+from console.core.models import Agent, Queue, new_call_id, utcnow
 from console.core.settings import Settings
 from console.core.states import (
     DEFAULT_RING_TIMEOUT_S,
     DEFAULT_WRAP_UP_S,
     AgentState,
     AudioPath,
+    CallDirection,
     CallState,
     EndReason,
     NotReadyReason,
+    PartyState,
+    TransferTo,
 )
+from console.customers import services as customers
 from console.node import Hotline
 from console.recordings import services as recording_svc
 from console.recordings.capture import CallCapture, RecordingPump, Track
@@ -82,6 +90,15 @@ class CallCtx:
     away: int = 0  # bumped at each page presence change: a grace timer checks it is current
     held: bool = False  # on hold: the caller hears music, the agent nothing
     taps: list[str] = field(default_factory=list)  # the recording's tap ports on the bridge
+    direction: str = CallDirection.INBOUND
+    presented: str = ""  # the centre's number the caller dialled: outside calls show it
+    # A third party on an outside number: consulted (the caller on hold), in conference,
+    # or, once the agent passed the call on, the caller's only counterpart ("external").
+    third: str | None = None
+    third_mode: str = ""
+    third_number: str = ""
+    third_up: bool = False  # it answered
+    resume: tuple[str, str] = (AgentState.AVAILABLE, "")  # outbound: her state if unanswered
 
     @property
     def agent_media(self) -> str | None:
@@ -428,10 +445,11 @@ class TelephonyWorker:
                         q.skill if q else "",
                         q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
                         q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
+                        call.callee_number,
                     )
                 )
-        for ev, call_id, caller, queue_id, pop, skill, ring, wrap in opened:
-            ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id)
+        for ev, call_id, caller, queue_id, pop, skill, ring, wrap, callee in opened:
+            ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id, presented=callee)
             self._calls[call_id] = ctx
             self._legs[ev.leg_id] = call_id
             # The caller is answered by the system and hears music while waiting for an agent.
@@ -452,7 +470,21 @@ class TelephonyWorker:
 
     def _leg_answered(self, leg_id: str) -> None:
         ctx = self._ctx(leg_id)
-        if ctx is None or leg_id != ctx.agent_leg or ctx.state != CallState.CONNECTING:
+        if ctx is None:
+            return
+        if leg_id == ctx.third:
+            self._third_answered(ctx)
+            return
+        if (
+            leg_id == ctx.caller_leg
+            and ctx.direction == CallDirection.OUTBOUND
+            and ctx.state == CallState.CONNECTING
+            and ctx.agent_id is not None
+        ):
+            # The customer picked up the agent's call: her page joins as for an answer.
+            self._attach_browser(ctx)
+            return
+        if leg_id != ctx.agent_leg or ctx.state != CallState.CONNECTING:
             return
         self._engine.bridge(ctx.caller_leg, leg_id)
         self._connected(ctx)
@@ -471,7 +503,7 @@ class TelephonyWorker:
             ctx.agent_id,
             AgentState.ON_CALL,
             call_id=ctx.call_id,
-            expect=[AgentState.RINGING],
+            expect=[AgentState.RINGING, AgentState.ON_CALL],  # ON_CALL: her own outbound call
             expect_call=ctx.call_id,
         )
         self._hl.bus.publish(
@@ -483,8 +515,13 @@ class TelephonyWorker:
         self._legs.pop(ev.leg_id, None)
         if ctx is None or ctx.state == CallState.ENDED:
             return
+        if ev.leg_id == ctx.third:
+            self._third_ended(ctx)
+            return
         if ev.leg_id == ctx.caller_leg:
-            if ev.unconfirmed:
+            if ctx.direction == CallDirection.OUTBOUND and ctx.state == CallState.CONNECTING:
+                self._not_reached(ctx)
+            elif ev.unconfirmed:
                 # Our 200 was never ACKed: nobody was on the line, whatever state we were in.
                 self.router.remove(ctx.call_id)
                 self._hangup(ctx.agent_leg)
@@ -522,6 +559,7 @@ class TelephonyWorker:
     def _end(self, ctx: CallCtx, reason: EndReason) -> None:
         was_connected = ctx.state == CallState.CONNECTED
         ctx.state = CallState.ENDED
+        self._drop_third(ctx)
         self._release_media(ctx)
         call_id = ctx.call_id
         self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason))
@@ -536,12 +574,14 @@ class TelephonyWorker:
                 expect=[AgentState.ON_CALL],
                 expect_call=ctx.call_id,
             )
+        # The agent hears of the end of a call she was on, or of her own call not reached.
+        told = was_connected or ctx.direction == CallDirection.OUTBOUND
         self._hl.bus.publish(
             call_ended(
                 call_id=ctx.call_id,
-                agent_id=ctx.agent_id if was_connected else None,
+                agent_id=ctx.agent_id if told else None,
                 end_reason=reason,
-                wrap_up_s=wrap,
+                wrap_up_s=wrap if was_connected else 0,
             )
         )
         self._calls.pop(ctx.call_id, None)
@@ -555,6 +595,7 @@ class TelephonyWorker:
 
     def _hangup_all(self) -> None:
         for ctx in list(self._calls.values()):
+            self._drop_third(ctx)
             self._release_media(ctx)
             self._hangup(ctx.caller_leg)
             self._hangup(ctx.agent_leg)
@@ -568,6 +609,10 @@ class TelephonyWorker:
         if isinstance(ev, agent_state_changed):
             if ev.state == AgentState.AVAILABLE:
                 self.router.route()
+            return
+        if isinstance(ev, call_dial_requested):
+            if ev.worker_id == self._worker_id:
+                self._dial_out(ev)
             return
         if not isinstance(
             ev,
@@ -588,6 +633,14 @@ class TelephonyWorker:
             if ctx.state == CallState.CONNECTED and ctx.agent_id == ev.agent_id:
                 self._control(ctx, ev)
             return
+        if (
+            isinstance(ev, call_hangup_requested)
+            and ctx.direction == CallDirection.OUTBOUND
+            and ctx.state == CallState.CONNECTING
+            and ctx.agent_id == ev.agent_id
+        ):
+            self._hangup(ctx.caller_leg)  # she gives up ringing: the leg's end closes it
+            return
         if isinstance(ev, call_answer_requested):
             self._answer(ctx, ev.agent_id)
         elif isinstance(ev, call_reject_requested):
@@ -606,25 +659,7 @@ class TelephonyWorker:
         with self._hl.sessions() as s:
             path, contact = agent_svc.audio_of(s, agent_id)
         if path == AudioPath.BROWSER:
-            # No SIP phone: her browser carries the audio through a port on the bridge; the
-            # caller's music stops and the call counts as answered now (the page attaches
-            # to the leg when it can, and again after a reload).
-            self._engine.stop_play(ctx.caller_leg)
-            browser = self._hub.open(ctx.call_id, agent_id)
-            port = browser_port(ctx.call_id)
-            self._engine.open_port(
-                port, browser.rate, sink=browser.sink, source=browser.source
-            ).result(5)
-            ctx.browser = browser
-            self._engine.connect(ctx.caller_leg, port)
-            call_id = ctx.call_id
-            browser.on_presence = lambda here: self.call_soon(
-                lambda: self._page_presence(call_id, browser, here)
-            )
-            self._connected(ctx)
-            # Until her page attaches (it does within a moment of the answer) the caller
-            # hears music, as whenever the page is away.
-            self._page_presence(call_id, browser, browser.attached, first=True)
+            self._attach_browser(ctx)
             return
         fut = self._engine.dial(contact, ctx.qc.pop.get("number", "") if ctx.qc else "")
         try:
@@ -635,6 +670,28 @@ class TelephonyWorker:
             return
         ctx.agent_leg = leg
         self._legs[leg] = ctx.call_id
+
+    def _attach_browser(self, ctx: CallCtx) -> None:
+        """No SIP phone: her browser carries the audio through a port on the bridge; the
+        caller's music stops and the call counts as answered now (the page attaches to the
+        leg when it can, and again after a reload)."""
+        assert ctx.agent_id is not None
+        self._engine.stop_play(ctx.caller_leg)
+        browser = self._hub.open(ctx.call_id, ctx.agent_id)
+        port = browser_port(ctx.call_id)
+        self._engine.open_port(port, browser.rate, sink=browser.sink, source=browser.source).result(
+            5
+        )
+        ctx.browser = browser
+        self._engine.connect(ctx.caller_leg, port)
+        call_id = ctx.call_id
+        browser.on_presence = lambda here: self.call_soon(
+            lambda: self._page_presence(call_id, browser, here)
+        )
+        self._connected(ctx)
+        # Until her page attaches (it does within a moment of the answer) the caller hears
+        # music, as whenever the page is away.
+        self._page_presence(call_id, browser, browser.attached, first=True)
 
     def _phone_failed(self, ctx: CallCtx) -> None:
         """The agent's phone did not pick up: the router requeues the call, the caller waits."""
@@ -770,6 +827,11 @@ class TelephonyWorker:
             return
         if ctx.browser is None or ctx.browser.attached or ctx.qc is None or ctx.agent_id is None:
             return
+        if ctx.direction == CallDirection.OUTBOUND:
+            # Her own call, nobody to pass it to: it ends.
+            self._hangup(ctx.caller_leg)
+            self._end(ctx, EndReason.AGENT_HANGUP)
+            return
         agent_id, qc = ctx.agent_id, ctx.qc
         self._release_media(ctx)
         ctx.state, ctx.agent_id = CallState.QUEUED, None
@@ -787,19 +849,32 @@ class TelephonyWorker:
         self.router.add(qc)  # its first arrival keeps it at the front
 
     def _control(self, ctx: CallCtx, ev: call_control_requested) -> None:
-        """Hold, resume or DTMF from the agent's console; each lands in the call's log."""
+        """Call control from the agent's console; each action lands in the call's log."""
         call_id, agent_id = ctx.call_id, ev.agent_id
+        if ev.action in CALL_MOVES:
+            CALL_MOVES[ev.action](self, ctx, ev)
+            return
+        if ev.action in ("hold", "resume") and ctx.third is not None:
+            # Hold is part of the consult: cancel, complete or conference end it.
+            self._refuse(ctx, agent_id, ev.action, "consult-in-progress")
+            return
         if ev.action == "dtmf":
-            self._engine.send_dtmf(ctx.caller_leg, ev.digits)
+            # To whoever she is talking to: the consulted party while the caller is on hold.
+            talking = ctx.third if ctx.third_up and ctx.third_mode == "consult" else None
+            self._engine.send_dtmf(talking or ctx.caller_leg, ev.digits)
             # The digits may be a card number or a PIN: the log keeps how many, not which.
             count = len(ev.digits)
             self._writer.submit(
                 lambda s: call_svc.add_event(s, call_id, "dtmf", agent_id, count=count)
             )
             return
-        held = ev.action == "hold"
+        self._set_held(ctx, agent_id, ev.action == "hold")
+
+    def _set_held(self, ctx: CallCtx, agent_id: int, held: bool) -> None:
+        """Hold (the caller hears music, the agent nothing of her) or resume."""
         if held == ctx.held:
             return
+        call_id = ctx.call_id
         ctx.held = held
         agent_media = ctx.agent_media
         if agent_media is not None:  # on hold she hears nothing of the caller
@@ -823,3 +898,319 @@ class TelephonyWorker:
         kind = "recording-paused" if paused else "recording-resumed"
         self._writer.submit(lambda s: call_svc.add_event(s, call_id, kind, agent_id))
         self._hl.bus.publish(recording_paused(call_id=call_id, agent_id=agent_id, paused=paused))
+
+    # -- transfers, consult, conference, click-to-dial ------------------------------------
+    def _refuse(self, ctx: CallCtx, agent_id: int, action: str, error: str) -> None:
+        """A call-control request that cannot be done: nothing changes, the agent is told."""
+        self._hl.bus.publish(
+            call_control_failed(call_id=ctx.call_id, agent_id=agent_id, action=action, error=error)
+        )
+
+    def _outside_uri(self, number: str) -> str:
+        return f"sip:{number}@{self._hl.settings.outbound_trunk}"
+
+    def _dial_third(self, ctx: CallCtx, number: str, mode: str) -> bool:
+        """Call an outside number for this call, showing the centre's number it came in on."""
+        try:
+            leg = self._engine.dial(self._outside_uri(number), ctx.presented).result(timeout=5)
+        except Exception:
+            log.exception("dialling %s for call %s failed", number, ctx.call_id)
+            return False
+        ctx.third, ctx.third_mode, ctx.third_number, ctx.third_up = leg, mode, number, False
+        self._legs[leg] = ctx.call_id
+        return True
+
+    def _drop_third(self, ctx: CallCtx) -> None:
+        """Hang up the third party, if any (the call ends, or the agent cancels)."""
+        leg, ctx.third = ctx.third, None
+        if leg:
+            self._legs.pop(leg, None)
+            self._hangup(leg)
+
+    def _party(self, ctx: CallCtx, state: PartyState) -> None:
+        if ctx.agent_id is not None:
+            self._hl.bus.publish(
+                call_party(
+                    call_id=ctx.call_id,
+                    agent_id=ctx.agent_id,
+                    state=state,
+                    number=ctx.third_number,
+                )
+            )
+
+    def _log(self, ctx: CallCtx, kind: str, agent_id: int | None, **data: object) -> None:
+        call_id = ctx.call_id
+        self._writer.submit(lambda s: call_svc.add_event(s, call_id, kind, agent_id, **data))
+
+    def _third_answered(self, ctx: CallCtx) -> None:
+        assert ctx.third is not None
+        ctx.third_up = True
+        number = ctx.third_number
+        if ctx.third_mode == "external":
+            # A blind transfer reached the outside number: the caller talks to it now.
+            ctx.state = CallState.CONNECTED
+            self._engine.bridge(ctx.caller_leg, ctx.third)
+            call_id = ctx.call_id
+            self._writer.submit(lambda s: call_svc.mark_far_end(s, call_id, True, number))
+            return
+        agent_media = ctx.agent_media
+        if agent_media is not None:  # the agent and the consulted party hear each other
+            self._engine.connect(agent_media, ctx.third)
+            self._engine.connect(ctx.third, agent_media)
+        self._log(ctx, "consult-answered", ctx.agent_id, number=number)
+        self._party(ctx, PartyState.CONNECTED)
+
+    def _third_ended(self, ctx: CallCtx) -> None:
+        """The third party hung up, or was never reached."""
+        leg, ctx.third = ctx.third, None
+        if leg:
+            self._legs.pop(leg, None)
+        number, was_up = ctx.third_number, ctx.third_up
+        if ctx.third_mode == "external":
+            if was_up:
+                self._hangup(ctx.caller_leg)
+                self._end(ctx, EndReason.FAR_END_HANGUP)
+                return
+            # Not reached: the caller waits in the queue again, in her first place.
+            call_id = ctx.call_id
+            self._writer.submit(lambda s: call_svc.mark_far_end(s, call_id, False, number))
+            ctx.state = CallState.QUEUED
+            if ctx.qc is not None:
+                self.router.add(ctx.qc)
+            return
+        # A consult or conference: the agent goes on with the caller (still on hold after a
+        # consult: she takes her back herself, as after any hold).
+        self._log(ctx, "consult-ended" if was_up else "consult-failed", ctx.agent_id)
+        self._party(ctx, PartyState.ENDED if was_up else PartyState.FAILED)
+
+    def _transfer(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """Blind transfer: to a queue (the caller waits there, ahead of later callers), to an
+        agent (her phone rings at once; if she lets it ring the call waits in its queue) or
+        to an outside number (if not reached, the caller waits in the queue again)."""
+        agent_id, to, target = ev.agent_id, ev.to, ev.target
+        if ctx.third is not None:
+            self._refuse(ctx, agent_id, "transfer", "consult-in-progress")
+            return
+        if to == TransferTo.NUMBER and not self._hl.settings.outbound_trunk:
+            self._refuse(ctx, agent_id, "transfer", "no-outbound-trunk")
+            return
+        new_id = new_call_id()
+        chosen: int | None = None
+        if to == TransferTo.AGENT:
+            chosen = int(target)
+            reserved = chosen != agent_id and self._hl.agents.transition(
+                chosen, AgentState.RINGING, call_id=new_id, expect=[AgentState.AVAILABLE]
+            )
+            if not reserved:
+                self._refuse(ctx, agent_id, "transfer", "agent-not-available")
+                return
+        self._writer.flush()  # her answer is on record before her part is closed
+        with self._hl.sessions.begin() as s:
+            new = call_svc.continue_transferred(
+                s,
+                ctx.call_id,
+                agent_id,
+                to,
+                target,
+                self._worker_id,
+                new_id=new_id,
+                queue_id=int(target) if to == TransferTo.QUEUE else None,
+            )
+            q = s.get(Queue, new.queue_id) if new.queue_id else None
+            pop = call_schemas.screen_pop(new, q, customers.for_caller(s, new.caller_number))
+            routing = (
+                q.skill if q else "",
+                q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
+                q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
+            )
+        arrived = ctx.qc.arrived if ctx.qc else time.monotonic()
+        self._hand_off(ctx, agent_id, new_id, to, target)
+        pop["wait_started"] = time.time()
+        ctx.qc = QueuedCall(new_id, *routing, arrived, pop)
+        if to == TransferTo.NUMBER:
+            ctx.state = CallState.CONNECTING
+            if not self._dial_third(ctx, target, "external"):
+                ctx.state = CallState.QUEUED
+                self.router.add(ctx.qc)
+            return
+        self._hl.bus.publish(
+            call_arrived(
+                call_id=new_id,
+                queue_id=q.id if q else None,
+                caller_number=new.caller_number,
+                worker_id=self._worker_id,
+                at=time.time(),
+            )
+        )
+        if chosen is not None:
+            self.router.offer(ctx.qc, chosen)
+        else:
+            self.router.add(ctx.qc)
+
+    def _hand_off(
+        self, ctx: CallCtx, agent_id: int, new_id: str, to: str, target: str, music: bool = True
+    ) -> None:
+        """The agent's part ends (her recording with it; she wraps it up) and the caller's
+        conversation goes on under new_id, the caller hearing music unless told otherwise."""
+        old_id = ctx.call_id
+        wrap = ctx.qc.wrap_up_s if ctx.qc else DEFAULT_WRAP_UP_S
+        self._release_media(ctx)
+        if ctx.agent_leg:
+            self._legs.pop(ctx.agent_leg, None)
+            self._hangup(ctx.agent_leg)
+            ctx.agent_leg = None
+        ctx.held = False
+        if music:
+            self._engine.play(ctx.caller_leg, self._moh, True)
+        self._hl.agents.transition(
+            agent_id,
+            AgentState.WRAP_UP,
+            call_id=old_id,
+            expect=[AgentState.ON_CALL],
+            expect_call=old_id,
+        )
+        self._hl.bus.publish(
+            call_ended(
+                call_id=old_id, agent_id=agent_id, end_reason=EndReason.TRANSFERRED, wrap_up_s=wrap
+            )
+        )
+        self._hl.bus.publish(
+            call_transferred(
+                call_id=old_id, agent_id=agent_id, to=to, target=target, new_call_id=new_id
+            )
+        )
+        del self._calls[old_id]
+        ctx.call_id, ctx.agent_id, ctx.state = new_id, None, CallState.QUEUED
+        self._calls[new_id] = ctx
+        for leg in (ctx.caller_leg, ctx.third):
+            if leg:
+                self._legs[leg] = new_id
+
+    def _consult(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """Attended transfer, first step: the caller on hold, the agent calls the number."""
+        agent_id, number = ev.agent_id, ev.target
+        if ctx.third is not None:
+            self._refuse(ctx, agent_id, "consult", "consult-in-progress")
+            return
+        if not self._hl.settings.outbound_trunk:
+            self._refuse(ctx, agent_id, "consult", "no-outbound-trunk")
+            return
+        was_held = ctx.held
+        self._set_held(ctx, agent_id, True)
+        if not self._dial_third(ctx, number, "consult"):
+            if not was_held:
+                self._set_held(ctx, agent_id, False)
+            self._refuse(ctx, agent_id, "consult", "not-reached")
+            return
+        self._log(ctx, "consult", agent_id, number=number)
+        self._party(ctx, PartyState.RINGING)
+
+    def _cancel_consult(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """The agent hangs up on the third party and goes back to the caller."""
+        if ctx.third is None or ctx.third_mode not in ("consult", "conference"):
+            self._refuse(ctx, ev.agent_id, "cancel", "no-consult")
+            return
+        self._drop_third(ctx)
+        self._set_held(ctx, ev.agent_id, False)
+        self._log(ctx, "consult-cancelled", ev.agent_id)
+        self._party(ctx, PartyState.ENDED)
+
+    def _conference(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """The caller joins the agent and the consulted party: all three hear each other."""
+        if ctx.third is None or ctx.third_mode != "consult" or not ctx.third_up:
+            self._refuse(ctx, ev.agent_id, "conference", "no-consult")
+            return
+        ctx.third_mode = "conference"
+        self._engine.connect(ctx.caller_leg, ctx.third)
+        self._engine.connect(ctx.third, ctx.caller_leg)
+        if ctx.taps:  # the caller's channel of the recording carries the whole far side
+            self._engine.connect(ctx.third, tap_port(ctx.call_id, Channel.CALLER))
+        self._set_held(ctx, ev.agent_id, False)
+        self._log(ctx, "conference", ev.agent_id, number=ctx.third_number)
+        self._party(ctx, PartyState.CONFERENCE)
+
+    def _complete(self, ctx: CallCtx, ev: call_control_requested) -> None:
+        """Attended transfer, last step: the agent leaves, the caller and the consulted
+        party go on talking."""
+        agent_id, third, number = ev.agent_id, ctx.third, ctx.third_number
+        if third is None or not ctx.third_up:
+            self._refuse(ctx, agent_id, "complete", "no-consult")
+            return
+        self._writer.flush()
+        with self._hl.sessions.begin() as s:
+            new = call_svc.continue_transferred(
+                s, ctx.call_id, agent_id, TransferTo.NUMBER, number, self._worker_id,
+                connected=True,
+            )  # fmt: skip
+            new_id = new.id
+        self._hand_off(ctx, agent_id, new_id, TransferTo.NUMBER, number, music=False)
+        ctx.third_mode, ctx.state = "external", CallState.CONNECTED
+        self._engine.stop_play(ctx.caller_leg)
+        self._engine.bridge(ctx.caller_leg, third)
+
+    def _dial_out(self, ev: call_dial_requested) -> None:
+        """Click-to-dial: the record is open and the agent on it; call the customer."""
+        with self._hl.sessions() as s:
+            path, _ = agent_svc.audio_of(s, ev.agent_id)
+            hand = call_svc.call_in_hand(s, ev.call_id)
+            if hand is None:
+                return
+            q = hand.queue
+            pop = call_schemas.screen_pop(hand.call, q, hand.callers)
+            routing = (
+                q.skill if q else "",
+                q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
+                q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
+            )
+        ctx = CallCtx(
+            call_id=ev.call_id,
+            caller_leg="",
+            state=CallState.CONNECTING,
+            agent_id=ev.agent_id,
+            direction=CallDirection.OUTBOUND,
+            presented=ev.caller_id,
+            resume=(ev.resume_state, ev.resume_reason),
+        )
+        ctx.qc = QueuedCall(ev.call_id, *routing, time.monotonic(), pop)
+        self._calls[ev.call_id] = ctx
+        busy = sum(1 for c in self._calls.values() if c.state != CallState.ENDED)
+        error = ""
+        if path != AudioPath.BROWSER:
+            error = "dial-needs-browser-audio"
+        elif not self._hl.settings.outbound_trunk:
+            error = "no-outbound-trunk"
+        elif busy > self.inbound_limit:
+            error = "no-capacity"
+        else:
+            try:
+                ctx.caller_leg = self._engine.dial(
+                    self._outside_uri(ev.number), ev.caller_id
+                ).result(timeout=5)
+            except Exception:
+                log.exception("dialling %s for agent %s failed", ev.number, ev.agent_id)
+                error = "not-reached"
+        if error:
+            self._refuse(ctx, ev.agent_id, "dial", error)
+            self._not_reached(ctx)
+            return
+        self._legs[ctx.caller_leg] = ev.call_id
+
+    def _not_reached(self, ctx: CallCtx) -> None:
+        """Nobody answered the agent's call: its record ends, she is back where she was."""
+        self._end(ctx, EndReason.NOT_REACHED)  # not connected: no wrap-up
+        if ctx.agent_id is not None:
+            state, reason = ctx.resume
+            self._hl.agents.transition(
+                ctx.agent_id, state, reason, expect=[AgentState.ON_CALL], expect_call=ctx.call_id
+            )
+
+
+# Call-control actions that move the call between parties (hold, resume and DTMF are
+# handled in place by TelephonyWorker._control).
+CALL_MOVES: dict[str, Callable[[TelephonyWorker, CallCtx, call_control_requested], None]] = {
+    "transfer": TelephonyWorker._transfer,
+    "consult": TelephonyWorker._consult,
+    "complete": TelephonyWorker._complete,
+    "cancel": TelephonyWorker._cancel_consult,
+    "conference": TelephonyWorker._conference,
+}

@@ -13,16 +13,21 @@ from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
 from console.agents.views import agent_snapshot
+from console.calls import schemas as call_schemas
+from console.calls import services as call_svc
 from console.core.errors import DomainError
 from console.core.events import (
     call_answer_requested,
     call_control_requested,
+    call_dial_requested,
+    call_dialling,
     call_hangup_requested,
     call_reject_requested,
     recording_pause_requested,
 )
+from console.core.models import new_call_id
 from console.core.notifier import SUPERVISORS, WORKFORCE, agent_room
-from console.core.states import AgentState, Role
+from console.core.states import AgentState, Role, TransferTo
 from console.node import Hotline
 from console.web import errors
 from console.web.access import hotline as hl
@@ -197,12 +202,126 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
             call_control_requested(call_id=call_id, agent_id=agent_id, action="dtmf", digits=digits)
         )
 
+    @_on(socketio, "transfer")
+    @_authed(Role.AGENT)
+    def transfer(data: Any) -> None:
+        # Blind: {to: queue|agent|number, target}. The worker checks again (the agent may
+        # have moved on) and answers call_control_failed when it cannot be done.
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+        d = _payload(data)
+        with hl().sessions() as s:
+            to, target = call_svc.transfer_target(
+                s, str(d.get("to") or ""), str(d.get("target") or ""), hl().settings.country_code
+            )
+        if to == TransferTo.AGENT:
+            live = hl().live.get_agent(int(target))
+            if int(target) == agent_id or live is None or live.state != AgentState.AVAILABLE:
+                raise DomainError("agent-not-available")
+        _need_trunk(to)
+        hl().bus.publish(
+            call_control_requested(
+                call_id=call_id, agent_id=agent_id, action="transfer", to=to, target=target
+            )
+        )
+
+    @_on(socketio, "consult")
+    @_authed(Role.AGENT)
+    def consult(data: Any) -> None:
+        # Attended transfer: the caller on hold, the agent calls {number}; then complete,
+        # cancel or conference.
+        agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+        number = call_svc.outside_number(
+            str(_payload(data).get("number") or ""), hl().settings.country_code
+        )
+        _need_trunk(TransferTo.NUMBER)
+        hl().bus.publish(
+            call_control_requested(
+                call_id=call_id, agent_id=agent_id, action="consult", to="number", target=number
+            )
+        )
+
+    def _party_move(action: str) -> Callable[[Any], None]:
+        def move(data: Any) -> None:
+            agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
+            hl().bus.publish(
+                call_control_requested(call_id=call_id, agent_id=agent_id, action=action)
+            )
+
+        return move
+
+    for action, event in (
+        ("complete", "consult_complete"),
+        ("cancel", "consult_cancel"),
+        ("conference", "conference"),
+    ):
+        _on(socketio, event)(_authed(Role.AGENT)(_party_move(action)))
+
+    @_on(socketio, "dial")
+    @_authed(Role.AGENT)
+    def dial(data: Any) -> dict[str, Any]:
+        # Click-to-dial {number, queue_id?, customer_id?}: from available or not ready, the
+        # agent is on the call at once (no offer comes in meanwhile); the record is opened
+        # here and a live telephony worker places the call.
+        d = _payload(data)
+        agent_id = current_user.agent_id
+        node = hl()
+        _need_trunk(TransferTo.NUMBER)
+        with node.sessions.begin() as s:
+            plan = call_svc.plan_outbound(
+                s,
+                str(d.get("number") or ""),
+                d.get("queue_id"),
+                d.get("customer_id"),
+                node.settings.country_code,
+            )
+        before = node.live.get_agent(agent_id)
+        if before is None or before.state == AgentState.OFFLINE:
+            raise DomainError("agent-offline")
+        if before.state not in (AgentState.AVAILABLE, AgentState.NOT_READY):
+            raise DomainError("agent-busy")
+        call_id = new_call_id()
+        if not node.agents.transition(
+            agent_id, AgentState.ON_CALL, call_id=call_id, expect=[before.state]
+        ):
+            raise DomainError("agent-busy")
+        try:
+            with node.sessions.begin() as s:
+                pop = call_schemas.screen_pop(
+                    *call_svc.open_outbound(s, agent_id, plan, call_id=call_id)
+                )
+        except Exception:
+            node.agents.transition(
+                agent_id, before.state, before.reason, expect=[AgentState.ON_CALL]
+            )
+            raise
+        node.bus.publish(
+            call_dialling(call_id=call_id, agent_id=agent_id, number=plan.number, pop=dict(pop))
+        )
+        node.bus.publish(
+            call_dial_requested(
+                call_id=call_id,
+                agent_id=agent_id,
+                worker_id=plan.worker_id,
+                number=plan.number,
+                caller_id=plan.caller_id,
+                resume_state=before.state,
+                resume_reason=before.reason,
+            )
+        )
+        return {"call_id": call_id}
+
     @_on(socketio, "snapshot")
     @_authed()
     def snapshot(data: Any = None) -> dict[str, Any]:
         if current_user.agent_id is not None:
             return agent_snapshot(hl(), current_user.agent_id)
         return {"agents": [a.as_dict() for a in hl().live.agents()]}
+
+
+def _need_trunk(to: str) -> None:
+    """Outside numbers need the outbound trunk; said before anything changes."""
+    if to == TransferTo.NUMBER and not hl().settings.outbound_trunk:
+        raise DomainError("no-outbound-trunk")
 
 
 def _sid() -> str:

@@ -62,6 +62,12 @@ class CallRouter:
         self._waiting[qc.call_id] = qc
         self.route()
 
+    def offer(self, qc: QueuedCall, agent_id: int) -> None:
+        """Queue a call and ring one chosen agent already reserved for it (a transfer to
+        her); if she lets it ring or refuses it, it waits for anyone of its queue."""
+        self._waiting[qc.call_id] = qc
+        self._offer(qc, agent_id)
+
     def route(self) -> None:
         """Offer every unoffered waiting call to the longest-idle agent with its skill."""
         for qc in self.waiting():

@@ -17,13 +17,21 @@ from console.core.models import (
     Call,
     CallEvent,
     CallTag,
+    Customer,
     Disposition,
     Queue,
     User,
     WorkerHeartbeat,
+    new_call_id,
     utcnow,
 )
-from console.core.states import DEFAULT_RING_TIMEOUT_S, CallStatus, EndReason
+from console.core.states import (
+    DEFAULT_RING_TIMEOUT_S,
+    CallDirection,
+    CallStatus,
+    EndReason,
+    TransferTo,
+)
 from console.customers import services as customers
 from console.customers.services import CustomerFile
 
@@ -225,6 +233,178 @@ def wrap_up(
         call.wrap_up_s = round((now - call.ended_at).total_seconds(), 3)
     add_event(session, call_id, "wrapped", agent_id, disposition=disposition, tags=clean_tags)
     return call
+
+
+def transfer_target(
+    session: Session, to: str, target: str, country_code: str
+) -> tuple[TransferTo, str]:
+    """A blind transfer's target checked: the queue or agent exists (its id), or the number
+    is one (canonical form)."""
+    if to == TransferTo.NUMBER:
+        return TransferTo.NUMBER, outside_number(target, country_code)
+    if to not in (TransferTo.QUEUE, TransferTo.AGENT) or not target.isdigit():
+        raise DomainError("invalid-input", detail="to")
+    if to == TransferTo.QUEUE:
+        if session.get(Queue, int(target)) is None:
+            raise DomainError("queue-not-found")
+        return TransferTo.QUEUE, target
+    if session.get(Agent, int(target)) is None:
+        raise DomainError("agent-not-found")
+    return TransferTo.AGENT, target
+
+
+def outside_number(raw: str, country_code: str) -> str:
+    """A number typed by an agent, in canonical form; refused when it cannot be dialled."""
+    try:
+        return numbers.normalize(numbers.extract_user(raw or ""), country_code)
+    except ValueError:
+        raise DomainError("invalid-number") from None
+
+
+def caller_id(queue: Queue | None) -> str:
+    """The number an outbound call presents: its queue's first number."""
+    if queue is None or not queue.numbers:
+        raise DomainError("queue-has-no-number")
+    return str(queue.numbers[0])
+
+
+def continue_transferred(
+    session: Session,
+    call_id: str,
+    agent_id: int,
+    to: str,
+    target: str,
+    worker_id: str,
+    *,
+    new_id: str | None = None,
+    queue_id: int | None = None,
+    connected: bool = False,
+) -> Call:
+    """The agent passed the call on: her record ends ("transferred"; she wraps it up) and
+    the caller's conversation goes on in a new record pointing back to it, in queue_id
+    (default: the same queue) or with the outside number (``connected`` when it already
+    answered, as after a consult)."""
+    old = mark_ended(session, call_id, EndReason.TRANSFERRED)
+    add_event(session, call_id, "transferred", agent_id, to=to, target=target)
+    now = utcnow()
+    new = Call(
+        id=new_id or new_call_id(),
+        direction=old.direction,
+        status=CallStatus.CONNECTED if connected else CallStatus.QUEUED,
+        caller_number=old.caller_number,
+        caller_number_invalid=old.caller_number_invalid,
+        caller_raw=old.caller_raw,
+        callee_number=target if to == TransferTo.NUMBER else old.callee_number,
+        queue_id=queue_id if queue_id is not None else old.queue_id,
+        customer_id=old.customer_id,
+        worker_id=worker_id,
+        parent_id=old.id,
+        arrived_at=now,
+        answered_at=now if connected else None,
+        wait_s=0.0 if connected else None,
+    )
+    session.add(new)
+    session.flush()
+    add_event(session, new.id, "arrived", agent_id, transferred_from=call_id, to=to, target=target)
+    return new
+
+
+def mark_far_end(session: Session, call_id: str, answered: bool, number: str) -> None:
+    """A transferred call's outside party answered (talk time runs from here) or was not
+    reached (the caller waits in the queue again)."""
+    call = _call(session, call_id)
+    if answered:
+        now = utcnow()
+        call.answered_at = now
+        call.status = CallStatus.CONNECTED
+        call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
+    else:
+        call.status = CallStatus.QUEUED
+    add_event(session, call_id, "far-answered" if answered else "far-not-reached", number=number)
+
+
+# A telephony worker silent for longer than this is not asked to place a call (it beats
+# every 2 s: telephony/worker.py HEARTBEAT_S).
+DIALLING_WORKER_FRESH_S = 10.0
+
+
+@dataclass(frozen=True)
+class OutboundPlan:
+    """A click-to-dial checked: whom to call, as which queue (its number shown), for which
+    customer, through which telephony worker."""
+
+    number: str
+    queue_id: int
+    caller_id: str
+    customer_id: int | None
+    worker_id: str
+
+
+def _optional_id(value: object, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise DomainError("invalid-input", detail=field)
+    return int(value)
+
+
+def plan_outbound(
+    session: Session, number: str, queue_id: object, customer_id: object, country_code: str
+) -> OutboundPlan:
+    """Check a click-to-dial before anything changes: a dialable number, the queue (the
+    default queue when none is given) with a number to show, the customer, a live worker."""
+    dialled = outside_number(number, country_code)
+    qid, cid = _optional_id(queue_id, "queue_id"), _optional_id(customer_id, "customer_id")
+    queue = session.get(Queue, qid) if qid is not None else queue_for_number(session, "")
+    if queue is None:
+        raise DomainError("queue-not-found")
+    presented = caller_id(queue)
+    if cid is not None:
+        if session.get(Customer, cid) is None:
+            raise DomainError("customer-not-found")
+    else:
+        owners = customers.for_caller(session, dialled)
+        cid = owners[0].customer.id if owners else None
+    worker = dialling_worker(session, DIALLING_WORKER_FRESH_S)
+    if worker is None:
+        raise DomainError("no-telephony")
+    return OutboundPlan(dialled, queue.id, presented, cid, worker)
+
+
+def open_outbound(
+    session: Session, agent_id: int, plan: OutboundPlan, *, call_id: str | None = None
+) -> tuple[Call, Queue | None, list[CustomerFile]]:
+    """The record of a call the agent places (click-to-dial), with what its screen pop
+    shows (as open_inbound).
+    ``caller_number`` holds the customer's number whatever the direction, so the log and
+    the screen pop find her."""
+    call = Call(
+        id=call_id or new_call_id(),
+        direction=CallDirection.OUTBOUND,
+        status=CallStatus.CONNECTING,
+        caller_number=plan.number,
+        caller_raw=plan.number,
+        callee_number=plan.caller_id,
+        queue_id=plan.queue_id,
+        agent_id=agent_id,
+        customer_id=plan.customer_id,
+        worker_id=plan.worker_id,
+    )
+    session.add(call)
+    session.flush()
+    add_event(session, call.id, "dialled", agent_id, number=plan.number, caller_id=plan.caller_id)
+    return call, session.get(Queue, plan.queue_id), customers.for_caller(session, plan.number)
+
+
+def dialling_worker(session: Session, fresh_s: float) -> str | None:
+    """The telephony worker to place an outbound call: the one heard from last, if it was
+    heard from within fresh_s seconds."""
+    row = session.scalars(
+        select(WorkerHeartbeat).order_by(WorkerHeartbeat.seen_at.desc()).limit(1)
+    ).first()
+    if row is None or (utcnow() - row.seen_at).total_seconds() > fresh_s:
+        return None
+    return row.worker_id
 
 
 def close_orphans(

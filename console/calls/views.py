@@ -82,6 +82,26 @@ def get_call(call_id: str) -> Any:
         return jsonify(schemas.call_dict(call_svc.visible_call(s, call_id, mine)))
 
 
+@bp.route("/api/v1/transfer-targets")
+@roles(Role.AGENT)
+def transfer_targets() -> Any:
+    me, node = current_agent_id(), hl()
+    with node.sessions() as s:
+        known = call_svc.names(s)
+    live = {a.agent_id: a.state for a in node.live.agents()}
+    return jsonify(
+        {
+            "queues": [{"id": i, "name": n} for i, n in sorted(known.queues.items())],
+            "agents": [
+                {"id": i, "name": n, "state": live.get(i, AgentState.OFFLINE)}
+                for i, n in sorted(known.agents.items(), key=lambda kv: kv[1])
+                if i != me
+            ],
+            "outside": bool(node.settings.outbound_trunk),
+        }
+    )
+
+
 @bp.route("/api/v1/calls/<call_id>/wrap-up", methods=["POST"])
 @roles(Role.AGENT)
 def wrap_up(call_id: str) -> Any:

@@ -129,8 +129,73 @@ class call_control_requested(Event):
     name: ClassVar[str] = "call_control_requested"
     call_id: str
     agent_id: int
-    action: str  # hold | resume | dtmf
+    action: str  # hold | resume | dtmf | transfer | consult | complete | cancel | conference
     digits: str = ""
+    # transfer: TransferTo and the queue id, agent id or number; consult: "number" and it.
+    to: str = ""
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class call_control_failed(Event):
+    """A call-control request could not be carried out (the target moved on, the number was
+    not reached...): nothing changed, the agent is told why (an error id of the catalog)."""
+
+    name: ClassVar[str] = "call_control_failed"
+    call_id: str
+    agent_id: int
+    action: str
+    error: str
+
+
+@dataclass(frozen=True)
+class call_party(Event):
+    """The third party of the agent's consult or conference changed state (PartyState)."""
+
+    name: ClassVar[str] = "call_party"
+    call_id: str
+    agent_id: int
+    state: str
+    number: str
+
+
+@dataclass(frozen=True)
+class call_transferred(Event):
+    """The agent passed the call on: her record is closed (wrap-up follows), the caller's
+    conversation goes on as new_call_id."""
+
+    name: ClassVar[str] = "call_transferred"
+    call_id: str
+    agent_id: int
+    to: str
+    target: str
+    new_call_id: str
+
+
+@dataclass(frozen=True)
+class call_dial_requested(Event):
+    """The agent clicked to dial: worker_id places the call (its record is open already)."""
+
+    name: ClassVar[str] = "call_dial_requested"
+    call_id: str
+    agent_id: int
+    worker_id: str
+    number: str
+    caller_id: str
+    # Where the agent goes back to when nobody answers (her state before she dialled).
+    resume_state: str = "available"
+    resume_reason: str = ""
+
+
+@dataclass(frozen=True)
+class call_dialling(Event):
+    """An outbound call of the agent is being placed (her card shows it ringing out)."""
+
+    name: ClassVar[str] = "call_dialling"
+    call_id: str
+    agent_id: int
+    number: str
+    pop: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -200,6 +265,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_reject_requested,
         call_hangup_requested,
         call_control_requested,
+        call_control_failed,
+        call_party,
+        call_transferred,
+        call_dial_requested,
+        call_dialling,
         call_held,
         recording_failed,
         recording_pause_requested,

@@ -156,7 +156,12 @@ def new_call_id() -> str:
 class Call(Base):
     __tablename__ = "calls"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_call_id)
-    direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")  # CallDirection
+    # A transfer closes the agent's record and goes on in a new one pointing back to it:
+    # each record has one agent, one wrap-up and its own recordings.
+    parent_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("calls.id"), nullable=True, index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=CallStatus.QUEUED)
     caller_number: Mapped[str] = mapped_column(String(64), index=True)
     caller_raw: Mapped[str] = mapped_column(String(256), default="")

@@ -12,10 +12,14 @@ from console.core.events import (
     agent_state_changed,
     call_answered,
     call_arrived,
+    call_control_failed,
+    call_dialling,
     call_ended,
     call_held,
     call_offer_withdrawn,
     call_offered,
+    call_party,
+    call_transferred,
     call_wrapped,
     recording_failed,
     recording_paused,
@@ -50,11 +54,14 @@ def rooms_for(event: Event) -> list[str]:
         call_offered
         | call_offer_withdrawn
         | call_wrapped
+        | call_control_failed
         | schedule_changed
         | weekly_summary_reminded,
     ):
         return [agent_room(event.agent_id)]
-    if isinstance(event, recording_paused | call_held):
+    if isinstance(
+        event, recording_paused | call_held | call_party | call_transferred | call_dialling
+    ):
         return [agent_room(event.agent_id), SUPERVISORS]
     if isinstance(event, recording_failed):
         rooms = [SUPERVISORS]

@@ -42,6 +42,10 @@ class Settings:
     sip_invite_rate: int = 20
     sip_media_host: str = ""  # RTP address when it differs from sip_host (empty: sip_host)
     sip_outbound_proxy: str = ""  # SIP URI the worker's own calls go through (empty: direct)
+    # Where outside numbers are called (blind and consult transfer, click-to-dial):
+    # "host[:port]" of the carrier's SIP trunk or gateway; sip:<number>@<it>. Empty: calls
+    # to outside numbers are refused with a clear error.
+    outbound_trunk: str = ""
     max_calls: int = 4  # clamped to what the pjsua2 build supports
     worker_id: str = "worker-1"
     country_code: str = "86"

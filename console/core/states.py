@@ -65,6 +65,31 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
+class CallDirection(StrEnum):
+    """Who placed a call (`Call.direction`)."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"  # click-to-dial from the console
+
+
+class TransferTo(StrEnum):
+    """Where a blind transfer sends the caller."""
+
+    QUEUE = "queue"
+    AGENT = "agent"
+    NUMBER = "number"  # an outside number through the outbound trunk
+
+
+class PartyState(StrEnum):
+    """The third party of a consult or conference (`call_party.state`)."""
+
+    RINGING = "ringing"
+    CONNECTED = "connected"  # talking to the agent, the caller on hold
+    CONFERENCE = "conference"  # all three hear each other
+    FAILED = "failed"  # never answered (busy, no answer, refused)
+    ENDED = "ended"  # hung up or cancelled
+
+
 class CallStatus(StrEnum):
     """A call record's status (`Call.status`)."""
 
@@ -95,6 +120,11 @@ class EndReason(StrEnum):
     REFUSED = "refused"
     WORKER_RESTART = "worker-restart"
     WORKER_STOPPED = "worker-stopped"
+    # The agent passed the call on: her record ends here (she wraps it up) and the caller's
+    # conversation goes on in a new record linked to it (`Call.parent_id`).
+    TRANSFERRED = "transferred"
+    NOT_REACHED = "not-reached"  # an outbound call nobody answered (busy, no answer)
+    FAR_END_HANGUP = "far-end-hangup"  # the outside party of a transferred call hung up
 
 
 class Role(StrEnum):

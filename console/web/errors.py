@@ -32,6 +32,7 @@ STATUS: dict[str, int] = {
     "call-not-found": 404,
     "recording-not-found": 404,
     "queue-not-found": 404,
+    "customer-not-found": 404,
     "miss-unknown-call": 404,
     # 405, 413, 415: the HTTP request itself (Werkzeug's errors, see validation.py)
     "method-not-allowed": 405,
@@ -61,6 +62,11 @@ STATUS: dict[str, int] = {
     "roster-starts-in-past": 409,
     "roster-violations": 409,
     "template-in-use": 409,
+    "agent-offline": 409,
+    "no-outbound-trunk": 409,
+    "agent-not-available": 409,
+    "queue-has-no-number": 409,
+    "no-telephony": 409,
 }
 
 # An import error's message lists this many of its problems (the wire data lists them all).

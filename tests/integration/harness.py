@@ -3,9 +3,13 @@ telephony worker in its own process."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
 import queue
 import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import simple_websocket
 import socketio
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -184,6 +189,10 @@ class AgentClient:
             "recording_paused",
             "recording_failed",
             "call_held",
+            "call_party",
+            "call_control_failed",
+            "call_transferred",
+            "call_dialling",
         ):
             self.sio.on(name, self._handler(name))
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
@@ -334,3 +343,81 @@ def recordings_of(sessions: sessionmaker[Session], call_id: str) -> list[Recordi
         return list(
             s.scalars(select(Recording).where(Recording.call_id == call_id).order_by(Recording.id))
         )
+
+
+SEQ = struct.Struct("<I")
+
+
+def browser_headers(agent: AgentClient, origin: str | None = None) -> dict[str, str]:
+    """What the agent's browser sends: her session cookie and user agent (the login is bound
+    to it), and a page's origin when given. (This client's Host header has no port, so it
+    cannot pass for a page of the node's own origin: it sends none, as non-browsers do.)"""
+    cookie = "; ".join(f"{k}={v}" for k, v in agent.http.cookies.items())
+    headers = {"Cookie": cookie, "User-Agent": str(agent.http.headers["User-Agent"])}
+    if origin:
+        headers["Origin"] = origin
+    return headers
+
+
+class AudioPage:
+    """The audio socket of an agent page: sends a tone, keeps what it hears."""
+
+    def __init__(self, base_url: str, agent: AgentClient, call_id: str, hz: float = 440) -> None:
+        url = base_url.replace("http://", "ws://") + f"/api/v1/calls/{call_id}/audio"
+        self.ws = simple_websocket.Client.connect(url, headers=browser_headers(agent))
+        self.hz = hz
+        self.heard: list[bytes] = []
+        self.seqs: list[int] = []
+        self.texts: list[dict[str, object]] = []
+        self.closed: simple_websocket.ConnectionClosed | None = None
+        ready = json.loads(self.ws.receive(timeout=5))
+        assert ready["type"] == "ready" and ready["frame_ms"] == 20
+        self.rate = int(ready["rate"])
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._speak, daemon=True),
+            threading.Thread(target=self._listen, daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _speak(self) -> None:
+        n = self.rate // 50
+        seq, start = 0, time.monotonic()
+        try:
+            while not self._stop.is_set():
+                t0 = seq * n
+                pcm = struct.pack(
+                    f"<{n}h",
+                    *(
+                        int(6000 * math.sin(2 * math.pi * self.hz * (t0 + i) / self.rate))
+                        for i in range(n)
+                    ),
+                )
+                self.ws.send(SEQ.pack(seq) + pcm)
+                seq += 1
+                time.sleep(max(0.0, start + seq * 0.02 - time.monotonic()))
+        except simple_websocket.ConnectionClosed:
+            pass
+
+    def _listen(self) -> None:
+        try:
+            while not self._stop.is_set():
+                msg = self.ws.receive(timeout=0.5)
+                if isinstance(msg, bytes):
+                    self.seqs.append(SEQ.unpack_from(msg)[0])
+                    self.heard.append(msg[SEQ.size :])
+                elif msg is not None:
+                    self.texts.append(json.loads(msg))
+        except simple_websocket.ConnectionClosed as e:
+            self.closed = e
+
+    def ping(self) -> None:
+        self.ws.send(json.dumps({"type": "ping", "t": 123.5}))
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(simple_websocket.ConnectionClosed):  # the server closed first
+            self.ws.close()
+        for t in self._threads:
+            t.join(2)

@@ -4,11 +4,6 @@ a call that is not its own."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import math
-import struct
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,94 +19,19 @@ from tests.audio import peak_hz, recorded_samples, rms
 from tests.helpers import wait_until
 from tests.integration.harness import (
     AgentClient,
+    AudioPage,
     Node,
     Sipp,
     WorkerProcess,
+    browser_headers,
     recordings_of,
     start_node,
 )
-
-SEQ = struct.Struct("<I")
 
 
 @pytest.fixture
 def browser_node(tmp_path: Path, sqlite_url: str) -> Iterator[Node]:
     yield from start_node(tmp_path, sqlite_url, with_phones=False)
-
-
-def browser_headers(agent: AgentClient, origin: str | None = None) -> dict[str, str]:
-    """What the agent's browser sends: her session cookie and user agent (the login is bound
-    to it), and a page's origin when given. (This client's Host header has no port, so it
-    cannot pass for a page of the node's own origin: it sends none, as non-browsers do.)"""
-    cookie = "; ".join(f"{k}={v}" for k, v in agent.http.cookies.items())
-    headers = {"Cookie": cookie, "User-Agent": str(agent.http.headers["User-Agent"])}
-    if origin:
-        headers["Origin"] = origin
-    return headers
-
-
-class Page:
-    """The audio socket of an agent page: sends a tone, keeps what it hears."""
-
-    def __init__(self, base_url: str, agent: AgentClient, call_id: str, hz: float = 440) -> None:
-        url = base_url.replace("http://", "ws://") + f"/api/v1/calls/{call_id}/audio"
-        self.ws = simple_websocket.Client.connect(url, headers=browser_headers(agent))
-        self.hz = hz
-        self.heard: list[bytes] = []
-        self.seqs: list[int] = []
-        self.texts: list[dict[str, object]] = []
-        self.closed: simple_websocket.ConnectionClosed | None = None
-        ready = json.loads(self.ws.receive(timeout=5))
-        assert ready["type"] == "ready" and ready["frame_ms"] == 20
-        self.rate = int(ready["rate"])
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._speak, daemon=True),
-            threading.Thread(target=self._listen, daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    def _speak(self) -> None:
-        n = self.rate // 50
-        seq, start = 0, time.monotonic()
-        try:
-            while not self._stop.is_set():
-                t0 = seq * n
-                pcm = struct.pack(
-                    f"<{n}h",
-                    *(
-                        int(6000 * math.sin(2 * math.pi * self.hz * (t0 + i) / self.rate))
-                        for i in range(n)
-                    ),
-                )
-                self.ws.send(SEQ.pack(seq) + pcm)
-                seq += 1
-                time.sleep(max(0.0, start + seq * 0.02 - time.monotonic()))
-        except simple_websocket.ConnectionClosed:
-            pass
-
-    def _listen(self) -> None:
-        try:
-            while not self._stop.is_set():
-                msg = self.ws.receive(timeout=0.5)
-                if isinstance(msg, bytes):
-                    self.seqs.append(SEQ.unpack_from(msg)[0])
-                    self.heard.append(msg[SEQ.size :])
-                elif msg is not None:
-                    self.texts.append(json.loads(msg))
-        except simple_websocket.ConnectionClosed as e:
-            self.closed = e
-
-    def ping(self) -> None:
-        self.ws.send(json.dumps({"type": "ping", "t": 123.5}))
-
-    def close(self) -> None:
-        self._stop.set()
-        with contextlib.suppress(simple_websocket.ConnectionClosed):  # the server closed first
-            self.ws.close()
-        for t in self._threads:
-            t.join(2)
 
 
 def refused(node: Node, agent: AgentClient, call_id: str, origin: str | None = None) -> int:
@@ -142,7 +62,7 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
         # A page of another site cannot borrow the agent's cookie to listen in.
         assert refused(node, agent, call_id, origin="http://evil.example") == 4403
 
-        page = Page(node.base_url, agent, call_id)
+        page = AudioPage(node.base_url, agent, call_id)
         assert page.rate == 16000
         page.ping()
         time.sleep(2.5)
@@ -158,7 +78,7 @@ def test_agent_page_hears_the_caller_and_the_caller_hears_the_page(
         # A reload: the socket goes, the call stays, a new socket picks the call up again.
         page.close()
         time.sleep(0.5)
-        again = Page(node.base_url, agent, call_id, hz=440)
+        again = AudioPage(node.base_url, agent, call_id, hz=440)
         time.sleep(1.5)
         assert len(again.heard) > 40
         assert agent.call("hangup", {"call_id": call_id})["ok"]
@@ -203,11 +123,11 @@ def test_page_away_gives_the_caller_music_and_past_the_grace_the_call_is_requeue
         call_id = agent1.wait_for("call_offered")["call_id"]
         assert agent1.call("answer", {"call_id": call_id})["ok"]
         agent1.wait_for("call_answered", lambda d: d["call_id"] == call_id)
-        page = Page(node.base_url, agent1, call_id, hz=440)
+        page = AudioPage(node.base_url, agent1, call_id, hz=440)
         time.sleep(1.5)
         page.close()  # a reload or a blip: back within the grace period
         time.sleep(1.0)
-        page = Page(node.base_url, agent1, call_id, hz=440)
+        page = AudioPage(node.base_url, agent1, call_id, hz=440)
         time.sleep(1.5)
         page.close()  # the tab is closed for good
         agent2.available()
@@ -216,7 +136,7 @@ def test_page_away_gives_the_caller_music_and_past_the_grace_the_call_is_requeue
         assert state["reason"] == "audio_lost"
         assert agent2.call("answer", {"call_id": offer["call_id"]})["ok"]
         agent2.wait_for("call_answered", lambda d: d["call_id"] == call_id)
-        second = Page(node.base_url, agent2, call_id, hz=880)
+        second = AudioPage(node.base_url, agent2, call_id, hz=880)
         time.sleep(1.5)
         assert agent2.call("hangup", {"call_id": call_id})["ok"]
         agent2.wait_for("call_ended", lambda d: d["call_id"] == call_id)
@@ -275,7 +195,7 @@ def test_in_the_scaled_shape_the_web_tier_relays_the_page_to_the_worker_process(
         call_id = agent.wait_for("call_offered")["call_id"]
         assert agent.call("answer", {"call_id": call_id})["ok"]
         agent.wait_for("call_answered", lambda d: d["call_id"] == call_id)
-        page = Page(base_url, agent, call_id)  # to the web process, relayed to the worker
+        page = AudioPage(base_url, agent, call_id)  # to the web process, relayed to the worker
         time.sleep(2.0)
         assert len(page.heard) > 60
         assert rms(np.frombuffer(b"".join(page.heard[10:]), dtype="<i2")) > 300
@@ -311,7 +231,7 @@ def test_hold_gives_the_caller_music_and_dtmf_is_sent_and_logged(
         call_id = agent.wait_for("call_offered")["call_id"]
         assert agent.call("answer", {"call_id": call_id})["ok"]
         agent.wait_for("call_answered", lambda d: d["call_id"] == call_id)
-        page = Page(node.base_url, agent, call_id, hz=440)
+        page = AudioPage(node.base_url, agent, call_id, hz=440)
         time.sleep(1.2)
         assert agent.call("hold", {"call_id": call_id, "on": True})["ok"]
         assert agent.wait_for("call_held", lambda d: d["held"] is True)["call_id"] == call_id
