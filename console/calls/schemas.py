@@ -145,4 +145,10 @@ def call_in_hand_dict(h: CallInHand) -> dict[str, Any]:
     info = call_dict(h.call)
     info["pop"] = screen_pop(h.call, h.queue, h.callers, wait_started=h.call.arrived_at.timestamp())
     info["wrap_up_limit_s"] = h.queue.wrap_up_s if h.queue else 0
+    c = h.controls
+    info["controls"] = {
+        "held": c.held,
+        "recording_paused": c.recording_paused,
+        "party": {"state": c.party, "number": c.party_number} if c.party else None,
+    }
     return info

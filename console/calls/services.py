@@ -597,15 +597,61 @@ def log_rows(session: Session, f: CallFilter) -> Iterator[Call]:
     yield from session.scalars(stmt)
 
 
+# Call events that set what a console shows of a call in progress, and what each sets:
+# on hold, recording paused, and the consulted party's state with its number.
+_HELD = {"held": True, "resumed": False}
+_PAUSED = {"recording-paused": True, "recording-resumed": False}
+_PARTY = {
+    "consult": "ringing",
+    "consult-answered": "connected",
+    "conference": "conference",
+    "consult-failed": None,
+    "consult-ended": None,
+    "consult-cancelled": None,
+}
+
+
+@dataclass(frozen=True)
+class CallControls:
+    """What the console shows of a call in progress, as its events left it (a reload)."""
+
+    held: bool = False
+    recording_paused: bool = False
+    party: str | None = None  # PartyState of a consulted third party
+    party_number: str = ""
+
+
 @dataclass(frozen=True)
 class CallInHand:
     """The call an agent holds: the record, its queue, the customers owning the caller's
-    number, and the queue's ring timeout."""
+    number, the queue's ring timeout, and its hold, recording and consult state."""
 
     call: Call
     queue: Queue | None
     callers: list[CustomerFile]
     ring_timeout_s: int
+    controls: CallControls = CallControls()
+
+
+def call_controls(session: Session, call_id: str) -> CallControls:
+    """Hold, recording pause and consult of a call, replayed from its event log."""
+    kinds = (*_HELD, *_PAUSED, *_PARTY)
+    held = paused = False
+    party: str | None = None
+    number = ""
+    for kind, data in session.execute(
+        select(CallEvent.kind, CallEvent.data)
+        .where(CallEvent.call_id == call_id, CallEvent.kind.in_(kinds))
+        .order_by(CallEvent.id)
+    ):
+        if kind in _HELD:
+            held = _HELD[kind]
+        elif kind in _PAUSED:
+            paused = _PAUSED[kind]
+        else:
+            party = _PARTY[kind]
+            number = str((data or {}).get("number", number)) if party else ""
+    return CallControls(held, paused, party, number)
 
 
 def call_in_hand(session: Session, call_id: str) -> CallInHand | None:
@@ -616,7 +662,8 @@ def call_in_hand(session: Session, call_id: str) -> CallInHand | None:
         return None
     q = session.get(Queue, call.queue_id) if call.queue_id else None
     callers = customers.for_caller(session, call.caller_number)
-    return CallInHand(call, q, callers, q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S)
+    ring = q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S
+    return CallInHand(call, q, callers, ring, call_controls(session, call_id))
 
 
 def active_dispositions(session: Session) -> list[Disposition]:

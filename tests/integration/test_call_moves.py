@@ -226,6 +226,17 @@ def test_consult_cancel_brings_the_caller_back(
     assert a1.wait_for("call_control_failed")["error"] == "no-consult"
     assert a1.call("consult", {"call_id": first, "number": "13900139000"})["ok"]
     a1.wait_for("call_party", lambda d: d["state"] == "connected")
+    # A reload finds the call as it is: on hold, the consulted party on the line.
+    wait_until(
+        lambda: (
+            a1.call("snapshot")["call"]["controls"]
+            == {
+                "held": True,
+                "recording_paused": False,
+                "party": {"state": "connected", "number": "+8613900139000"},
+            }
+        )
+    )
     assert a1.call("consult_cancel", {"call_id": first})["ok"]
     a1.wait_for("call_party", lambda d: d["state"] == "ended")
     assert a1.wait_for("call_held", lambda d: d["held"] is False)
@@ -234,6 +245,8 @@ def test_consult_cancel_brings_the_caller_back(
     time.sleep(1.5)
     loud, hz = heard_hz(page, start + 25)
     assert loud > 300 and abs(hz - 660) < 30  # back with the caller, who echoes her
+    wait_until(lambda: a1.call("snapshot")["call"]["controls"]["party"] is None)
+    assert a1.call("snapshot")["call"]["controls"]["held"] is False
     page.close()
     assert a1.call("hangup", {"call_id": first})["ok"]
     a1.wait_for("call_ended", lambda d: d["call_id"] == first)
