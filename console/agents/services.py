@@ -110,6 +110,13 @@ class AgentStateService:
         self._log.close()
 
 
+def phone_without_contact(session: Session, agent_id: int) -> bool:
+    """She chose her SIP phone at sign-in but has no SIP contact: her calls use the
+    browser, and her console says so."""
+    agent = session.get(Agent, agent_id)
+    return agent is not None and agent.audio == AudioPath.PHONE and not agent.sip_contact
+
+
 def audio_of(session: Session, agent_id: int) -> tuple[AudioPath, str]:
     """How the agent talks now (her sign-in's choice, see states.audio_path) and her SIP
     contact ("" when she has none)."""

@@ -76,12 +76,10 @@ def agent_page() -> Any:
 @bp.route("/api/v1/me")
 @roles()
 def me() -> Any:
+    agent_id = current_user.agent_id
     with hl().sessions() as s:
-        audio = (
-            agent_svc.audio_of(s, current_user.agent_id)[0]
-            if current_user.agent_id is not None
-            else None
-        )
+        audio = agent_svc.audio_of(s, agent_id)[0] if agent_id is not None else None
+        no_phone = agent_id is not None and agent_svc.phone_without_contact(s, agent_id)
         dispositions = [
             {
                 "code": d.code,
@@ -113,7 +111,12 @@ def me() -> Any:
             "i18n": table(current_user.language),
             "timezone": hl().settings.timezone,
             # The agent page starts its softphone on answered calls when path is "browser".
-            "audio": {"path": audio, "rate": hl().settings.browser_audio_rate},
+            # phone_missing: she chose her SIP phone, but none is set up for her.
+            "audio": {
+                "path": audio,
+                "rate": hl().settings.browser_audio_rate,
+                "phone_missing": no_phone,
+            },
         }
     )
 

@@ -213,3 +213,19 @@ def test_schedulers_hear_desk_state_changes_live_but_not_the_calls(
     assert sup_heard.count("agent_state_changed") == 1 and "call_arrived" in sup_heard  # once each
     for c in (planner, sup, agent):
         c.disconnect()
+
+
+def test_a_phone_chosen_without_a_sip_contact_is_said(web: tuple[Flask, SocketIO]) -> None:
+    """agent1 has no SIP contact in the demo: choosing her phone falls back to browser audio,
+    and the console is told so it can say it."""
+    app, _ = web
+    for choice, missing in (("phone", True), ("browser", False)):
+        c = app.test_client()
+        token = csrf(c)
+        r = c.post(
+            "/login",
+            data={"username": "agent1", "password": "agent1", "audio": choice, "csrf_token": token},
+        )
+        assert r.status_code == 302
+        audio = c.get("/api/v1/me").get_json()["audio"]
+        assert audio["path"] == "browser" and audio["phone_missing"] is missing
