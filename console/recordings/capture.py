@@ -49,6 +49,9 @@ from telephony.media import frame_bytes
 log = logging.getLogger(__name__)
 
 MONO = (Channel.CALLER, Channel.AGENT)
+# The pump writes a channel's frames every this many (100 ms): a failing store is still
+# reported well within a second.
+PUMP_EVERY_FRAMES = 5
 OPEN = "open"  # the rows are committed: create the files, write what was captured so far
 END = "end"  # the taps are gone: finish the files
 
@@ -152,7 +155,10 @@ class CallCapture:
 
         def sink(data: bytes) -> None:
             frames.append(data if data and not self.paused else silence)
-            put(self, channel)
+            # The pump drains whatever is queued: waking it every few frames, not at each
+            # one, spares two thread switches per tick per call (END drains the rest).
+            if len(frames) % PUMP_EVERY_FRAMES == 0:
+                put(self, channel)
 
         return sink
 

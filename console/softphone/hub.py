@@ -19,6 +19,8 @@ Jitter buffers, capped, trimming drift
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -65,8 +67,10 @@ class BrowserLeg:
         self._uplink: deque[bytes] = deque()
         self._playing = False
         self._started = False  # played at least once since the page attached
-        self._downlink: deque[bytes] = deque(maxlen=cap)
-        self._wake = threading.Event()
+        # A SimpleQueue (C) rather than a deque and an Event: the page's sender waits on it
+        # for every frame, and threading.Event costs several times more per wake-up. None
+        # wakes the sender without a frame (a page took over, the leg closed).
+        self._downlink: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._attached = 0  # generation of the attached page, 0 = none
         self._generation = 0
         self._lock = threading.Lock()
@@ -81,10 +85,10 @@ class BrowserLeg:
             self._generation += 1
             self._attached = self._generation
             self._uplink.clear()
-            self._downlink.clear()
+            self._drain_downlink()
             self._playing = self._started = False
             self.stats = LegStats()
-            self._wake.set()  # the replaced page's sender wakes up and sees it lost the leg
+            self._downlink.put(None)  # the replaced page's sender wakes, sees it lost the leg
             ticket = self._attached
         if self.on_presence is not None:
             self.on_presence(True)
@@ -98,7 +102,7 @@ class BrowserLeg:
             self._attached = 0
             self._uplink.clear()
             self._playing = False
-            self._wake.set()
+            self._downlink.put(None)
         if self.on_presence is not None:
             self.on_presence(False)
         return True
@@ -119,18 +123,21 @@ class BrowserLeg:
     def next_downlink(self, timeout: float) -> bytes | None:
         """The next frame for the page, waiting up to `timeout`; None when none came."""
         try:
-            return self._downlink.popleft()
-        except IndexError:
-            pass
-        self._wake.clear()
-        if not self._downlink:
-            self._wake.wait(timeout)
-        try:
-            frame = self._downlink.popleft()
-        except IndexError:
+            frame = self._downlink.get(timeout=timeout)
+        except queue.Empty:
             return None
-        self.stats.downlink_frames += 1
+        if frame is not None:
+            self.stats.downlink_frames += 1
         return frame
+
+    def wake(self) -> None:
+        """Wake the page's sender without a frame (the leg closed)."""
+        self._downlink.put(None)
+
+    def _drain_downlink(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._downlink.get_nowait()
 
     # -- bridge side (clock thread) ----------------------------------------------------
     def source(self, size: int) -> bytes | None:
@@ -161,10 +168,12 @@ class BrowserLeg:
         """What the bridge mixed for the agent this tick (b"": nothing)."""
         if not self._attached:
             return
-        if len(self._downlink) == self._cap:
-            self.stats.downlink_dropped += 1
-        self._downlink.append(pcm or bytes(self.frame_bytes))
-        self._wake.set()
+        down = self._downlink
+        while down.qsize() >= self._cap:  # a stalled page loses the oldest frames
+            with contextlib.suppress(queue.Empty):
+                if down.get_nowait() is not None:  # a wake-up is no frame lost
+                    self.stats.downlink_dropped += 1
+        down.put(pcm or bytes(self.frame_bytes))
 
 
 class AudioHub:
@@ -191,5 +200,5 @@ class AudioHub:
         with self._lock:
             leg = self._legs.pop(call_id, None)
         if leg is not None:
-            leg._wake.set()
+            leg.wake()
         return leg
