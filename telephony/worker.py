@@ -1005,24 +1005,34 @@ class TelephonyWorker:
                 self._refuse(ctx, agent_id, "transfer", "agent-not-available")
                 return
         self._writer.flush()  # her answer is on record before her part is closed
-        with self._hl.sessions.begin() as s:
-            new = call_svc.continue_transferred(
-                s,
-                ctx.call_id,
-                agent_id,
-                to,
-                target,
-                self._worker_id,
-                new_id=new_id,
-                queue_id=int(target) if to == TransferTo.QUEUE else None,
-            )
-            q = s.get(Queue, new.queue_id) if new.queue_id else None
-            pop = call_schemas.screen_pop(new, q, customers.for_caller(s, new.caller_number))
-            routing = (
-                q.skill if q else "",
-                q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
-                q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
-            )
+        try:
+            with self._hl.sessions.begin() as s:
+                new = call_svc.continue_transferred(
+                    s,
+                    ctx.call_id,
+                    agent_id,
+                    to,
+                    target,
+                    self._worker_id,
+                    new_id=new_id,
+                    queue_id=int(target) if to == TransferTo.QUEUE else None,
+                )
+                q = s.get(Queue, new.queue_id) if new.queue_id else None
+                pop = call_schemas.screen_pop(new, q, customers.for_caller(s, new.caller_number))
+                routing = (
+                    q.skill if q else "",
+                    q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
+                    q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
+                )
+        except Exception:
+            # Nothing moved: the chosen agent is free again and the agent keeps her caller.
+            log.exception("transfer of call %s could not be recorded", ctx.call_id)
+            if chosen is not None:
+                self._hl.agents.transition(
+                    chosen, AgentState.AVAILABLE, expect=[AgentState.RINGING], expect_call=new_id
+                )
+            self._refuse(ctx, agent_id, "transfer", "transfer-failed")
+            return
         arrived = ctx.qc.arrived if ctx.qc else time.monotonic()
         self._hand_off(ctx, agent_id, new_id, to, target)
         pop["wait_started"] = time.time()

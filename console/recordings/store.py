@@ -463,6 +463,76 @@ def read_pcm(path: Path, keys: tuple[RecordingKey, ...], *, partial: bool = Fals
     )
 
 
+WAV_HEADER_BYTES = 44
+
+
+def wav_header(data_bytes: int, sample_rate: int, channels: int) -> bytes:
+    """The canonical 44-byte RIFF/WAVE header of 16-bit PCM holding data_bytes."""
+    block = channels * SAMPLE_WIDTH
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, channels, sample_rate,
+        sample_rate * block, block, SAMPLE_WIDTH * 8, b"data", data_bytes,
+    )  # fmt: skip
+
+
+class WavFile:
+    """A finished recording seen as a WAV file whose bytes are decrypted on demand: a range
+    of it costs the segments it covers, so a player can seek in an hour-long call without
+    the server decrypting (or holding) all of it.
+
+    Opening authenticates the last segment (a truncated or tampered end is refused at once);
+    each segment read is authenticated as it is decrypted. Finished files only: an
+    unfinished one (a crash, a full disk) has no last segment to size it by; read it whole
+    with `open_wav(partial=True)`.
+    """
+
+    def __init__(self, path: Path, keys: tuple[RecordingKey, ...]) -> None:
+        try:
+            self._reader = reader = RecordingReader(path, keys, partial=False)
+            body = path.stat().st_size - len(reader._header)
+        except FileNotFoundError as e:
+            raise DomainError("recording-not-found", detail=path.name) from e
+        self._chunk = reader._segment + TAG_BYTES
+        # Every segment is full but the last, which holds 0..segment bytes (+ its tag).
+        self._segments = max(1, -(-body // self._chunk))
+        pcm = body - self._segments * TAG_BYTES
+        if body <= 0 or pcm < 0 or pcm > self._segments * reader._segment:
+            raise _corrupt(path, "length")
+        last = self._read_segment(self._segments - 1)  # authenticates the end
+        if len(last) != pcm - (self._segments - 1) * reader._segment:
+            raise _corrupt(path, "length")
+        self._last = last
+        self.data_bytes = pcm
+        self.header = wav_header(pcm, reader.sample_rate, reader.channels)
+        self.size = len(self.header) + pcm
+
+    def _read_segment(self, index: int) -> bytes:
+        reader = self._reader
+        with reader.path.open("rb") as f:
+            f.seek(len(reader._header) + index * self._chunk)
+            chunk = f.read(self._chunk)
+        plain = reader._open(index, chunk, last=index == self._segments - 1)
+        if plain is None:
+            raise _corrupt(reader.path, f"segment {index}")
+        return plain
+
+    def read(self, start: int, stop: int) -> Iterator[bytes]:
+        """The WAV file's bytes [start, stop), in pieces of at most one segment."""
+        start, stop = max(0, start), min(stop, self.size)
+        if start < len(self.header):
+            yield self.header[start : min(stop, len(self.header))]
+        first = max(0, start - len(self.header))
+        end = stop - len(self.header)
+        segment = self._reader._segment
+        index = first // segment
+        while index * segment < end:
+            plain = self._last if index == self._segments - 1 else self._read_segment(index)
+            lo = index * segment
+            yield plain[max(0, first - lo) : end - lo]
+            index += 1
+
+
 def open_wav(path: Path, keys: tuple[RecordingKey, ...], *, partial: bool = False) -> bytes:
     """The recording as a WAV file (header computed from the decrypted length)."""
     pcm = read_pcm(path, keys, partial=partial)

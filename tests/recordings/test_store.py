@@ -23,6 +23,7 @@ from console.recordings.store import (
     TAG_BYTES,
     Channel,
     RecordingWriter,
+    WavFile,
     generate_key,
     open_wav,
     parse_keys,
@@ -295,3 +296,36 @@ def test_the_writer_takes_whole_frames_only(tmp_path: Path) -> None:
         writer.write(b"\0\0")  # half a stereo frame
     writer.write(b"\0\0\0\0")
     assert writer.close().duration_s == 1 / 16000
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.256, 2.0])  # empty, exactly one segment, several
+def test_a_wav_file_read_by_ranges_equals_the_whole_wav(tmp_path: Path, seconds: float) -> None:
+    path = tmp_path / "r.hlrec"
+    record(path, tone(8000, seconds), 8000).close()
+    whole = open_wav(path, KEYS)
+    wav = WavFile(path, KEYS)
+    assert wav.size == len(whole) and wav.header == whole[:44]
+    assert b"".join(wav.read(0, wav.size)) == whole
+    for start in range(0, wav.size, 1531):
+        assert b"".join(wav.read(start, start + 5000)) == whole[start : start + 5000]
+
+
+def test_a_wav_file_refuses_a_cut_or_changed_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.hlrec"
+    record(path, tone(8000, 2.0), 8000).close()
+    original = path.read_bytes()
+    path.write_bytes(original[:-5])  # cut: the last segment does not authenticate
+    with pytest.raises(DomainError) as e:
+        WavFile(path, KEYS)
+    assert error_of(e) == "recording-corrupt"
+    tampered = bytearray(original)
+    tampered[header_size(path) + 2 * (SEGMENT_BYTES + TAG_BYTES) + 5] ^= 0x01
+    path.write_bytes(bytes(tampered))
+    wav = WavFile(path, KEYS)  # the end is intact: opens; the changed segment does not read
+    assert b"".join(wav.read(0, 100))[:4] == b"RIFF"
+    with pytest.raises(DomainError) as e:
+        b"".join(wav.read(0, wav.size))
+    assert error_of(e) == "recording-corrupt"
+    with pytest.raises(DomainError) as e:
+        WavFile(tmp_path / "missing.hlrec", KEYS)
+    assert error_of(e) == "recording-not-found"
