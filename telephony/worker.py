@@ -37,6 +37,8 @@ from console.core.events import (
     call_ended,
     call_hangup_requested,
     call_held,
+    call_offer_withdrawn,
+    call_offered,
     call_party,
     call_reject_requested,
     call_transferred,
@@ -86,6 +88,7 @@ class CallCtx:
     agent_id: int | None = None
     agent_leg: str | None = None  # the agent's SIP phone leg
     browser: BrowserLeg | None = None  # or her browser audio
+    browser_port: str = ""  # the bridge port of that browser leg
     capture: CallCapture | None = None
     away: int = 0  # bumped at each page presence change: a grace timer checks it is current
     held: bool = False  # on hold: the caller hears music, the agent nothing
@@ -98,16 +101,20 @@ class CallCtx:
     third_mode: str = ""
     third_number: str = ""
     third_up: bool = False  # it answered
+    # Or a colleague consulted about the call: her agent id, and once she answered, her
+    # browser leg (the third medium is then her bridge port).
+    third_agent: int | None = None
+    third_browser: BrowserLeg | None = None
     resume: tuple[str, str] = (AgentState.AVAILABLE, "")  # outbound: her state if unanswered
 
     @property
     def agent_media(self) -> str | None:
         """The bridge medium carrying the agent: her phone's leg or her browser's port."""
-        return self.agent_leg or (browser_port(self.call_id) if self.browser else None)
+        return self.agent_leg or (self.browser_port if self.browser else None)
 
 
-def browser_port(call_id: str) -> str:
-    return f"web-{call_id}"
+def browser_port(call_id: str, agent_id: int) -> str:
+    return f"web-{call_id}-{agent_id}"
 
 
 def tap_port(call_id: str, channel: Channel) -> str:
@@ -641,6 +648,9 @@ class TelephonyWorker:
         ):
             self._hangup(ctx.caller_leg)  # she gives up ringing: the leg's end closes it
             return
+        if ctx.third_agent is not None and ev.agent_id == ctx.third_agent:
+            self._consulted_acts(ctx, ev)
+            return
         if isinstance(ev, call_answer_requested):
             self._answer(ctx, ev.agent_id)
         elif isinstance(ev, call_reject_requested):
@@ -678,11 +688,8 @@ class TelephonyWorker:
         assert ctx.agent_id is not None
         self._engine.stop_play(ctx.caller_leg)
         browser = self._hub.open(ctx.call_id, ctx.agent_id)
-        port = browser_port(ctx.call_id)
-        self._engine.open_port(port, browser.rate, sink=browser.sink, source=browser.source).result(
-            5
-        )
-        ctx.browser = browser
+        port = self._open_browser_port(browser)
+        ctx.browser, ctx.browser_port = browser, port
         self._engine.connect(ctx.caller_leg, port)
         call_id = ctx.call_id
         browser.on_presence = lambda here: self.call_soon(
@@ -692,6 +699,13 @@ class TelephonyWorker:
         # Until her page attaches (it does within a moment of the answer) the caller hears
         # music, as whenever the page is away.
         self._page_presence(call_id, browser, browser.attached, first=True)
+
+    def _open_browser_port(self, browser: BrowserLeg) -> str:
+        port = browser_port(browser.call_id, browser.agent_id)
+        self._engine.open_port(port, browser.rate, sink=browser.sink, source=browser.source).result(
+            5
+        )
+        return port
 
     def _phone_failed(self, ctx: CallCtx) -> None:
         """The agent's phone did not pick up: the router requeues the call, the caller waits."""
@@ -748,9 +762,9 @@ class TelephonyWorker:
         """Take the call's ports off the bridge, then finish its recordings; idempotent."""
         closing, ctx.taps = ctx.taps, []
         if ctx.browser is not None:
-            closing.append(browser_port(ctx.call_id))
-            self._hub.close(ctx.call_id)
-            ctx.browser = None
+            closing.append(ctx.browser_port)
+            self._hub.close(ctx.browser.call_id, ctx.browser.agent_id)
+            ctx.browser, ctx.browser_port = None, ""
         futures = [self._engine.close_port(port) for port in closing]
         for fut in futures:
             # A tap's last frame is queued before its port is gone: the end goes behind it.
@@ -854,7 +868,7 @@ class TelephonyWorker:
         if ev.action in CALL_MOVES:
             CALL_MOVES[ev.action](self, ctx, ev)
             return
-        if ev.action in ("hold", "resume") and ctx.third is not None:
+        if ev.action in ("hold", "resume") and (ctx.third or ctx.third_agent is not None):
             # Hold is part of the consult: cancel, complete or conference end it.
             self._refuse(ctx, agent_id, ev.action, "consult-in-progress")
             return
@@ -922,6 +936,9 @@ class TelephonyWorker:
 
     def _drop_third(self, ctx: CallCtx) -> None:
         """Hang up the third party, if any (the call ends, or the agent cancels)."""
+        if ctx.third_agent is not None:
+            self._release_consulted(ctx)
+            return
         leg, ctx.third = ctx.third, None
         if leg:
             self._legs.pop(leg, None)
@@ -988,7 +1005,7 @@ class TelephonyWorker:
         agent (her phone rings at once; if she lets it ring the call waits in its queue) or
         to an outside number (if not reached, the caller waits in the queue again)."""
         agent_id, to, target = ev.agent_id, ev.to, ev.target
-        if ctx.third is not None:
+        if ctx.third is not None or ctx.third_agent is not None:
             self._refuse(ctx, agent_id, "transfer", "consult-in-progress")
             return
         if to == TransferTo.NUMBER and not self._hl.settings.outbound_trunk:
@@ -1099,8 +1116,11 @@ class TelephonyWorker:
     def _consult(self, ctx: CallCtx, ev: call_control_requested) -> None:
         """Attended transfer, first step: the caller on hold, the agent calls the number."""
         agent_id, number = ev.agent_id, ev.target
-        if ctx.third is not None:
+        if ctx.third is not None or ctx.third_agent is not None:
             self._refuse(ctx, agent_id, "consult", "consult-in-progress")
+            return
+        if ev.to == TransferTo.AGENT:
+            self._consult_agent(ctx, agent_id, int(number))
             return
         if not self._hl.settings.outbound_trunk:
             self._refuse(ctx, agent_id, "consult", "no-outbound-trunk")
@@ -1115,9 +1135,139 @@ class TelephonyWorker:
         self._log(ctx, "consult", agent_id, number=number)
         self._party(ctx, PartyState.RINGING)
 
+    def _consult_agent(self, ctx: CallCtx, agent_id: int, colleague: int) -> None:
+        """Consult a colleague: the caller on hold, her console rings with the caller's
+        screen pop; when she answers, the two agents talk through their pages."""
+        reserved = colleague != agent_id and self._hl.agents.transition(
+            colleague, AgentState.RINGING, call_id=ctx.call_id, expect=[AgentState.AVAILABLE]
+        )
+        if not reserved or ctx.qc is None:
+            self._refuse(ctx, agent_id, "consult", "agent-not-available")
+            return
+        self._set_held(ctx, agent_id, True)
+        with self._hl.sessions() as s:
+            name = call_svc.names(s).agents.get(colleague, str(colleague))
+        ctx.third_agent, ctx.third_mode, ctx.third_number = colleague, "consult", name
+        ctx.third, ctx.third_up, ctx.third_browser = None, False, None
+        self._log(ctx, "consult", agent_id, agent=colleague)
+        self._party(ctx, PartyState.RINGING)
+        qc = ctx.qc
+        self._hl.bus.publish(
+            call_offered(
+                call_id=ctx.call_id,
+                agent_id=colleague,
+                ring_timeout_s=qc.ring_timeout_s,
+                offered_at=time.time(),
+                pop=qc.pop,
+            )
+        )
+        call_id = ctx.call_id
+        self._schedule(qc.ring_timeout_s, lambda: self._consult_unanswered(call_id, colleague))
+
+    def _consult_unanswered(self, call_id: str, colleague: int) -> None:
+        ctx = self._calls.get(call_id)
+        if ctx is not None and ctx.third_agent == colleague and not ctx.third_up:
+            self._consulted_gone(ctx, failed=True)
+
+    def _consulted_acts(self, ctx: CallCtx, ev: Event) -> None:
+        """The consulted colleague answers, refuses or hangs up."""
+        if isinstance(ev, call_answer_requested) and not ctx.third_up:
+            colleague = ctx.third_agent
+            assert colleague is not None
+            self._hl.agents.transition(
+                colleague,
+                AgentState.ON_CALL,
+                call_id=ctx.call_id,
+                expect=[AgentState.RINGING],
+                expect_call=ctx.call_id,
+            )
+            browser = self._hub.open(ctx.call_id, colleague)
+            port = self._open_browser_port(browser)
+            ctx.third, ctx.third_browser, ctx.third_up = port, browser, True
+            agent_media = ctx.agent_media
+            if agent_media is not None:
+                self._engine.connect(agent_media, port)
+                self._engine.connect(port, agent_media)
+            self._hl.bus.publish(
+                call_answered(call_id=ctx.call_id, agent_id=colleague, answered_at=time.time())
+            )
+            self._log(ctx, "consult-answered", colleague)
+            self._party(ctx, PartyState.CONNECTED)
+        elif isinstance(ev, call_reject_requested | call_hangup_requested):
+            self._consulted_gone(ctx, failed=not ctx.third_up)
+
+    def _consulted_gone(self, ctx: CallCtx, failed: bool) -> None:
+        """The colleague let it ring, refused or hung up: the agent is back with her caller
+        (on hold after a consult, as after the consult of a number)."""
+        self._release_consulted(ctx)
+        self._log(ctx, "consult-failed" if failed else "consult-ended", ctx.agent_id)
+        self._party(ctx, PartyState.FAILED if failed else PartyState.ENDED)
+
+    def _release_consulted(self, ctx: CallCtx) -> None:
+        """Take the colleague off the call: her port off the bridge, she is free again."""
+        colleague, browser, port = ctx.third_agent, ctx.third_browser, ctx.third
+        ctx.third_agent, ctx.third_browser, ctx.third, ctx.third_up = None, None, None, False
+        if colleague is None:
+            return
+        if browser is not None and port:
+            self._hub.close(browser.call_id, colleague)
+            self._engine.close_port(port).exception(timeout=5)
+        self._hl.agents.transition(
+            colleague,
+            AgentState.AVAILABLE,
+            expect=[AgentState.RINGING, AgentState.ON_CALL],
+            expect_call=ctx.call_id,
+        )
+        self._hl.bus.publish(
+            call_offer_withdrawn(call_id=ctx.call_id, agent_id=colleague, reason="consult-ended")
+        )
+
+    def _hand_to_consulted(self, ctx: CallCtx, agent_id: int) -> None:
+        """Attended transfer to the consulted colleague: the agent leaves; the colleague
+        takes the caller over in the new record, her page staying attached."""
+        colleague, browser, port = ctx.third_agent, ctx.third_browser, ctx.third
+        assert colleague is not None and browser is not None and port is not None
+        old_id = ctx.call_id
+        self._writer.flush()
+        with self._hl.sessions.begin() as s:
+            new = call_svc.continue_transferred(
+                s, old_id, agent_id, TransferTo.AGENT, str(colleague), self._worker_id,
+                connected=True, taken_by=colleague,
+            )  # fmt: skip
+            new_id = new.id
+        ctx.third_agent, ctx.third_browser, ctx.third, ctx.third_up = None, None, None, False
+        self._hand_off(ctx, agent_id, new_id, TransferTo.AGENT, str(colleague), music=False)
+        self._hub.rekey(browser, new_id)
+        ctx.agent_id, ctx.browser, ctx.browser_port = colleague, browser, port
+        ctx.state = CallState.CONNECTED
+        self._engine.connect(ctx.caller_leg, port)
+        self._caller_hears(ctx)
+        self._hl.agents.transition(
+            colleague,
+            AgentState.ON_CALL,
+            call_id=new_id,
+            expect=[AgentState.ON_CALL],
+            expect_call=old_id,
+        )
+        try:
+            self._start_recording(ctx)
+        except Exception as e:
+            log.exception("recording of call %s could not start", new_id)
+            self._recording_failed(new_id, colleague, "all", str(e) or type(e).__name__)
+        call_id = new_id
+        browser.on_presence = lambda here: self.call_soon(
+            lambda: self._page_presence(call_id, browser, here)
+        )
+        self._hl.bus.publish(
+            call_answered(call_id=new_id, agent_id=colleague, answered_at=time.time())
+        )
+
     def _cancel_consult(self, ctx: CallCtx, ev: call_control_requested) -> None:
         """The agent hangs up on the third party and goes back to the caller."""
-        if ctx.third is None or ctx.third_mode not in ("consult", "conference"):
+        if (ctx.third is None and ctx.third_agent is None) or ctx.third_mode not in (
+            "consult",
+            "conference",
+        ):
             self._refuse(ctx, ev.agent_id, "cancel", "no-consult")
             return
         self._drop_third(ctx)
@@ -1130,6 +1280,7 @@ class TelephonyWorker:
         if ctx.third is None or ctx.third_mode != "consult" or not ctx.third_up:
             self._refuse(ctx, ev.agent_id, "conference", "no-consult")
             return
+        # (A consulted colleague joins the same way: her bridge port is the third medium.)
         ctx.third_mode = "conference"
         self._engine.connect(ctx.caller_leg, ctx.third)
         self._engine.connect(ctx.third, ctx.caller_leg)
@@ -1145,6 +1296,9 @@ class TelephonyWorker:
         agent_id, third, number = ev.agent_id, ctx.third, ctx.third_number
         if third is None or not ctx.third_up:
             self._refuse(ctx, agent_id, "complete", "no-consult")
+            return
+        if ctx.third_agent is not None:
+            self._hand_to_consulted(ctx, agent_id)
             return
         self._writer.flush()
         with self._hl.sessions.begin() as s:

@@ -227,16 +227,25 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
     @_on(socketio, "consult")
     @_authed(Role.AGENT)
     def consult(data: Any) -> None:
-        # Attended transfer: the caller on hold, the agent calls {number}; then complete,
-        # cancel or conference.
+        # Attended transfer: the caller on hold, the agent calls {number} or rings a
+        # colleague {agent}; then complete, cancel or conference.
         agent_id, call_id = _offered_call(data, (AgentState.ON_CALL,))
-        number = call_svc.outside_number(
-            str(_payload(data).get("number") or ""), hl().settings.country_code
-        )
-        _need_trunk(TransferTo.NUMBER)
+        d = _payload(data)
+        if d.get("agent") is not None:  # a colleague: {agent: id}
+            with hl().sessions() as s:
+                to, target = call_svc.transfer_target(
+                    s, TransferTo.AGENT, str(d.get("agent")), hl().settings.country_code
+                )
+            live = hl().live.get_agent(int(target))
+            if int(target) == agent_id or live is None or live.state != AgentState.AVAILABLE:
+                raise DomainError("agent-not-available")
+        else:  # an outside number: {number}
+            to = TransferTo.NUMBER
+            target = call_svc.outside_number(str(d.get("number") or ""), hl().settings.country_code)
+            _need_trunk(to)
         hl().bus.publish(
             call_control_requested(
-                call_id=call_id, agent_id=agent_id, action="consult", to="number", target=number
+                call_id=call_id, agent_id=agent_id, action="consult", to=to, target=target
             )
         )
 

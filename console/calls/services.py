@@ -279,11 +279,12 @@ def continue_transferred(
     new_id: str | None = None,
     queue_id: int | None = None,
     connected: bool = False,
+    taken_by: int | None = None,
 ) -> Call:
     """The agent passed the call on: her record ends ("transferred"; she wraps it up) and
     the caller's conversation goes on in a new record pointing back to it, in queue_id
     (default: the same queue) or with the outside number (``connected`` when it already
-    answered, as after a consult)."""
+    answered, as after a consult; ``taken_by`` the consulted agent who takes it over)."""
     old = mark_ended(session, call_id, EndReason.TRANSFERRED)
     add_event(session, call_id, "transferred", agent_id, to=to, target=target)
     now = utcnow()
@@ -306,6 +307,9 @@ def continue_transferred(
     session.add(new)
     session.flush()
     add_event(session, new.id, "arrived", agent_id, transferred_from=call_id, to=to, target=target)
+    if taken_by is not None:  # a consulted colleague takes the caller over at once
+        new.agent_id = taken_by
+        add_event(session, new.id, "answered", taken_by)
     return new
 
 

@@ -177,28 +177,45 @@ class BrowserLeg:
 
 
 class AudioHub:
-    """The browser legs of one worker, by call id (thread-safe)."""
+    """The browser legs of one worker, by call and agent (thread-safe): the agent on the
+    call, and a colleague she consults about it, each have their own."""
 
     def __init__(self, rate: int = 16000) -> None:
         if rate not in (8000, 16000):
             raise ValueError(f"browser audio rate must be 8000 or 16000, not {rate}")
         self.rate = rate
-        self._legs: dict[str, BrowserLeg] = {}
+        self._legs: dict[tuple[str, int], BrowserLeg] = {}
         self._lock = threading.Lock()
 
     def open(self, call_id: str, agent_id: int) -> BrowserLeg:
         leg = BrowserLeg(call_id, agent_id, self.rate)
         with self._lock:
-            self._legs[call_id] = leg
+            self._legs[call_id, agent_id] = leg
         return leg
 
-    def get(self, call_id: str) -> BrowserLeg | None:
+    def get(self, call_id: str, agent_id: int | None) -> BrowserLeg | None:
+        if agent_id is None:
+            return None
         with self._lock:
-            return self._legs.get(call_id)
+            return self._legs.get((call_id, agent_id))
 
-    def close(self, call_id: str) -> BrowserLeg | None:
+    def holds_call(self, call_id: str) -> bool:
+        """Some agent's leg of this call is here (this worker holds the call)."""
         with self._lock:
-            leg = self._legs.pop(call_id, None)
+            return any(c == call_id for c, _ in self._legs)
+
+    def rekey(self, leg: BrowserLeg, call_id: str) -> None:
+        """The leg goes on under another call id (a consulted agent taking the call over):
+        the page's socket stays attached."""
+        with self._lock:
+            if self._legs.get((leg.call_id, leg.agent_id)) is leg:
+                del self._legs[leg.call_id, leg.agent_id]
+            leg.call_id = call_id
+            self._legs[call_id, leg.agent_id] = leg
+
+    def close(self, call_id: str, agent_id: int) -> BrowserLeg | None:
+        with self._lock:
+            leg = self._legs.pop((call_id, agent_id), None)
         if leg is not None:
             leg.wake()
         return leg

@@ -80,9 +80,10 @@ class InternalAudioServer:
         ):
             ws.close(NOT_YOURS, "forbidden")
             return
-        leg = self._hub.get(call_id)
+        leg = self._hub.get(call_id, agent_id)
         if leg is None:
-            ws.close(NO_SUCH_CALL, "call-not-found")
+            held = self._hub.holds_call(call_id)
+            ws.close(NOT_YOURS if held else NO_SUCH_CALL, "forbidden" if held else "call-not-found")
             return
         serve_agent(ws, self._hub, leg, agent_id)
 

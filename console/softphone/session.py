@@ -58,7 +58,7 @@ def serve_leg(ws: Any, hub: AudioHub, leg: BrowserLeg) -> None:
 
 def _live(hub: AudioHub, leg: BrowserLeg, ticket: int) -> bool:
     """The page still holds the leg, and the call still has it."""
-    return leg.holds(ticket) and hub.get(leg.call_id) is leg
+    return leg.holds(ticket) and hub.get(leg.call_id, leg.agent_id) is leg
 
 
 def _receive_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
@@ -78,7 +78,7 @@ def _receive_loop(ws: Any, hub: AudioHub, leg: BrowserLeg, ticket: int) -> None:
             ws.send(json.dumps({"type": "pong", "t": data.get("t")}))
         elif kind == "mute":
             leg.muted = bool(data.get("on"))
-    if hub.get(leg.call_id) is not leg:
+    if hub.get(leg.call_id, leg.agent_id) is not leg:
         ws.send(json.dumps({"type": "state", "state": "ended"}))
         ws.close(1000, "call ended")
 

@@ -54,9 +54,13 @@ def audio(ws: Any, call_id: str) -> None:
         ws.close(NOT_YOURS, "forbidden")
         return
     node = hl()
-    leg = node.audio.get(call_id)
+    me = current_user.agent_id
+    leg = node.audio.get(call_id, me)
     if leg is not None:  # the worker holding the call runs in this process
-        serve_agent(ws, node.audio, leg, current_user.agent_id)
+        serve_agent(ws, node.audio, leg, me)
+        return
+    if node.audio.holds_call(call_id):  # held here, but not hers
+        ws.close(NOT_YOURS, "forbidden")
         return
     # Held by a worker in another process (the scaled shape): relay to it.
     with node.sessions() as s:
@@ -64,7 +68,9 @@ def audio(ws: Any, call_id: str) -> None:
     if route is None:
         ws.close(NO_SUCH_CALL, "call-not-found")
         return
-    if route.agent_id != current_user.agent_id:
+    live = node.live.get_agent(me) if me is not None else None
+    consulted = live is not None and live.call_id == call_id  # a colleague she consults
+    if me is None or (route.agent_id != me and not consulted):
         ws.close(NOT_YOURS, "forbidden")
         return
-    relay(ws, route.audio_url, call_id, route.agent_id, node.settings.effective_secret_key)
+    relay(ws, route.audio_url, call_id, me, node.settings.effective_secret_key)

@@ -397,7 +397,7 @@ class AudioPage:
                 self.ws.send(SEQ.pack(seq) + pcm)
                 seq += 1
                 time.sleep(max(0.0, start + seq * 0.02 - time.monotonic()))
-        except simple_websocket.ConnectionClosed:
+        except (simple_websocket.ConnectionClosed, OSError):  # closed under a send: gone
             pass
 
     def _listen(self) -> None:
@@ -417,6 +417,7 @@ class AudioPage:
 
     def close(self) -> None:
         self._stop.set()
+        self._threads[0].join(2)  # the speaker first: no send on a socket being closed
         with contextlib.suppress(simple_websocket.ConnectionClosed):  # the server closed first
             self.ws.close()
         for t in self._threads:

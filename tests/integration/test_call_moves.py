@@ -323,3 +323,60 @@ def test_outside_numbers_need_an_outbound_trunk(
             assert agent.call("dial", {"number": "13900139000"})["error"] == "no-outbound-trunk"
         finally:
             agent.close()
+
+
+def test_consult_a_colleague_then_hand_her_the_caller(
+    node: Node, sipp: Sipp, agents: dict[str, AgentClient]
+) -> None:
+    a1, a2 = agents["agent1"], agents["agent2"]
+    id2 = node.agent_id("agent2")
+    first = answer(node, sipp, a1)
+    mine = AudioPage(node.base_url, a1, first, hz=440)
+    refused = a1.call("consult", {"call_id": first, "agent": id2})
+    assert refused["ok"] is False and refused["error"] == "agent-not-available"
+    a2.available()
+    # She refuses the first time: the agent is told, the caller stays on hold.
+    assert a1.call("consult", {"call_id": first, "agent": id2})["ok"]
+    assert a2.wait_for("call_offered")["call_id"] == first
+    assert a2.call("reject", {"call_id": first})["ok"]
+    a1.wait_for("call_party", lambda d: d["state"] == "failed")
+    assert a2.wait_for("call_offer_withdrawn")["reason"] == "consult-ended"
+    a2.wait_for("agent_state_changed", lambda d: d["state"] == "available")
+    # Then she takes it: the two agents hear each other, the caller (on hold) neither.
+    assert a1.call("consult", {"call_id": first, "agent": id2})["ok"]
+    offer = a2.wait_for("call_offered")
+    assert offer["call_id"] == first and offer["pop"]["number"] == "+8613800138000"
+    assert a2.call("answer", {"call_id": first})["ok"]
+    a2.wait_for("call_answered", lambda d: d["call_id"] == first)
+    party = a1.wait_for("call_party", lambda d: d["state"] == "connected")
+    assert party["number"] == "Agent Kim"
+    theirs = AudioPage(node.base_url, a2, first, hz=880)
+    time.sleep(1.5)
+    loud, hz = heard_hz(mine, len(mine.heard) - 40)
+    assert loud > 300 and abs(hz - 880) < 30
+    loud, hz = heard_hz(theirs, len(theirs.heard) // 2)
+    assert loud > 300 and abs(hz - 440) < 30
+    # Complete: agent1 leaves and wraps up; agent2 has the caller (who echoes her).
+    assert a1.call("consult_complete", {"call_id": first})["ok"]
+    a1.wait_for("call_ended", lambda d: d["call_id"] == first and d["end_reason"] == "transferred")
+    second = a1.wait_for("call_transferred")["new_call_id"]
+    assert a2.wait_for("call_answered", lambda d: d["call_id"] == second)["agent_id"] == id2
+    wait_until(lambda: mine.closed is not None, timeout=5)
+    mine.close()
+    start = len(theirs.heard)
+    time.sleep(1.5)
+    loud, hz = heard_hz(theirs, start + 25)
+    assert loud > 300 and abs(hz - 880) < 30  # her own tone back from the caller's echo
+    assert theirs.closed is None  # her page stayed on the line through the hand-over
+    assert a2.call("hangup", {"call_id": second})["ok"]
+    a2.wait_for("call_ended", lambda d: d["call_id"] == second)
+    theirs.close()
+    assert a1.wrap_up(first).status_code == 200 and a2.wrap_up(second).status_code == 200
+    cont = record(node, second)
+    assert (cont.parent_id, cont.agent_id, cont.end_reason) == (first, id2, "agent-hangup")
+    wait_until(
+        lambda: {r.status for r in recordings_of(node.hotline.sessions, second)} == {"complete"}
+    )
+    kinds = [(e.kind, e.agent_id) for e in events_of(node, first)]
+    assert ("consult-failed", node.agent_id("agent1")) in kinds
+    assert ("consult-answered", id2) in kinds

@@ -62,5 +62,11 @@ def test_a_second_page_takes_the_leg_and_the_first_one_loses_it() -> None:
     assert not leg.holds(first) and leg.holds(second)
     assert leg.detach(first) is False and leg.attached
     assert leg.detach(second) is True and not leg.attached
-    assert hub.get("c1") is leg
-    assert hub.close("c1") is leg and hub.get("c1") is None
+    assert hub.get("c1", 7) is leg and hub.get("c1", 8) is None and hub.holds_call("c1")
+    consulted = hub.open("c1", 8)  # a colleague consulted about the call: her own leg
+    assert hub.get("c1", 8) is consulted and hub.get("c1", 7) is leg
+    hub.rekey(consulted, "c2")  # she takes the call over under its new record
+    assert consulted.call_id == "c2" and hub.get("c2", 8) is consulted
+    assert hub.get("c1", 8) is None
+    assert hub.close("c1", 7) is leg and hub.get("c1", 7) is None
+    assert not hub.holds_call("c1") and hub.holds_call("c2")
