@@ -639,6 +639,8 @@ class TelephonyWorker:
         if isinstance(ev, call_control_requested):
             if ctx.state == CallState.CONNECTED and ctx.agent_id == ev.agent_id:
                 self._control(ctx, ev)
+            elif ctx.agent_id == ev.agent_id:  # hers, but ringing out or being passed on
+                self._refuse(ctx, ev.agent_id, ev.action, "call-not-connected")
             return
         if (
             isinstance(ev, call_hangup_requested)

@@ -12,6 +12,7 @@ from flask import Flask
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
 
+from console.agents import services as agent_svc
 from console.agents.views import agent_snapshot
 from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
@@ -27,7 +28,7 @@ from console.core.events import (
 )
 from console.core.models import new_call_id
 from console.core.notifier import SUPERVISORS, WORKFORCE, agent_room
-from console.core.states import AgentState, Role, TransferTo
+from console.core.states import AgentState, AudioPath, Role, TransferTo
 from console.node import Hotline
 from console.web import errors
 from console.web.access import hotline as hl
@@ -283,6 +284,10 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
                 d.get("customer_id"),
                 node.settings.country_code,
             )
+        with node.sessions() as s:
+            path, _ = agent_svc.audio_of(s, agent_id)
+        if path != AudioPath.BROWSER:  # the worker calls the customer into her browser only
+            raise DomainError("dial-needs-browser-audio")
         before = node.live.get_agent(agent_id)
         if before is None or before.state == AgentState.OFFLINE:
             raise DomainError("agent-offline")

@@ -67,6 +67,7 @@ STATUS: dict[str, int] = {
     "agent-not-available": 409,
     "queue-has-no-number": 409,
     "no-telephony": 409,
+    "dial-needs-browser-audio": 409,
 }
 
 # An import error's message lists this many of its problems (the wire data lists them all).

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from console.core.models import Call, CallEvent, Queue
+from console.core.models import Agent, Call, CallEvent, Queue
 from tests.audio import peak_hz, rms
 from tests.helpers import free_port, wait_until
 from tests.integration.harness import AgentClient, AudioPage, Node, Sipp, recordings_of, start_node
@@ -257,6 +257,18 @@ def test_click_to_dial_talks_records_and_wraps_up(
     node: Node, sipp: Sipp, agents: dict[str, AgentClient], far_port: int
 ) -> None:
     a1, a2 = agents["agent1"], agents["agent2"]
+    # Her SIP phone: the worker only calls customers into a browser; refused before any
+    # record is opened.
+    with node.hotline.sessions.begin() as s:
+        agent = s.get(Agent, node.agent_id("agent1"))
+        assert agent is not None
+        agent.sip_contact = "sip:agent1@127.0.0.1:5999"
+    assert a1.call("dial", {"number": "13900139000"})["error"] == "dial-needs-browser-audio"
+    with node.hotline.sessions.begin() as s:
+        agent = s.get(Agent, node.agent_id("agent1"))
+        assert agent is not None
+        agent.sip_contact = ""
+        assert s.scalar(select(Call.id).where(Call.direction == "outbound")) is None
     assert a1.call("dial", {"number": "13900139000"})["error"] == "agent-offline"
     a1.available()
     bad = a1.call("dial", {"number": "x"})

@@ -3,7 +3,7 @@
 // down to its children, which signal back with CustomEvents.
 import { getJSON, postJSON, putJSON } from "../../lib/api.js";
 import { h, isTyping } from "../../lib/dom.js";
-import { t } from "../../lib/i18n.js";
+import { has, t } from "../../lib/i18n.js";
 import * as ring from "../../lib/ring.js";
 import { showLine, start } from "../../lib/page.js";
 import { LiveLink } from "../../lib/socket.js";
@@ -16,11 +16,24 @@ import "../../softphone/hl-softphone/hl-softphone.js";
 import "../hl-recent-calls/hl-recent-calls.js";
 import "../hl-pending-wrap-ups/hl-pending-wrap-ups.js";
 import "../hl-shortcut-help/hl-shortcut-help.js";
-import { KEYPAD_KEYS } from "../hl-call-controls/hl-call-controls.js";
+import { isConsultShortcut, isTransferShortcut, KEYPAD_KEYS, LIVE_PARTY } from "../hl-call-controls/hl-call-controls.js";
+import "../hl-transfer/hl-transfer.js";
 import { isMuteShortcut } from "../../softphone/hl-softphone/hl-softphone.js";
 
-const EVENTS = ["agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped", "schedule_changed", "recording_paused", "recording_failed", "call_held"];
+const EVENTS = [
+  "agent_state_changed", "call_offered", "call_offer_withdrawn", "call_answered", "call_ended", "call_wrapped",
+  "schedule_changed", "recording_paused", "recording_failed", "call_held",
+  "call_party", "call_control_failed", "call_transferred", "call_dialling",
+];
 const BUSY = new Set(BUSY_STATES);
+// States she may dial from (the server checks again).
+const CAN_DIAL = new Set([AgentState.AVAILABLE, AgentState.NOT_READY]);
+// Alt+N: the "dial a number" field (by key code: Option+N types a dead key on a Mac).
+const isDialShortcut = (e) => e.code === "KeyN" && e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey;
+// The socket events of the consult bar's buttons.
+const CONSULT_EVENTS = { complete: "consult_complete", cancel: "consult_cancel", conference: "conference" };
+// A server error id in the page's language; an id the catalog lacks still says something.
+const errorText = (id) => (has("error." + id) ? t("error." + id) : t("console.action_failed", { error: id }));
 
 // A benchmark (B1: offer → painted card) reads these.
 window.hlMetrics ??= { received: {}, painted: {} };
@@ -34,7 +47,7 @@ export class HlAgentConsole extends HTMLElement {
     link: "connecting",
     agent: null,
     offer: null, // {call_id, ring_timeout_s, offered_at, pop}
-    call: null, // {id, phase: on_call|wrap_up, pop, answeredAt, endedAt, limit, end_reason, caller_number}
+    call: null, // {id, phase: dialling|on_call|wrap_up, outbound, pop, dialledAt, answeredAt, endedAt, limit, end_reason, caller_number}
     pending: "", // answer | reject | hangup while waiting for the server
     wrapError: null,
     wrapBusy: false,
@@ -48,6 +61,11 @@ export class HlAgentConsole extends HTMLElement {
     held: false, // the call in hand is on hold
     keypad: false, // the DTMF keypad is open: digit keys send tones
     dtmfSent: "", // digits sent on this call, shown masked
+    party: null, // the consulted third party: {state: ringing|connected|conference|failed|ended, number}
+    partyBusy: "", // complete | cancel | conference while waiting for the worker
+    transfer: null, // the transfer dialog: {mode: transfer|consult, targets, loading, error, busy, number}
+    targets: null, // GET /api/v1/transfer-targets: {queues, agents, outside}
+    dialBusy: false, // a dial request is on its way
   };
   #els = null;
   #link = null;
@@ -55,6 +73,9 @@ export class HlAgentConsole extends HTMLElement {
   #noticeTimer = null;
   #lastOfferId = null;
   #audioCall = null; // the call the softphone carries, when she talks through the browser
+  #dialled = null; // her last outbound call: {id, number, failed, cancelled}
+  #transferLabel = ""; // what she chose in the transfer dialog, for the "transferred" notice
+  #partyTimer = null;
 
   async connectedCallback() {
     if (this.#els) return;
@@ -72,6 +93,7 @@ export class HlAgentConsole extends HTMLElement {
       onStatus: (status) => this.#set({ link: status }),
     }).connect(EVENTS);
     this.#loadRecent();
+    this.#loadTargets().catch(() => {}); // whether outside numbers can be called; said again on use
   }
 
   // --- state --------------------------------------------------------------------------
@@ -93,16 +115,33 @@ export class HlAgentConsole extends HTMLElement {
     if (snap.offer) patch.offer = snap.offer;
     if (snap.call) {
       const c = snap.call;
-      const phase = snap.agent?.state === "wrap_up" || c.status === "wrap_up" ? "wrap_up" : "on_call";
+      const outbound = c.direction === "outbound";
+      let phase = "on_call";
+      if (snap.agent?.state === "wrap_up" || c.status === "wrap_up") phase = "wrap_up";
+      else if (outbound && c.status === "connecting") phase = "dialling"; // her call still rings out
       const keep = this.state.call?.id === c.id ? this.state.call : null;
+      if (outbound) this.#dialled = this.#dialled?.id === c.id ? this.#dialled : { id: c.id, number: c.caller_number };
       patch.call = {
-        id: c.id, phase, pop: keep?.pop || c.pop, caller_number: c.caller_number, end_reason: c.end_reason,
+        id: c.id, phase, outbound, pop: keep?.pop || c.pop, caller_number: c.caller_number, end_reason: c.end_reason,
+        dialledAt: (toDate(c.arrived_at)?.getTime() ?? Date.now()) / 1000,
         answeredAt: (toDate(c.answered_at)?.getTime() ?? Date.now()) / 1000,
         endedAt: (toDate(c.ended_at)?.getTime() ?? Date.now()) / 1000,
         limit: c.wrap_up_limit_s || 0,
       };
     }
-    if (patch.call?.id !== this.state.call?.id) Object.assign(patch, { wrapError: null, customerForm: {} });
+    if (patch.call?.id !== this.state.call?.id) Object.assign(patch, { wrapError: null, customerForm: {}, party: null, partyBusy: "", transfer: null });
+    // The call's controls as its events left them (after a reload: on hold, recording
+    // paused, a consult going on). A finished consult's bar stays while the caller is held.
+    const ctl = snap.call?.controls;
+    if (ctl && patch.call?.phase === "on_call") {
+      const s = this.state;
+      const finished = patch.call.id === s.call?.id && s.party && !LIVE_PARTY.has(s.party.state) && ctl.held ? s.party : null;
+      Object.assign(patch, {
+        held: !!ctl.held,
+        recordingPaused: !!ctl.recording_paused,
+        party: ctl.party ? { state: ctl.party.state, number: ctl.party.number } : finished,
+      });
+    }
     this.#set(patch);
   }
 
@@ -124,7 +163,7 @@ export class HlAgentConsole extends HTMLElement {
       case AgentState.RINGING:
         return !!id && offer?.call_id === id;
       case AgentState.ON_CALL:
-        return !!id && call?.id === id && call.phase === "on_call";
+        return !!id && call?.id === id && (call.phase === "on_call" || call.phase === "dialling");
       case AgentState.WRAP_UP:
         return !!id && call?.id === id && call.phase === "wrap_up";
       default:
@@ -142,7 +181,7 @@ export class HlAgentConsole extends HTMLElement {
         if (!BUSY.has(data.state)) {
           patch.offer = null;
           patch.pending = "";
-          if (s.call) patch.call = null;
+          if (s.call) Object.assign(patch, { call: null, party: null, partyBusy: "", transfer: null });
         } else {
           this.#resync();
         }
@@ -169,18 +208,27 @@ export class HlAgentConsole extends HTMLElement {
           this.#set({
             offer: null, pending: "",
             call: { id: data.call_id, phase: "on_call", pop: s.offer.pop, caller_number: s.offer.pop?.number, answeredAt: data.answered_at },
-            recordingPaused: false, held: false, keypad: false, dtmfSent: "",
+            recordingPaused: false, held: false, keypad: false, dtmfSent: "", party: null,
+          });
+        } else if (s.call?.id === data.call_id && s.call.phase === "dialling") {
+          // The customer picked up her call: the card turns into a call in hand.
+          this.#set({
+            pending: "",
+            call: { ...s.call, phase: "on_call", answeredAt: data.answered_at },
+            recordingPaused: false, held: false, keypad: false, dtmfSent: "", party: null,
           });
         } else if (s.call?.id !== data.call_id) this.#resync();
         break;
       case "call_ended":
-        if (s.offer?.call_id === data.call_id && data.agent_id == null) {
+        if (this.#myAgent(data) && (data.end_reason === "not-reached" || (s.call?.id === data.call_id && s.call.phase === "dialling"))) {
+          this.#notReached(data.call_id, data.end_reason);
+        } else if (s.offer?.call_id === data.call_id && data.agent_id == null) {
           // The caller left while it rang: no wrap-up for this agent.
           this.#set({ offer: null, pending: "" });
           this.#notify(t("card.withdrawn.caller-hangup"));
         } else if (s.call?.id === data.call_id && this.#myAgent(data)) {
           this.#set({
-            pending: "",
+            pending: "", party: null, partyBusy: "", transfer: null,
             call: { ...s.call, phase: "wrap_up", end_reason: data.end_reason, endedAt: ServerClock.now(), limit: data.wrap_up_s || 0 },
           });
         } else if (this.#myAgent(data)) {
@@ -193,7 +241,40 @@ export class HlAgentConsole extends HTMLElement {
         this.#loadRecent();
         break;
       case "call_held":
-        if (s.call?.id === data.call_id) this.#set({ held: !!data.held });
+        if (s.call?.id === data.call_id) {
+          // A finished consult's bar stays while the caller waits on hold; she is back now.
+          const over = s.party && !LIVE_PARTY.has(s.party.state) && !data.held;
+          this.#set({ held: !!data.held, ...(over ? { party: null } : {}) });
+        }
+        break;
+      case "call_party":
+        if (s.call?.id === data.call_id) this.#onParty(data);
+        break;
+      case "call_control_failed":
+        // The worker could not do it (the agent chosen became busy, the number was not
+        // reached...): nothing changed on the call; she must know.
+        if (data.action === "dial" && this.#dialled?.id === data.call_id) this.#dialled.failed = true;
+        clearTimeout(this.#partyTimer);
+        this.#set({ error: errorText(data.error), partyBusy: "", notice: null });
+        break;
+      case "call_transferred": {
+        const label = this.#transferLabel || this.#targetLabel(data.to, data.target);
+        this.#transferLabel = "";
+        clearTimeout(this.#partyTimer);
+        if (s.call?.id === data.call_id) this.#set({ party: null, partyBusy: "", transfer: null });
+        this.#notify(t("transfer.done", { target: label }));
+        break;
+      }
+      case "call_dialling":
+        this.#dialled = { ...(this.#dialled?.id === data.call_id ? this.#dialled : {}), id: data.call_id, number: data.number };
+        if (s.call?.id !== data.call_id) {
+          this.#set({
+            offer: null, pending: "", notice: null, error: null,
+            call: { id: data.call_id, phase: "dialling", outbound: true, pop: data.pop, caller_number: data.number, dialledAt: ServerClock.now() },
+            recordingPaused: false, held: false, keypad: false, dtmfSent: "", party: null, partyBusy: "", transfer: null,
+            wrapError: null, customerForm: {},
+          });
+        }
         break;
       case "recording_paused":
         if (s.call?.id === data.call_id) this.#set({ recordingPaused: !!data.paused });
@@ -207,6 +288,38 @@ export class HlAgentConsole extends HTMLElement {
         if (this.#myAgent(data)) this.#notify(t("schedule.changed." + data.kind, { day: data.day || "" }));
         break;
     }
+  }
+
+  // The third party of a consult: the bar follows it. Once it is gone the caller may still be
+  // on hold (after a consult): the bar stays and says so until she resumes or dismisses it.
+  #onParty(data) {
+    clearTimeout(this.#partyTimer);
+    const party = { state: data.state, number: data.number };
+    if (LIVE_PARTY.has(data.state) || this.state.held) {
+      this.#set({ party, partyBusy: "" });
+      return;
+    }
+    this.#set({ party: null, partyBusy: "" });
+    this.#notify(t(data.state === "failed" ? "consult.over.failed" : "consult.over.ended", { number: data.number }), data.state === "failed" ? "error" : "info");
+  }
+
+  // Her outbound call ended unanswered: the card goes (no wrap-up: nobody was reached) and
+  // she is told why, unless a more precise reason came already or she gave up herself.
+  #notReached(callId, reason) {
+    const s = this.state;
+    const dialled = this.#dialled?.id === callId ? this.#dialled : null;
+    const number = dialled?.number || (s.call?.id === callId ? s.call.caller_number : "") || "";
+    if (s.call?.id === callId) this.#set({ call: null, pending: "", party: null, transfer: null });
+    this.#loadRecent(); // the attempt is on record: she can call back from the list
+    if (dialled?.failed) return;
+    if (dialled?.cancelled) this.#notify(t("dial.cancelled", { number }));
+    else if (reason === "not-reached") this.#set({ error: t("dial.not_reached", { number }) });
+    else this.#set({ error: t("dial.ended", { number, reason: t("end." + reason) }) });
+  }
+
+  #targetLabel(to, target) {
+    const list = to === "queue" ? this.state.targets?.queues : to === "agent" ? this.state.targets?.agents : null;
+    return list?.find((x) => String(x.id) === String(target))?.name || target;
   }
 
   #knows(callId) {
@@ -237,6 +350,8 @@ export class HlAgentConsole extends HTMLElement {
 
   async #callAction(action, callId) {
     if (!callId || this.state.pending) return;
+    // Hanging up her own call while it rings out is giving up, not "not reached".
+    if (action === "hangup" && this.state.call?.phase === "dialling" && this.#dialled?.id === callId) this.#dialled.cancelled = true;
     this.#set({ pending: action, error: null });
     try {
       await this.#link.request(action, { call_id: callId });
@@ -245,6 +360,119 @@ export class HlAgentConsole extends HTMLElement {
       this.#set({ pending: "" });
       this.#fail(err);
     }
+  }
+
+  // --- transfer, consult, click-to-dial --------------------------------------------------
+
+  async #loadTargets() {
+    const targets = await getJSON("/api/v1/transfer-targets");
+    this.#set({ targets });
+    return targets;
+  }
+
+  async #openTransfer(mode, number = "") {
+    const s = this.state;
+    if (s.call?.phase !== "on_call") return;
+    if (LIVE_PARTY.has(s.party?.state)) {
+      this.#set({ error: errorText("consult-in-progress") });
+      return;
+    }
+    if (this.#els.transfer.open && s.transfer?.mode === mode && !number) return; // open already
+    this.#set({ transfer: { mode, number, targets: s.targets, loading: !s.targets, error: null, busy: false } });
+    try {
+      // Fresh each time: who is available changes by the second.
+      const targets = await this.#loadTargets();
+      if (this.state.transfer) this.#set({ transfer: { ...this.state.transfer, targets, loading: false } });
+    } catch (err) {
+      if (this.state.transfer) this.#set({ transfer: { ...this.state.transfer, loading: false, error: err.message } });
+    }
+  }
+
+  async #moveCall(event, payload, label = "") {
+    const s = this.state;
+    if (s.call?.phase !== "on_call" || !s.transfer || s.transfer.busy) return;
+    this.#set({ transfer: { ...s.transfer, busy: true, error: null }, error: null });
+    try {
+      await this.#link.request(event, { call_id: s.call.id, ...payload });
+      // The outcome arrives as events (call_ended + call_transferred, call_party) or as
+      // call_control_failed.
+      this.#transferLabel = label;
+      this.#set({ transfer: null });
+    } catch (err) {
+      if (this.state.transfer) this.#set({ transfer: { ...this.state.transfer, busy: false, error: err.message } });
+      else this.#fail(err);
+    }
+  }
+
+  async #consultAction(action) {
+    const s = this.state;
+    if (s.call?.phase !== "on_call" || s.partyBusy || !CONSULT_EVENTS[action]) return;
+    this.#set({ partyBusy: action, error: null });
+    clearTimeout(this.#partyTimer);
+    // The worker answers with an event; should none come, the buttons come back.
+    this.#partyTimer = setTimeout(() => this.state.partyBusy === action && this.#set({ partyBusy: "" }), 8000);
+    try {
+      await this.#link.request(CONSULT_EVENTS[action], { call_id: s.call.id });
+    } catch (err) {
+      clearTimeout(this.#partyTimer);
+      this.#set({ partyBusy: "" });
+      this.#fail(err);
+    }
+  }
+
+  #dialWhy() {
+    const s = this.state;
+    if (s.me?.audio?.path !== "browser") return t("error.dial-needs-browser-audio");
+    if (s.targets && !s.targets.outside) return t("error.no-outbound-trunk");
+    return "";
+  }
+
+  #canDialNow() {
+    const s = this.state;
+    return CAN_DIAL.has(s.agent?.state) && !s.offer && !s.call && !s.dialBusy && s.link === "connected";
+  }
+
+  // Why she cannot dial right now ("" when she can).
+  #dialBlocked() {
+    const s = this.state;
+    if (this.#dialWhy()) return this.#dialWhy();
+    if (this.#canDialNow() || s.dialBusy) return "";
+    if (s.link !== "connected") return t("console.offline_link");
+    return t(s.offer || s.call ? "dial.finish_call" : "dial.go_ready");
+  }
+
+  async #dial({ number, queue_id = null, customer_id = null }) {
+    const s = this.state;
+    if (s.dialBusy) return;
+    if (!String(number || "").trim()) {
+      this.#set({ error: t("error.invalid-number") });
+      this.#els.dialInput.focus();
+      return;
+    }
+    const why = this.#dialBlocked();
+    if (why) {
+      this.#set({ error: why });
+      return;
+    }
+    this.#set({ dialBusy: true, error: null, notice: null });
+    try {
+      const payload = { number: String(number).trim() };
+      if (queue_id != null) payload.queue_id = queue_id;
+      if (customer_id != null) payload.customer_id = customer_id;
+      const ack = await this.#link.request("dial", payload);
+      if (this.#dialled?.id !== ack.call_id) this.#dialled = { id: ack.call_id, number: payload.number };
+      this.#els.dialInput.value = "";
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      this.#set({ dialBusy: false });
+    }
+  }
+
+  // A customer's phone button: from a call, consult that number; otherwise dial it.
+  #phone({ number, customer_id, action }) {
+    if (action === "consult" && this.state.call?.phase === "on_call") this.#openTransfer("consult", number);
+    else this.#dial({ number, customer_id, queue_id: this.state.call?.pop?.queue?.id ?? null });
   }
 
   async #pauseRecording() {
@@ -367,6 +595,14 @@ export class HlAgentConsole extends HTMLElement {
     this.addEventListener("hl-keypad", () => this.#set({ keypad: !this.state.keypad }));
     this.addEventListener("hl-pause-recording", () => this.#pauseRecording());
     this.addEventListener("hl-help", () => this.#els.help.toggle());
+    this.addEventListener("hl-open-transfer", (e) => this.#openTransfer(e.detail.mode));
+    this.addEventListener("hl-transfer-close", () => this.state.transfer && this.#set({ transfer: null }));
+    this.addEventListener("hl-transfer", (e) => this.#moveCall("transfer", { to: e.detail.to, target: e.detail.target }, e.detail.label));
+    this.addEventListener("hl-consult", (e) => this.#moveCall("consult", e.detail.agent != null ? { agent: e.detail.agent } : { number: e.detail.number }));
+    this.addEventListener("hl-consult-action", (e) => this.#consultAction(e.detail.action));
+    this.addEventListener("hl-consult-dismiss", () => this.#set({ party: null }));
+    this.addEventListener("hl-dial", (e) => this.#dial(e.detail));
+    this.addEventListener("hl-phone", (e) => this.#phone(e.detail));
     document.addEventListener("keydown", (e) => this.#onKey(e));
     // Audio may only start after a user gesture; the first click or key unlocks it.
     document.addEventListener("pointerdown", () => ring.unlock(), { once: true });
@@ -394,6 +630,21 @@ export class HlAgentConsole extends HTMLElement {
       return;
     }
     const onCall = s.call?.phase === "on_call";
+    // F10 and Alt+C open the dialog, or switch it to the other mode when it is open.
+    if (onCall && !e.repeat && (isTransferShortcut(e) || isConsultShortcut(e))) {
+      e.preventDefault(); // F10 would focus the browser's menu
+      this.#openTransfer(isTransferShortcut(e) ? "transfer" : "consult");
+      return;
+    }
+    // The transfer dialog is modal: its own keys (↑↓, Enter, Esc) and nothing else.
+    if (this.#els.transfer.open) return;
+    if (isDialShortcut(e) && !e.repeat) {
+      e.preventDefault();
+      const why = this.#dialBlocked();
+      if (why) this.#set({ error: why });
+      else this.#els.dialInput.focus();
+      return;
+    }
     const plain = !e.ctrlKey && !e.altKey && !e.metaKey && !e.repeat;
     if (plain && onCall && ["F6", "F7", "F9"].includes(e.key)) {
       e.preventDefault();
@@ -419,7 +670,7 @@ export class HlAgentConsole extends HTMLElement {
     const key = e.key.toLowerCase();
     if (key === "a" && s.offer) this.#callAction("answer", s.offer.call_id);
     else if (key === "r" && s.offer) this.#callAction("reject", s.offer.call_id);
-    else if (key === "h" && s.call?.phase === "on_call") this.#callAction("hangup", s.call.id);
+    else if (key === "h" && (s.call?.phase === "on_call" || s.call?.phase === "dialling")) this.#callAction("hangup", s.call.id);
     else if (key === "m") this.#toggleMute();
     else if (e.key === "?") this.#els.help.toggle();
     else return;
@@ -442,7 +693,7 @@ export class HlAgentConsole extends HTMLElement {
     }
     els.softphone.hidden = !want;
     els.controls.hidden = !onCall;
-    els.controls.data = { held: s.held, recordingPaused: s.recordingPaused, keypad: s.keypad, sent: s.dtmfSent };
+    els.controls.data = { held: s.held, recordingPaused: s.recordingPaused, keypad: s.keypad, sent: s.dtmfSent, party: onCall ? s.party : null, busy: s.partyBusy };
     this.toggleAttribute("data-recording-paused", !!s.recordingPaused && !!onCall);
   }
 
@@ -456,10 +707,23 @@ export class HlAgentConsole extends HTMLElement {
       recent: document.createElement("hl-recent-calls"),
       needsWrapUp: document.createElement("hl-pending-wrap-ups"),
       help: document.createElement("hl-shortcut-help"),
+      transfer: document.createElement("hl-transfer"),
       idle: h("div", { class: "hl-idle", "data-test": "idle" }),
+      idleText: h("p", { class: "hl-idle-text" }),
+      dialInput: h("input", {
+        type: "tel", class: "hl-dial-input", "data-test": "input-dial", autocomplete: "off", inputmode: "tel",
+        placeholder: t("dial.placeholder"), "aria-label": t("dial.title"),
+      }),
+      dialButton: h("button", { type: "submit", class: "hl-btn hl-btn-primary", "data-test": "btn-dial" }, t("dial.button"), h("kbd", {}, "Alt+N")),
+      dialWhy: h("p", { class: "hl-muted hl-dial-why", "data-test": "dial-why" }),
       notice: h("p", { class: "hl-notice", role: "status", "data-test": "notice" }),
       error: h("p", { class: "hl-error hl-banner", role: "alert", "data-test": "error", onclick: () => this.#set({ error: null }) }),
     };
+    els.dialForm = h("form", {
+      class: "hl-dial", "data-test": "dial-form", novalidate: true,
+      onsubmit: (e) => { e.preventDefault(); this.#dial({ number: els.dialInput.value }); },
+    }, h("span", { class: "hl-dial-title" }, "☎ ", t("dial.title")), els.dialInput, els.dialButton);
+    els.idle.append(els.idleText, els.dialForm, els.dialWhy);
     this.#els = els;
     this.replaceChildren(
       els.stateBar,
@@ -468,7 +732,8 @@ export class HlAgentConsole extends HTMLElement {
       h("div", { class: "hl-console-grid" },
         h("div", { class: "hl-console-main" }, els.softphone, els.controls, els.card, els.wrapUp, els.idle),
         h("aside", { class: "hl-console-side" }, els.needsWrapUp, els.recent)),
-      els.help);
+      els.help,
+      els.transfer);
     this.#update();
   }
 
@@ -483,8 +748,10 @@ export class HlAgentConsole extends HTMLElement {
     let card = null;
     if (s.offer) {
       card = { mode: "ringing", callId: s.offer.call_id, pop: s.offer.pop, ringTimeout: s.offer.ring_timeout_s, offeredAt: s.offer.offered_at };
+    } else if (s.call?.phase === "dialling") {
+      card = { mode: "dialling", callId: s.call.id, pop: s.call.pop, dialledAt: s.call.dialledAt, outbound: true };
     } else if (s.call?.phase === "on_call") {
-      card = { mode: "on_call", callId: s.call.id, pop: s.call.pop, answeredAt: s.call.answeredAt };
+      card = { mode: "on_call", callId: s.call.id, pop: s.call.pop, answeredAt: s.call.answeredAt, outbound: !!s.call.outbound };
     }
     if (card) Object.assign(card, { busy: s.pending, dispositionLabels: labels, customerForm: s.customerForm });
     els.card.data = card;
@@ -503,12 +770,23 @@ export class HlAgentConsole extends HTMLElement {
 
     els.idle.hidden = !!(card || wrap);
     const st = s.agent?.state || AgentState.OFFLINE;
-    els.idle.textContent = st === AgentState.AVAILABLE ? t("card.waiting") : t("card.idle." + (st === AgentState.NOT_READY ? "not_ready" : "offline"));
+    els.idleText.textContent = st === AgentState.AVAILABLE ? t("card.waiting") : t("card.idle." + (st === AgentState.NOT_READY ? "not_ready" : "offline"));
+    // Dialling out: from available or not ready, with browser audio and an outbound trunk.
+    const dialWhy = this.#dialWhy();
+    const canDial = this.#canDialNow();
+    els.dialForm.hidden = !CAN_DIAL.has(st);
+    els.dialInput.disabled = !!dialWhy;
+    els.dialButton.disabled = !!dialWhy || !canDial;
+    els.dialWhy.textContent = dialWhy;
+    els.dialWhy.hidden = !dialWhy || els.dialForm.hidden;
+    els.transfer.data = s.call?.phase === "on_call" ? s.transfer : null;
 
     els.notice.textContent = s.notice?.text || "";
     els.notice.hidden = !s.notice;
+    els.notice.classList.toggle("is-error", s.notice?.kind === "error");
     showLine(els.error, s.error);
-    els.recent.data = { ...s.recent, dispositionLabels: labels };
+    const dialBlocked = this.#dialBlocked() || (s.dialBusy ? t("dial.finish_call") : "");
+    els.recent.data = { ...s.recent, dispositionLabels: labels, dial: { enabled: !dialBlocked, why: dialBlocked } };
     els.needsWrapUp.data = { items: s.needsWrapUp, current: s.call?.id ?? null, busy: !!(s.offer || s.call) };
   }
 }

@@ -1,10 +1,12 @@
-// The agent's own recent calls. Signals `hl-refresh-calls`; the parent loads them.
+// The agent's own recent calls, each with a call-back button. Signals `hl-refresh-calls`
+// (the parent loads them) and `hl-dial` {number, queue_id, customer_id}; `dial` says
+// whether she can dial now ({enabled, why}).
 import { h, signal } from "../../lib/dom.js";
 import { t } from "../../lib/i18n.js";
 import { dateTime, duration } from "../../lib/time.js";
 
 export class HlRecentCalls extends HTMLElement {
-  #data = { items: [], loading: true, error: null, dispositionLabels: {} };
+  #data = { items: [], loading: true, error: null, dispositionLabels: {}, dial: { enabled: false, why: "" } };
 
   set data(value) {
     this.#data = value;
@@ -16,11 +18,24 @@ export class HlRecentCalls extends HTMLElement {
   }
 
   #render() {
-    const { items = [], loading, error, dispositionLabels = {} } = this.#data;
+    const { items = [], loading, error, dispositionLabels = {}, dial = {} } = this.#data;
+    const callBack = (c) => {
+      const why = c.caller_number_invalid ? t("error.invalid-number") : dial.enabled ? "" : dial.why || "";
+      const label = t("dial.call_back") + " · " + t("dial.call_number", { number: c.caller_number });
+      // An icon in the number's cell: the side panel is narrow.
+      return h("button", {
+        type: "button", class: "hl-btn hl-btn-quiet hl-call-back", "data-test": "btn-call-back", disabled: !!why,
+        title: why || label, "aria-label": label,
+        onclick: () => signal(this, "hl-dial", { number: c.caller_number, queue_id: c.queue_id ?? null, customer_id: c.customer_id ?? null }),
+      }, "☎");
+    };
     const rows = items.map((c) =>
       h("tr", { "data-call-id": c.id },
         h("td", {}, h("time", { datetime: c.arrived_at }, dateTime(c.arrived_at))),
-        h("td", { class: "hl-num" }, c.caller_number),
+        h("td", { class: "hl-num" },
+          c.direction === "outbound" ? h("span", { class: "hl-direction", title: t("dial.kind"), "aria-label": t("dial.kind") }, "↗") : null,
+          c.caller_number,
+          c.caller_number ? callBack(c) : null),
         h("td", {}, c.queue || ""),
         h("td", { class: "hl-num" }, c.talk_s != null ? duration(c.talk_s) : ""),
         h("td", {}, c.end_reason ? t("end." + c.end_reason) : ""),

@@ -15,6 +15,9 @@ export const SHORTCUTS = [
   ["F7", "call.keypad"],
   ["F8", "softphone.mute"],
   ["F9", "recording.pause"],
+  ["F10", "transfer.open"],
+  ["Alt+C", "consult.open"],
+  ["Alt+N", "dial.title"],
   ["?", "help.title"],
 ];
 

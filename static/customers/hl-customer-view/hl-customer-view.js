@@ -1,6 +1,8 @@
 // One customer file as the screen pop shows it: name, grade, phones, notes, registration
 // fields and the last calls with their dispositions. Read-only; re-rendered on new data.
-import { h } from "../../lib/dom.js";
+// With `phoneAction` ("dial" or "consult") each phone number gets a button that signals
+// `hl-phone` {number, customer_id, action}; the agent console places the call.
+import { h, signal } from "../../lib/dom.js";
 import { has, t } from "../../lib/i18n.js";
 import { dateTime } from "../../lib/time.js";
 
@@ -34,7 +36,7 @@ export class HlCustomerView extends HTMLElement {
         h("span", { class: "hl-customer-name", "data-test": "customer-name" }, c.name),
         gradeBadge(c.grade)),
       h("dl", { class: "hl-facts" },
-        h("dt", {}, t("customer.phones")), h("dd", { "data-test": "customer-phones" }, (c.phones || []).join(" · ") || "—"),
+        h("dt", {}, t("customer.phones")), h("dd", { "data-test": "customer-phones" }, this.#phones(c)),
         c.notes ? [h("dt", {}, t("customer.notes")), h("dd", { class: "hl-customer-notes" }, c.notes)] : null,
         fields.map(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))])),
       h("details", { class: "hl-last-calls", open: calls.length > 0 },
@@ -48,6 +50,26 @@ export class HlCustomerView extends HTMLElement {
                 lc.notes ? h("div", { class: "hl-muted hl-excerpt" }, lc.notes) : null)))
           : h("p", { class: "hl-muted" }, t("card.no_last_calls"))),
     );
+  }
+
+  #phones(c) {
+    const phones = c.phones || [];
+    const action = this.#data.phoneAction;
+    if (!phones.length) return "—";
+    if (!action) return phones.join(" · ");
+    const consult = action === "consult";
+    return phones.map((number, i) => {
+      const label = consult ? t("dial.consult_number", { number }) : t("dial.call_number", { number });
+      return [
+        i ? " · " : null,
+        h("span", { class: "hl-phone" }, h("span", { class: "hl-num" }, number),
+          h("button", {
+            type: "button", class: "hl-btn hl-btn-quiet hl-phone-btn", "data-test": "btn-phone-" + action, "data-number": number,
+            title: label, "aria-label": label,
+            onclick: () => signal(this, "hl-phone", { number, customer_id: c.id, action }),
+          }, "☎ ", consult ? t("consult.open") : t("dial.button"))),
+      ];
+    });
   }
 }
 
