@@ -203,3 +203,22 @@ def test_unknown_caller_gets_a_new_customer_form_that_creates_the_file(
         assert linked == [c.id]  # the call now belongs to the new customer file
     assert not [e for e in live_server.events if e.name == "call_reject_requested"]
     expect(card).to_have_class(re.compile("is-ringing"))
+
+
+def test_a_phone_chosen_without_one_set_up_is_said_on_the_console(page: Page) -> None:
+    """agent1 has no SIP contact in the demo data: her calls go to the page, and it says so;
+    with browser audio chosen nothing is said."""
+    for choice, shown in (("#audio-phone", True), ("#audio-browser", False)):
+        page.goto("/login")
+        page.fill("#username", "agent1")
+        page.fill("#password", "agent1")
+        page.check(choice)
+        page.click("#login")
+        page.wait_for_load_state("domcontentloaded")
+        expect(page.get_by_test_id("btn-available")).to_be_visible()
+        warning = page.get_by_test_id("phone-missing")
+        if shown:
+            expect(warning).to_have_text(re.compile("SIP 话机"))
+        else:
+            expect(warning).to_have_count(0)
+        page.context.clear_cookies()

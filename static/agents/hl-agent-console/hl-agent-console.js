@@ -86,6 +86,11 @@ export class HlAgentConsole extends HTMLElement {
     this.state.reasons = me.reasons || [];
     this.state.dispositions = me.dispositions || [];
     this.#render();
+    if (me.audio?.phone_missing) {
+      // She chose her SIP phone at sign-in, but none is set up for her: say where the
+      // audio goes instead, for the whole session.
+      this.prepend(h("p", { class: "hl-warn", role: "status", "data-test": "phone-missing" }, t("audio.phone_missing")));
+    }
     this.#listen();
     this.#link = new LiveLink({
       onEvent: (name, data) => this.#onEvent(name, data),
