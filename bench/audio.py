@@ -11,8 +11,10 @@ and the time from sending the click to receiving its echo is the round trip; the
 added latency is half of it (the echo itself costs SIPp microseconds). The page's own audio
 stack (AudioWorklet, output device) is not in this path: this measures what Hotline adds.
 
-CPU: the node process's user+system time over a window with the calls streaming, minus an
-idle window with the agents signed in and no call, divided by the number of calls.
+CPU: the user+system time of the node's process tree (`hotline run`, gunicorn's worker
+under it, which holds the calls and serves the web, and Kamailio under that) over a window
+with the calls streaming, minus an idle window with the agents signed in and no call,
+divided by the number of calls.
 
 Run: `python -m bench.audio` (about two minutes).
 """
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import simple_websocket
 
-from bench.common import machine
+from bench.common import cpu_seconds, machine
 from console.core.db import upgrade
 from console.core.settings import Settings
 from console.demo import seed
@@ -55,12 +57,6 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Page:

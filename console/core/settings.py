@@ -26,6 +26,10 @@ class Settings:
     secret_key: str = ""  # empty: generated once and kept in data_dir
     web_host: str = "127.0.0.1"
     web_port: int = 5000
+    # Threads of the web server (gunicorn's gthread worker, console/node.py serve_web): each
+    # open console holds one for as long as it is open (its Socket.IO WebSocket), each
+    # browser-audio call one more; the rest serve pages and the API.
+    web_threads: int = 256
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
     sip_transports: tuple[str, ...] = ("udp", "tcp")
