@@ -308,6 +308,7 @@ class Node:
                 hl.bus,
                 settings.timezone,
                 recording_retention_days=settings.recording_retention_days,
+                recording_keys=settings.effective_recording_keys,
             )
             self.scheduler = start_scheduler(ctx)
         return hl

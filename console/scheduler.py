@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.core.notifier import Publisher
 from console.core.settings import DEFAULT_RECORDING_RETENTION_DAYS
+from console.quality.jobs import DEFAULT_ANALYSIS_BATCH
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,17 @@ class JobContext:
     bus: Publisher
     timezone: str
     recording_retention_days: int = DEFAULT_RECORDING_RETENTION_DAYS
+    # The recording keys ("id:base64key", settings.effective_recording_keys): the quality
+    # analysis decrypts the recordings with them, and without them skips its runs.
+    recording_keys: tuple[str, ...] = ()
+    # Calls the quality analysis takes per run (console/quality/jobs.py).
+    analysis_batch_size: int = DEFAULT_ANALYSIS_BATCH
 
 
 def jobs() -> list[tuple[str, Callable[[JobContext], Any], dt.timedelta]]:
     """Every periodic job of a node: (id, function taking the context, interval)."""
     from console.handover import jobs as handover
+    from console.quality import jobs as quality
     from console.recordings import jobs as recordings
     from console.users import jobs as users
 
@@ -38,6 +45,7 @@ def jobs() -> list[tuple[str, Callable[[JobContext], Any], dt.timedelta]]:
         ("remind_weekly_summaries", handover.remind_weekly_summaries, handover.WEEKLY_EVERY),
         ("sweep_weekly_misses", handover.sweep_weekly_misses, handover.WEEKLY_EVERY),
         ("purge_expired_recordings", recordings.purge_expired, recordings.PURGE_EVERY),
+        ("analyse_recordings", quality.analyse_recordings, quality.ANALYSE_EVERY),
     ]
 
 

@@ -514,3 +514,52 @@ class Miss(Base):
     ref: Mapped[str] = mapped_column(String(64))  # what was missed (shift day, week, call id)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("agent_id", "kind", "ref"),)
+
+
+class QaRuleSet(Base):
+    """One version of the centre's phrase rules (console/quality/defaults.py shows the shape:
+    a list of rules, each with its language). Exactly one version is active: the analysis
+    job runs every call with it and re-runs the calls analysed with an older one. Versions
+    are never edited: a change is a new version."""
+
+    __tablename__ = "qa_rule_sets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    active: Mapped[bool] = mapped_column(default=False)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(String(256), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallAnalysis(Base):
+    """The automatic analysis of one call record's two recorded channels (console/quality):
+    status pending | done | failed, the rules version it ran with, the metrics (the flat
+    `qa.CallMetrics.values()`), the speech, hold, over-talk and silence segments (seconds on
+    the recording's timeline) and each phrase rule's result with its evidence. A failed one
+    keeps the error id and detail (a recording that cannot be read)."""
+
+    __tablename__ = "call_analyses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    rules_version: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    analysed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    segments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    __table_args__ = (Index("ix_call_analyses_version_status", "rules_version", "status"),)
+
+
+class QaAnalysisRun(Base):
+    """The last run of the analysis job per trigger (scheduled, manual): its progress."""
+
+    __tablename__ = "qa_analysis_runs"
+    trigger: Mapped[str] = mapped_column(String(16), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    analysed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)

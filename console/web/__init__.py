@@ -58,6 +58,7 @@ def create_app(hotline: Hotline, socketio: SocketIO) -> Flask:
     from console.customers import views as customers
     from console.forecasts import views as forecasts
     from console.handover import views as handover
+    from console.quality import views as quality
     from console.recordings import views as recordings
     from console.requests import views as requests
     from console.rosters import views as rosters
@@ -68,7 +69,7 @@ def create_app(hotline: Hotline, socketio: SocketIO) -> Flask:
 
     users.init_app(app, login)
     features = (agents, calls, customers, forecasts, handover, rosters, requests, workforce)
-    for feature in (*features, attendance, recordings, softphone):
+    for feature in (*features, attendance, recordings, softphone, quality):
         feature.init_app(app)
     api_docs.init_app(app)
     validation.init_app(app)  # checks every /api/v1 request against api_docs' document

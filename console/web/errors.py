@@ -31,6 +31,7 @@ STATUS: dict[str, int] = {
     "agent-not-found": 404,
     "call-not-found": 404,
     "recording-not-found": 404,
+    "analysis-not-found": 404,
     "queue-not-found": 404,
     "customer-not-found": 404,
     "miss-unknown-call": 404,

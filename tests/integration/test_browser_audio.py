@@ -13,7 +13,9 @@ import pytest
 import simple_websocket
 from sqlalchemy import select
 
-from console.core.models import CallEvent, Recording
+from console.core.models import CallAnalysis, CallEvent, Recording
+from console.quality.jobs import run_batch
+from console.quality.services import RunTrigger
 from console.recordings.store import parse_keys, read_pcm
 from tests.audio import peak_hz, recorded_samples, rms
 from tests.helpers import wait_until
@@ -281,5 +283,14 @@ def test_hold_gives_the_caller_music_and_dtmf_is_sent_and_logged(
         assert rms(before) > 1000 and abs(peak_hz(before, rate) - 440) < 10
         assert rms(during) > 200 and abs(peak_hz(during, rate) - 440) > 20  # music, not her
         assert rms(after) > 1000 and abs(peak_hz(after, rate) - 440) < 10
+        # The recorded call gets its automatic analysis (the scheduler's job, run here): the
+        # hold is in it.
+        result = run_batch(node.hotline.sessions, keys, 10, RunTrigger.MANUAL)
+        assert (result.analysed, result.failed) == (1, 0)
+        with node.hotline.sessions() as s:
+            analysis = s.scalar(select(CallAnalysis).where(CallAnalysis.call_id == call_id))
+        assert analysis is not None and analysis.status == "done"
+        assert analysis.metrics["holds"] >= 1
+        assert analysis.metrics["hold_s"] >= resumed - held - 0.6
     finally:
         agent.close()
