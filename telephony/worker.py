@@ -105,6 +105,7 @@ class CallCtx:
     # browser leg (the third medium is then her bridge port).
     third_agent: int | None = None
     third_browser: BrowserLeg | None = None
+    consults: int = 0  # bumped at each consult: a ring timer checks it is still its own
     resume: tuple[str, str] = (AgentState.AVAILABLE, "")  # outbound: her state if unanswered
 
     @property
@@ -1151,6 +1152,7 @@ class TelephonyWorker:
             name = call_svc.names(s).agents.get(colleague, str(colleague))
         ctx.third_agent, ctx.third_mode, ctx.third_number = colleague, "consult", name
         ctx.third, ctx.third_up, ctx.third_browser = None, False, None
+        ctx.consults += 1
         self._log(ctx, "consult", agent_id, agent=colleague)
         self._party(ctx, PartyState.RINGING)
         qc = ctx.qc
@@ -1163,12 +1165,12 @@ class TelephonyWorker:
                 pop=qc.pop,
             )
         )
-        call_id = ctx.call_id
-        self._schedule(qc.ring_timeout_s, lambda: self._consult_unanswered(call_id, colleague))
+        call_id, token = ctx.call_id, ctx.consults
+        self._schedule(qc.ring_timeout_s, lambda: self._consult_unanswered(call_id, token))
 
-    def _consult_unanswered(self, call_id: str, colleague: int) -> None:
+    def _consult_unanswered(self, call_id: str, token: int) -> None:
         ctx = self._calls.get(call_id)
-        if ctx is not None and ctx.third_agent == colleague and not ctx.third_up:
+        if ctx and ctx.consults == token and ctx.third_agent is not None and not ctx.third_up:
             self._consulted_gone(ctx, failed=True)
 
     def _consulted_acts(self, ctx: CallCtx, ev: Event) -> None:
