@@ -130,7 +130,16 @@ def serve(settings: Settings, roles: Iterable[NodeRole] = ALL_ROLES, demo: bool 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return serve(_settings(args), demo=args.cmd == "demo")
+    settings = _settings(args)
+    # HOTLINE_RUN_TELEPHONY / HOTLINE_RUN_SCHEDULER=false leave a role out of the single node
+    # (e.g. a benchmark of the audio path without the scheduler's jobs).
+    roles = [
+        role
+        for role in ALL_ROLES
+        if not (role == NodeRole.TELEPHONY and not settings.run_telephony)
+        and not (role == NodeRole.SCHEDULER and not settings.run_scheduler)
+    ]
+    return serve(settings, roles, demo=args.cmd == "demo")
 
 
 def cmd_web(args: argparse.Namespace) -> int:
