@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import ctypes
 import functools
+import gc
 import ipaddress
 import itertools
 import logging
@@ -777,10 +778,21 @@ class SipEngine:
             # Accept commands from here on (start() also waits for _ready).
             self._running = not self._stopping
         self._ready.set()
+        # Python's cycle collector runs on whichever thread happens to allocate, and a pjsua2
+        # object it frees there (a port, a call, a player caught in a reference cycle)
+        # is destroyed off the pj thread: the process dies with a segmentation fault (seen
+        # in CI, "Garbage-collecting" on the call-record writer's thread). While the endpoint
+        # lives, the collector runs here only, on the same thresholds.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._pj_loop()
         finally:
-            self._pj_teardown()
+            try:
+                self._pj_teardown()
+            finally:
+                if collecting:
+                    gc.enable()
 
     def _pj_init(self) -> None:
         """libCreate/libInit, null audio device, codecs, transports, account, libStart."""
@@ -886,6 +898,7 @@ class SipEngine:
             if self._drain_commands():
                 break
             self._reap_legs()
+            _collect_garbage()
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + 0.5
                 if self.config.ring_timeout_s > 0:
@@ -1422,6 +1435,16 @@ class SipEngine:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+
+def _collect_garbage() -> None:
+    """Run the cycle collector here (the pj thread) when its counts pass the thresholds the
+    interpreter would use, oldest generation first."""
+    counts, limits = gc.get_count(), gc.get_threshold()
+    for generation in (2, 1, 0):
+        if limits[generation] and counts[generation] > limits[generation]:
+            gc.collect(generation)
+            return
 
 
 def _set_transaction_timeout(ms: int) -> None:
