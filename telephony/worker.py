@@ -118,6 +118,14 @@ def browser_port(call_id: str, agent_id: int) -> str:
     return f"web-{call_id}-{agent_id}"
 
 
+def queue_routing(q: Queue | None) -> tuple[str, int, int]:
+    """How a queue's calls are routed: skill, ring timeout, wrap-up time (the defaults when a
+    call has no queue)."""
+    if q is None:
+        return "", DEFAULT_RING_TIMEOUT_S, DEFAULT_WRAP_UP_S
+    return q.skill, q.ring_timeout_s, q.wrap_up_s
+
+
 def tap_port(call_id: str, channel: Channel) -> str:
     return f"rec-{call_id}-{channel.value}"
 
@@ -450,13 +458,11 @@ class TelephonyWorker:
                         call.caller_number,
                         q.id if q else None,
                         pop,
-                        q.skill if q else "",
-                        q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
-                        q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
+                        queue_routing(q),
                         call.callee_number,
                     )
                 )
-        for ev, call_id, caller, queue_id, pop, skill, ring, wrap, callee in opened:
+        for ev, call_id, caller, queue_id, pop, (skill, ring, wrap), callee in opened:
             ctx = CallCtx(call_id=call_id, caller_leg=ev.leg_id, presented=callee)
             self._calls[call_id] = ctx
             self._legs[ev.leg_id] = call_id
@@ -1039,11 +1045,7 @@ class TelephonyWorker:
                 )
                 q = s.get(Queue, new.queue_id) if new.queue_id else None
                 pop = call_schemas.screen_pop(new, q, customers.for_caller(s, new.caller_number))
-                routing = (
-                    q.skill if q else "",
-                    q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
-                    q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
-                )
+                routing = queue_routing(q)
         except Exception:
             # Nothing moved: the chosen agent is free again and the agent keeps her caller.
             log.exception("transfer of call %s could not be recorded", ctx.call_id)
@@ -1325,11 +1327,7 @@ class TelephonyWorker:
                 return
             q = hand.queue
             pop = call_schemas.screen_pop(hand.call, q, hand.callers)
-            routing = (
-                q.skill if q else "",
-                q.ring_timeout_s if q else DEFAULT_RING_TIMEOUT_S,
-                q.wrap_up_s if q else DEFAULT_WRAP_UP_S,
-            )
+            routing = queue_routing(q)
         ctx = CallCtx(
             call_id=ev.call_id,
             caller_leg="",

@@ -215,9 +215,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
                 s, str(d.get("to") or ""), str(d.get("target") or ""), hl().settings.country_code
             )
         if to == TransferTo.AGENT:
-            live = hl().live.get_agent(int(target))
-            if int(target) == agent_id or live is None or live.state != AgentState.AVAILABLE:
-                raise DomainError("agent-not-available")
+            _colleague_available(agent_id, int(target))
         _need_trunk(to)
         hl().bus.publish(
             call_control_requested(
@@ -237,9 +235,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
                 to, target = call_svc.transfer_target(
                     s, TransferTo.AGENT, str(d.get("agent")), hl().settings.country_code
                 )
-            live = hl().live.get_agent(int(target))
-            if int(target) == agent_id or live is None or live.state != AgentState.AVAILABLE:
-                raise DomainError("agent-not-available")
+            _colleague_available(agent_id, int(target))
         else:  # an outside number: {number}
             to = TransferTo.NUMBER
             target = call_svc.outside_number(str(d.get("number") or ""), hl().settings.country_code)
@@ -330,6 +326,14 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
         if current_user.agent_id is not None:
             return agent_snapshot(hl(), current_user.agent_id)
         return {"agents": [a.as_dict() for a in hl().live.agents()]}
+
+
+def _colleague_available(agent_id: int, colleague: int) -> None:
+    """A transfer or consult goes to another agent who is available now (the worker checks
+    again, atomically, when it reserves her)."""
+    live = hl().live.get_agent(colleague)
+    if colleague == agent_id or live is None or live.state != AgentState.AVAILABLE:
+        raise DomainError("agent-not-available")
 
 
 def _need_trunk(to: str) -> None:
