@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import shutil
 import subprocess
 import wave
 from dataclasses import dataclass, field
@@ -181,6 +182,10 @@ class Speaker:
     """Renders phrases with espeak-ng into a cache directory (one WAV per distinct line)."""
 
     def __init__(self, cache: Path) -> None:
+        if shutil.which("espeak-ng") is None:  # a missing tool is a failure, never a skip
+            raise RuntimeError(
+                "espeak-ng is needed to generate test speech: apt-get install espeak-ng"
+            )
         self.cache = cache
         cache.mkdir(parents=True, exist_ok=True)
         self._memo: dict[tuple[str, Voice], FloatArray] = {}
