@@ -24,6 +24,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "sip_host",
         "sip_port",
         "worker_id",
+        "telephony_workers",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -181,6 +182,12 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--sip-host")
         sp.add_argument("--sip-port", type=int)
         sp.add_argument("--worker-id")
+        sp.add_argument(
+            "--workers",
+            dest="telephony_workers",
+            type=int,
+            help="telephony worker processes behind one Kamailio (more than 1 needs Redis)",
+        )
 
     for name, fn, text in (
         ("run", cmd_run, "single node: web + telephony + scheduler"),

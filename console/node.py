@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from console.rosters.runner import RosterSolves
     from console.softphone.relay import InternalAudioServer
     from telephony.guard import SipGuard
+    from telephony.pool import WorkerPool
     from telephony.worker import TelephonyWorker
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,39 @@ def start_telephony(
     return worker, guard
 
 
+def start_pool(hotline: Hotline) -> WorkerPool:
+    """Start the node's pool of telephony worker processes behind Kamailio's dispatcher, and
+    its supervisor (HOTLINE_TELEPHONY_WORKERS > 1; checked by `check_pool`)."""
+    from telephony.guard import guard_binary
+    from telephony.pool import WorkerPool
+
+    binary = guard_binary(hotline.settings)
+    assert binary is not None, "check_pool() runs first"
+    pool = WorkerPool(hotline, hotline.settings.telephony_workers, binary)
+    pool.start()
+    return pool
+
+
+def check_pool(settings: Settings) -> None:
+    """Refuse a pool the node cannot run, before anything starts: its workers share the
+    queue and live state through Redis, and Kamailio spreads the calls over them."""
+    from console.core.errors import DomainError
+    from telephony.guard import GuardError, guard_binary
+
+    if settings.telephony_workers < 1:
+        raise DomainError("pool-size", str(settings.telephony_workers))
+    if settings.telephony_workers == 1:
+        return
+    if not settings.redis_url:
+        raise DomainError("pool-needs-redis", str(settings.telephony_workers))
+    try:
+        binary = guard_binary(settings)
+    except GuardError as err:
+        raise DomainError("pool-needs-kamailio", str(err)) from err
+    if binary is None:
+        raise DomainError("pool-needs-kamailio", settings.sip_guard_binary)
+
+
 @dataclass
 class Node:
     """One process of a Hotline node, running the given roles until SIGINT/SIGTERM.
@@ -234,6 +268,7 @@ class Node:
     hotline: Hotline | None = None
     worker: TelephonyWorker | None = None
     guard: SipGuard | None = None
+    pool: WorkerPool | None = None
     scheduler: BackgroundScheduler | None = None
     audio_server: InternalAudioServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -249,6 +284,8 @@ class Node:
         the web): create the data directory, migrate the database, seed the demo data. Its
         engines are disposed of before it returns: nothing of it is inherited by a fork."""
         settings = self.settings
+        if NodeRole.TELEPHONY in self.roles:
+            check_pool(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
         if self.demo:
@@ -276,7 +313,15 @@ class Node:
         hl = build(settings, remote_emitter(settings) if remote else None)
         self.hotline = hl
         hl.agents.load_agents()
-        if NodeRole.TELEPHONY in self.roles:
+        if NodeRole.TELEPHONY in self.roles and settings.telephony_workers > 1:
+            self.pool = start_pool(hl)
+            print(
+                f"SIP: {self.pool.address} (kamailio dispatcher in front of "
+                f"{settings.telephony_workers} telephony worker processes, max "
+                f"{settings.max_calls} calls each)",
+                flush=True,
+            )
+        elif NodeRole.TELEPHONY in self.roles:
             audio_url = ""
             if not web:
                 # Pages reach browser audio through the web tier, which relays to here.
@@ -339,12 +384,15 @@ class Node:
         with self._lock:
             scheduler, self.scheduler = self.scheduler, None
             worker, self.worker = self.worker, None
+            pool, self.pool = self.pool, None
             audio_server, self.audio_server = self.audio_server, None
             guard, self.guard = self.guard, None
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             if worker is not None:
                 worker.stop()
+            if pool is not None:
+                pool.stop()
             if audio_server is not None:
                 audio_server.stop()
             if guard is not None:

@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -46,9 +47,12 @@ __all__ = [
     "GuardConfig",
     "GuardError",
     "SipGuard",
+    "answers_options",
     "guard_binary",
     "plan_guard",
+    "plan_pool",
     "render_config",
+    "set_parent_death_signal",
 ]
 
 # The loopback address the worker binds behind the guard: unreachable from other hosts,
@@ -67,11 +71,35 @@ class GuardConfig:
     public_host: str
     public_port: int
     transports: tuple[str, ...]
-    worker_port: int  # the worker's UDP port on WORKER_HOST
+    worker_ports: tuple[int, ...]  # the workers' UDP ports on WORKER_HOST, one per worker
     trusted: tuple[str, ...]  # CIDRs (trunks) and exact 'ip:port' (agents' phones)
     flood_requests: int  # requests per 2 s from one untrusted address before pike drops it
-    invite_rate: int  # new INVITEs per second passed to the worker, from all sources together
+    invite_rate: int  # new INVITEs per second passed to the workers, from all sources together
+    # A pool (several workers): inbound calls Kamailio sends each worker at most (its call
+    # slots); further callers get 486 or go to overflow_uri. One worker refuses by itself.
+    maxload: int = 0
+    overflow_uri: str = ""  # where callers go when every worker is full (empty: 486)
     children: int = 2  # UDP receivers; two cores are plenty for signalling only
+
+    @property
+    def worker_port(self) -> int:
+        """The first (in a single node the only) worker's port."""
+        return self.worker_ports[0]
+
+    @property
+    def pool(self) -> bool:
+        """Several workers: load-aware dispatching with failover and health probes."""
+        return len(self.worker_ports) > 1
+
+    def worker_uri(self, port: int) -> str:
+        """The dispatcher destination of the worker listening on port."""
+        return f"sip:{WORKER_HOST}:{port};transport=udp"
+
+    def worker_attrs(self, n: int, generation: int = 0) -> str:
+        """The dispatcher attributes of the n-th worker (from 1) in its generation-th run:
+        its calls are counted under duid, up to maxload in a pool."""
+        attrs = f"duid=worker{n}" + (f".{generation}" if generation else "")
+        return attrs + (f";maxload={self.maxload}" if self.pool else "")
 
     @property
     def probe_host(self) -> str:
@@ -150,6 +178,38 @@ def plan_guard(
     settings: Settings, phone_sources: Sequence[str] = ()
 ) -> tuple[Settings, GuardConfig]:
     """Settings for a worker behind the guard, and the guard's own configuration."""
+    port = settings.sip_internal_port or _free_udp_tcp_port(WORKER_HOST)
+    workers, config = _plan(settings, phone_sources, (port,), maxload=0)
+    return workers[0], config
+
+
+def plan_pool(
+    settings: Settings, phone_sources: Sequence[str], count: int, maxload: int
+) -> tuple[tuple[Settings, ...], GuardConfig]:
+    """Settings for `count` workers behind one Kamailio dispatcher (ids `<worker_id>.<n>`,
+    each on its own loopback port, kept across its restarts), and Kamailio's configuration."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = _free_udp_tcp_port(WORKER_HOST)
+        if port not in ports:
+            ports.append(port)
+    workers, config = _plan(
+        settings, phone_sources, tuple(ports), maxload, settings.sip_overflow_uri.strip()
+    )
+    named = tuple(
+        dataclasses.replace(w, worker_id=f"{settings.worker_id}.{n}")
+        for n, w in enumerate(workers, start=1)
+    )
+    return named, config
+
+
+def _plan(
+    settings: Settings,
+    phone_sources: Sequence[str],
+    worker_ports: tuple[int, ...],
+    maxload: int,
+    overflow_uri: str = "",
+) -> tuple[tuple[Settings, ...], GuardConfig]:
     public_host = settings.sip_host
     try:
         ipaddress.ip_address(public_host or "0.0.0.0")
@@ -157,30 +217,34 @@ def plan_guard(
         # A name: the worker's allow-list needs the address the guard's packets come from.
         public_host = socket.gethostbyname(public_host)
     public_port = settings.sip_port or _free_udp_tcp_port(public_host)
-    worker_port = settings.sip_internal_port or _free_udp_tcp_port(WORKER_HOST)
     transports = tuple(t.lower() for t in settings.sip_transports if t.lower() in ("udp", "tcp"))
     config = GuardConfig(
         public_host=public_host,
         public_port=public_port,
         transports=transports or ("udp",),
-        worker_port=worker_port,
+        worker_ports=worker_ports,
         trusted=_trusted_sources([*settings.trunk_sources, *phone_sources]),
         flood_requests=max(1, settings.sip_flood_requests),
         invite_rate=max(1, settings.sip_invite_rate),
+        maxload=maxload,
+        overflow_uri=overflow_uri,
     )
-    worker = dataclasses.replace(
-        settings,
-        sip_host=WORKER_HOST,
-        sip_port=worker_port,
-        # The guard relays over UDP; TCP callers end at the guard.
-        sip_transports=("udp",),
-        # Only the guard reaches the loopback port: it is the worker's one trunk.
-        trunk_sources=(config.relay_source,),
-        # RTP still flows straight between caller and worker, on the public address.
-        sip_media_host=settings.sip_media_host or settings.sip_host,
-        sip_outbound_proxy=settings.sip_outbound_proxy or config.proxy_uri,
+    workers = tuple(
+        dataclasses.replace(
+            settings,
+            sip_host=WORKER_HOST,
+            sip_port=port,
+            # The guard relays over UDP; TCP callers end at the guard.
+            sip_transports=("udp",),
+            # Only the guard reaches the loopback port: it is the worker's one trunk.
+            trunk_sources=(config.relay_source,),
+            # RTP still flows straight between caller and worker, on the public address.
+            sip_media_host=settings.sip_media_host or settings.sip_host,
+            sip_outbound_proxy=settings.sip_outbound_proxy or config.proxy_uri,
+        )
+        for port in worker_ports
     )
-    return worker, config
+    return workers, config
 
 
 def _trusted_test(trusted: Sequence[str]) -> str:
@@ -195,20 +259,102 @@ def _trusted_test(trusted: Sequence[str]) -> str:
     return " || ".join(tests) or "0"  # no trunk configured: nobody may call in
 
 
-def render_config(cfg: GuardConfig, dispatcher_list: Path) -> str:
+def _pool_parts(cfg: GuardConfig) -> dict[str, str]:
+    """The pieces of kamailio.cfg that differ between one worker and a pool."""
+    if not cfg.pool:
+        return {
+            "modparams": (
+                "# One destination: this node's worker, which refuses with 486 by itself when"
+                " full.\n"
+                'modparam("dispatcher", "ds_ping_interval", 0)\n'
+            ),
+            "select": '"4"',
+            "on_select": "",
+            "load_update": "",
+            "no_worker": 'sl_send_reply("503", "Service Unavailable");',
+            "routes": "",
+        }
+    if cfg.overflow_uri:
+        no_worker = (
+            "# Every worker is full or down: the overflow destination takes the caller.\n"
+            f'\t\t$du = "{cfg.overflow_uri}";\n'
+            "\t\troute(RELAY);"
+        )
+    else:
+        no_worker = 'sl_send_reply("486", "Busy Here");'
+    # Tried every worker: the overflow destination, when there is one, takes the caller.
+    overflow = (
+        f'\t\t$du = "{cfg.overflow_uri}";\n\t\tt_relay();\n\t\texit;\n' if cfg.overflow_uri else ""
+    )
+    return {
+        "modparams": f"""# A pool of {len(cfg.worker_ports)} workers: each new call goes to the
+# worker with the fewest calls (algorithm 10, Kamailio counts the calls by Call-ID),
+# at most {cfg.maxload} each (maxload). A worker that answers 486, 408 or 5xx, or not at
+# all, is skipped for the next one and taken out of rotation until it answers OPTIONS
+# again (probed every second).
+modparam("dispatcher", "ds_hash_size", 9)
+modparam("dispatcher", "ds_hash_initexpire", 120)
+modparam("dispatcher", "ds_ping_interval", 1)
+modparam("dispatcher", "ds_probing_mode", 1)
+modparam("dispatcher", "ds_probing_threshold", 1)
+modparam("dispatcher", "ds_inactive_threshold", 1)
+# The node removes a dead worker and adds it back at once (kamcmd), not every 5 s.
+modparam("dispatcher", "reload_delta", 0)
+modparam("dispatcher", "ds_ping_from", "sip:hotline-dispatcher@{cfg.probe_host}")
+""",
+        "select": f'"10", "{len(cfg.worker_ports)}"',
+        "on_select": """	# A dead worker must not hold the caller long: loopback answers fast.
+	t_set_fr(0, 2000);
+	t_on_failure("WORKER_FAILED");
+	t_on_reply("WORKER_REPLY");
+""",
+        # A call's end frees its worker's count: BYE from either side, CANCEL.
+        "load_update": "\t\tds_load_update();\n",
+        "no_worker": no_worker,
+        "routes": f"""
+failure_route[WORKER_FAILED] {{
+	if (t_is_canceled()) {{
+		exit;
+	}}
+	ds_load_unset();
+	if (t_branch_timeout() || t_check_status("408|486|5[0-9][0-9]")) {{
+		ds_mark_dst("ip");
+		if (ds_next_dst()) {{
+			$sht(dialogs=>$ci) = $du;
+			t_set_fr(0, 2000);
+			t_on_failure("WORKER_FAILED");
+			t_on_reply("WORKER_REPLY");
+			t_relay();
+			exit;
+		}}
+{overflow}	}}
+}}
+
+onreply_route[WORKER_REPLY] {{
+	if (status =~ "2[0-9][0-9]") {{
+		ds_load_update();
+	}}
+}}
+""",
+    }
+
+
+def render_config(cfg: GuardConfig, dispatcher_list: Path, control_socket: Path) -> str:
     """The kamailio.cfg text for cfg (Kamailio 5.6)."""
     listens = "\n".join(
         f"listen={proto}:{cfg.public_host or '0.0.0.0'}:{cfg.public_port}"
         for proto in cfg.transports
     )
     tcp = "yes" if "tcp" not in cfg.transports else "no"
+    parts = _pool_parts(cfg)
+    workers = ", ".join(f"{WORKER_HOST}:{port}" for port in cfg.worker_ports)
     return f"""#!KAMAILIO
 #
 # Generated by Hotline (telephony/guard.py) at every start of the node; do not edit.
-# Trusted sources (trunks, agents' phones) reach the worker at {WORKER_HOST}:{cfg.worker_port};
+# Trusted sources (trunks, agents' phones) reach the workers at {workers};
 # others get 403 without a transaction, and pike drops an untrusted address sending more
 # than {cfg.flood_requests} requests per 2 s; at most {cfg.invite_rate} new INVITEs a second
-# reach the worker, from whatever source (more get 503).
+# reach the workers, from whatever source (more get 503).
 
 # Critical messages only: Kamailio logs every unparsable datagram as an error, so a flood
 # of garbage would fill the disk (~250 bytes a message). The flood alert below is L_CRIT;
@@ -243,8 +389,14 @@ loadmodule "sanity.so"
 loadmodule "ipops.so"
 loadmodule "pike.so"
 loadmodule "pipelimit.so"
+loadmodule "htable.so"
+loadmodule "ctl.so"
 loadmodule "dispatcher.so"
 
+# The node drives Kamailio through this socket (kamcmd): a worker that died is taken out
+# of rotation at once, before the next probe would notice.
+modparam("ctl", "binrpc", "unix:{control_socket}")
+modparam("ctl", "mode", 0600)
 # Ringing callers wait in the worker's queue: a long INVITE timer once it answered 1xx.
 modparam("tm", "fr_timer", 5000)
 modparam("tm", "fr_inv_timer", 600000)
@@ -255,16 +407,17 @@ modparam("rr", "enable_double_rr", 1)
 modparam("pike", "sampling_time_unit", 2)
 modparam("pike", "reqs_density_per_unit", {cfg.flood_requests})
 modparam("pike", "remove_latency", 4)
-# Trusted sources too: a trunk's burst (or spoofed trunk traffic) never reaches the worker
-# faster than it can refuse calls without exhausting its sockets.
+# Trusted sources too: a trunk's burst (or spoofed trunk traffic) never reaches the workers
+# faster than they can refuse calls without exhausting their sockets.
 modparam("pipelimit", "timer_interval", 1)
-# One destination today (this node's worker); a pool of workers adds lines to set 1.
+# Which worker holds each call (by Call-ID), for in-dialog requests of a peer that ignores
+# Record-Route; forgotten at BYE, or after four hours.
+modparam("htable", "htable", "dialogs=>size=12;autoexpire=14400;")
 modparam("dispatcher", "list_file", "{dispatcher_list}")
 modparam("dispatcher", "flags", 2)
-modparam("dispatcher", "ds_ping_interval", 0)
-
+{parts["modparams"]}
 request_route {{
-	if ($si == "{WORKER_HOST}" && $sp == {cfg.worker_port}) {{
+	if (ds_is_from_list("1", "2")) {{
 		route(FROM_WORKER);
 		exit;
 	}}
@@ -281,6 +434,7 @@ request_route {{
 	}}
 	if (is_method("CANCEL")) {{
 		if (t_check_trans()) {{
+			route(CALL_OVER);
 			t_relay();
 		}}
 		exit;
@@ -306,19 +460,20 @@ request_route {{
 		exit;
 	}}
 	if (!pl_check("worker", "TAILDROP", {cfg.invite_rate})) {{
-		append_to_reply("Retry-After: 1\r\n");
+		append_to_reply("Retry-After: 1\\r\\n");
 		sl_send_reply("503", "Service Unavailable");
 		exit;
 	}}
 	record_route();
-	if (!ds_select_dst("1", "4")) {{
-		sl_send_reply("503", "Service Unavailable");
+	if (!ds_select_dst("1", {parts["select"]})) {{
+		{parts["no_worker"]}
 		exit;
 	}}
-	route(RELAY);
+	$sht(dialogs=>$ci) = $du;
+{parts["on_select"]}	route(RELAY);
 }}
 
-# An untrusted address: never a transaction, never the worker.
+# An untrusted address: never a transaction, never a worker.
 route[UNTRUSTED] {{
 	pike_check_req();
 	$var(pike) = $rc;
@@ -335,7 +490,7 @@ route[UNTRUSTED] {{
 	exit;
 }}
 
-# Requests the worker sends: its calls to agents' phones and in-dialog requests.
+# Requests a worker sends: its calls to agents' phones and in-dialog requests.
 route[FROM_WORKER] {{
 	if (is_method("CANCEL")) {{
 		if (t_check_trans()) {{
@@ -351,6 +506,7 @@ route[FROM_WORKER] {{
 		t_check_trans();
 	}}
 	if (has_totag()) {{
+		route(CALL_OVER);
 		if (!loose_route() && is_method("ACK") && !t_check_trans()) {{
 			exit;
 		}}
@@ -366,6 +522,7 @@ route[FROM_WORKER] {{
 
 route[IN_DIALOG] {{
 	if (loose_route()) {{
+		route(CALL_OVER);
 		route(RELAY);
 		exit;
 	}}
@@ -374,10 +531,21 @@ route[IN_DIALOG] {{
 		route(RELAY);
 		exit;
 	}}
-	# A trusted peer that ignored our Record-Route (some test tools and old trunks):
-	# the other side of every dialog here is the worker.
-	$du = "sip:{WORKER_HOST}:{cfg.worker_port};transport=udp";
+	# A trusted peer that ignored our Record-Route (some test tools and old trunks): the
+	# other side of every dialog here is the worker that took the call.
+	$du = $sht(dialogs=>$ci);
+	if ($du == $null) {{
+		$du = "{cfg.worker_uri(cfg.worker_port)}";
+	}}
+	route(CALL_OVER);
 	route(RELAY);
+}}
+
+# A call ends (BYE from either side, CANCEL): its worker need not be remembered.
+route[CALL_OVER] {{
+	if (is_method("BYE|CANCEL")) {{
+{parts["load_update"]}		$sht(dialogs=>$ci) = $null;
+	}}
 }}
 
 route[RELAY] {{
@@ -386,7 +554,7 @@ route[RELAY] {{
 	}}
 	exit;
 }}
-
+{parts["routes"]}
 # A reply that belongs to no transaction of ours is dropped, not forwarded statelessly.
 reply_route {{
 	if (!t_check_trans()) {{
@@ -396,7 +564,30 @@ reply_route {{
 """
 
 
-def _set_parent_death_signal() -> None:
+def answers_options(host: str, port: int, timeout: float = 0.2) -> bool:
+    """True when a SIP UDP listener at host:port answers an OPTIONS (any status)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        s.settimeout(timeout)
+        lport = s.getsockname()[1]
+        branch = "z9hG4bK" + uuid.uuid4().hex
+        msg = (
+            f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {host}:{lport};branch={branch}\r\n"
+            f"From: <sip:probe@{host}:{lport}>;tag={uuid.uuid4().hex[:8]}\r\n"
+            f"To: <sip:{host}:{port}>\r\n"
+            f"Call-ID: {uuid.uuid4().hex}@hotline-guard\r\n"
+            "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        try:
+            s.sendto(msg.encode(), (host, port))
+            data = s.recv(4096)
+        except OSError:
+            return False
+        return data.startswith(b"SIP/2.0 ")
+
+
+def set_parent_death_signal() -> None:
     """In the child before exec: SIGTERM kamailio when the node dies, even by SIGKILL."""
     # The signal follows the *thread* that forked: start the guard from a thread that lives
     # as long as the node (the node's main thread does).
@@ -415,6 +606,7 @@ class SipGuard:
         self.binary = binary
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
+        self._control: Path | None = None
 
     @property
     def cfg_path(self) -> Path:
@@ -436,16 +628,80 @@ class SipGuard:
         """'host:port' callers and trunks send SIP to."""
         return f"{self.config.public_host}:{self.config.public_port}"
 
+    @property
+    def control_socket(self) -> Path:
+        """Kamailio's control socket (kamcmd), private to this user. A Unix socket's path
+        is limited to 107 bytes: a deep data directory gets one under /tmp instead."""
+        if self._control is None:
+            path = (self.workdir / "ctl").resolve()
+            if len(str(path)) > 100:
+                path = Path(tempfile.mkdtemp(prefix="hotline-kamailio-")) / "ctl"
+            self._control = path
+        return self._control
+
     def write_config(self) -> Path:
         """Write kamailio.cfg and the dispatcher list into workdir; return the cfg path."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         ds = self.workdir / "dispatcher.list"
-        ds.write_text(
-            "# setid destination flags priority attributes (generated by Hotline)\n"
-            f"1 sip:{WORKER_HOST}:{self.config.worker_port};transport=udp 0 0 duid=worker\n"
-        )
-        self.cfg_path.write_text(render_config(self.config, ds.resolve()))
+        lines = ["# setid destination flags priority attributes (generated by Hotline)"]
+        for n, port in enumerate(self.config.worker_ports, start=1):
+            lines.append(f"1 {self.config.worker_uri(port)} 0 0 {self.config.worker_attrs(n)}")
+        ds.write_text("\n".join(lines) + "\n")
+        self.cfg_path.write_text(render_config(self.config, ds.resolve(), self.control_socket))
         return self.cfg_path
+
+    def rpc(self, *command: str) -> str:
+        """Run one Kamailio RPC command through its control socket; its output."""
+        kamcmd = shutil.which("kamcmd", path=f"{Path(self.binary).parent}:/usr/sbin:/usr/bin")
+        if kamcmd is None:
+            raise GuardError("kamcmd (Debian package kamailio) is not installed")
+        res = subprocess.run(
+            [kamcmd, "-s", f"unix:{self.control_socket}", *command],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if res.returncode != 0:
+            raise GuardError(f"kamcmd {' '.join(command)}: {(res.stdout + res.stderr).strip()}")
+        return res.stdout
+
+    def take_out(self, port: int) -> None:
+        """Take the worker on port out of rotation now (it died), with the count of its calls:
+        their BYEs will never come. The other workers' counts are kept."""
+        self.rpc("dispatcher.remove", "1", self.config.worker_uri(port))
+
+    def put_back(self, port: int, generation: int) -> None:
+        """Add the worker on port to the rotation again (it was restarted and answers SIP),
+        its calls counted afresh under a new id: a dead run's calls, forgotten by Kamailio
+        hours later, must not lower the new run's count."""
+        n = self.config.worker_ports.index(port) + 1
+        self.rpc(
+            "dispatcher.add",
+            "1",
+            self.config.worker_uri(port),
+            "0",
+            "0",
+            self.config.worker_attrs(n, generation),
+        )
+
+    def destinations(self) -> dict[int, str]:
+        """Each worker port's dispatcher state flags as Kamailio reports them ('AP' active
+        and probed, 'IP' inactive and probed, ...)."""
+        out = self.rpc("dispatcher.list")
+        states: dict[int, str] = {}
+        uri: str | None = None
+        for line in out.splitlines():
+            key, _, value = line.strip().partition(":")
+            value = value.strip()
+            if key == "URI":
+                uri = value
+            elif key == "FLAGS" and uri is not None:
+                for port in self.config.worker_ports:
+                    if uri == self.config.worker_uri(port):
+                        states[port] = value
+                uri = None
+        return states
 
     def check(self) -> None:
         """Run `kamailio -c` on the written config; raise GuardError with its output."""
@@ -479,7 +735,7 @@ class SipGuard:
                 stderr=out,
                 cwd=self.workdir,
                 start_new_session=True,  # its own process group: stop() ends it and its children
-                preexec_fn=_set_parent_death_signal,
+                preexec_fn=set_parent_death_signal,
             )
         finally:
             out.close()
@@ -489,10 +745,10 @@ class SipGuard:
                 break
             if self._answers_options():
                 log.info(
-                    "SIP guard (kamailio) on %s, worker behind it on %s:%d",
+                    "SIP guard (kamailio) on %s, workers behind it on %s port %s",
                     self.address,
                     WORKER_HOST,
-                    self.config.worker_port,
+                    ", ".join(str(port) for port in self.config.worker_ports),
                 )
                 return
         tail = self.log_path.read_text(errors="replace")[-3000:]
@@ -501,26 +757,7 @@ class SipGuard:
 
     def _answers_options(self) -> bool:
         """True when the public UDP listener answers an OPTIONS (any status)."""
-        host, port = self.config.probe_host, self.config.public_port
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((host, 0))
-            s.settimeout(0.2)
-            lport = s.getsockname()[1]
-            branch = "z9hG4bK" + uuid.uuid4().hex
-            msg = (
-                f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP {host}:{lport};branch={branch}\r\n"
-                f"From: <sip:probe@{host}:{lport}>;tag={uuid.uuid4().hex[:8]}\r\n"
-                f"To: <sip:{host}:{port}>\r\n"
-                f"Call-ID: {uuid.uuid4().hex}@hotline-guard\r\n"
-                "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-            )
-            try:
-                s.sendto(msg.encode(), (host, port))
-                data = s.recv(4096)
-            except OSError:
-                return False
-            return data.startswith(b"SIP/2.0 ")
+        return answers_options(self.config.probe_host, self.config.public_port)
 
     def _kill_stale(self) -> None:
         """End a kamailio this data dir started before (node killed with -9) if still alive."""

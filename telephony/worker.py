@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from console.agents import services as agent_svc
 from console.calls import schemas as call_schemas
 from console.calls import services as call_svc
+from console.calls.recovery import close_worker_calls
 from console.calls.routing import CallRouter, QueuedCall
 from console.calls.writer import OrderedWriter
 from console.core.events import (
@@ -298,33 +299,10 @@ class TelephonyWorker:
 
     def recover(self, reason: EndReason = EndReason.WORKER_RESTART) -> int:
         """Close calls this worker left open; free agents still tied to them."""
-        with self._hl.sessions.begin() as s:
-            # After a crash the calls died with the process, i.e. at its last heartbeat; on a
-            # clean stop they end now.
-            at = (
-                call_svc.worker_last_seen(s, self._worker_id)
-                if reason == EndReason.WORKER_RESTART
-                else None
-            )
-            orphans = call_svc.close_orphans(s, self._worker_id, reason, at)
-            tied = [(c.id, c.agent_id) for c in orphans]
-            # Their recordings stopped with the process: readable up to the crash (the sealed
-            # segments), never complete.
-            recording_svc.fail_open_recordings(s, [c for c, _ in tied], reason, utcnow())
-        for call_id, agent_id in tied:
-            for live in self._hl.live.agents():
-                if live.call_id == call_id and live.state in (
-                    AgentState.RINGING,
-                    AgentState.ON_CALL,
-                ):
-                    self._hl.agents.transition(
-                        live.agent_id,
-                        AgentState.AVAILABLE,
-                        expect=[AgentState.RINGING, AgentState.ON_CALL],
-                        expect_call=call_id,
-                    )
-            self._hl.bus.publish(call_ended(call_id=call_id, agent_id=agent_id, end_reason=reason))
-        return len(tied)
+        # Its callers left in the shared waiting order would hold back every other worker's
+        # callers behind them.
+        self._hl.live.forget_worker(self._worker_id)
+        return len(close_worker_calls(self._hl, self._worker_id, reason))
 
     def _load_agent_phones(self) -> None:
         with self._hl.sessions() as s:
@@ -338,6 +316,11 @@ class TelephonyWorker:
         """Store that this worker is alive; runs on the control thread, so a stuck loop shows."""
         worker_id = self._worker_id
         self._writer.submit(lambda s: call_svc.worker_seen(s, worker_id))
+        # Workers route when an agent becomes available. A call ahead in the shared order
+        # can also leave it with no agent changing state (its caller hangs up, its worker
+        # dies) while a call here could have had her: retried here, it waits at most this
+        # long longer.
+        self.router.route()
         self._schedule(HEARTBEAT_S, self._heartbeat)
 
     # -- control loop ----------------------------------------------------------------
@@ -479,7 +462,7 @@ class TelephonyWorker:
                 )
             )
             pop["wait_started"] = time.time()
-            ctx.qc = QueuedCall(call_id, skill, ring, wrap, time.monotonic(), pop)
+            ctx.qc = QueuedCall(call_id, skill, ring, wrap, time.time(), pop)
             self.router.add(ctx.qc)
 
     def _leg_answered(self, leg_id: str) -> None:
@@ -1055,10 +1038,11 @@ class TelephonyWorker:
                 )
             self._refuse(ctx, agent_id, "transfer", "transfer-failed")
             return
-        arrived = ctx.qc.arrived if ctx.qc else time.monotonic()
+        arrived = ctx.qc.arrived if ctx.qc else time.time()
+        priority = ctx.qc.priority if ctx.qc else 0
         self._hand_off(ctx, agent_id, new_id, to, target)
         pop["wait_started"] = time.time()
-        ctx.qc = QueuedCall(new_id, *routing, arrived, pop)
+        ctx.qc = QueuedCall(new_id, *routing, arrived, pop, priority)
         if to == TransferTo.NUMBER:
             ctx.state = CallState.CONNECTING
             if not self._dial_third(ctx, target, "external"):
@@ -1337,7 +1321,7 @@ class TelephonyWorker:
             presented=ev.caller_id,
             resume=(ev.resume_state, ev.resume_reason),
         )
-        ctx.qc = QueuedCall(ev.call_id, *routing, time.monotonic(), pop)
+        ctx.qc = QueuedCall(ev.call_id, *routing, time.time(), pop)
         self._calls[ev.call_id] = ctx
         busy = sum(1 for c in self._calls.values() if c.state != CallState.ENDED)
         error = ""

@@ -3,6 +3,12 @@
 A CallRouter belongs to one telephony worker and runs on that worker's control thread
 only, so it needs no lock of its own; the atomic part (reserving an agent that several
 workers may want) is the live state's compare-and-set.
+
+The waiting calls of all workers form one order per skill in the live state (priority,
+then arrival): the router puts a call there whenever it waits unoffered and takes it out
+when it leaves, and the live state gives an agent only to the first call in that order
+that can take her. Every worker routes when an agent becomes available, so whichever
+worker holds the head of the order wins.
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ class QueuedCall:
     skill: str
     ring_timeout_s: int
     wrap_up_s: int
-    arrived: float
+    arrived: float  # wall clock (time.time()): compared with other workers' calls
     pop: ScreenPop
+    priority: int = 0  # higher first, before arrival
     offered_to: int | None = None
     offer_token: int = 0
     excluded: set[int] = field(default_factory=set)
@@ -50,26 +57,37 @@ class CallRouter:
         self._hl = hotline
         self._schedule = schedule
         self._writer = writer
+        self._worker_id = hotline.settings.worker_id
         self._waiting: dict[str, QueuedCall] = {}
         self._tokens = itertools.count(1)
 
     def waiting(self) -> list[QueuedCall]:
-        """Calls not yet connected, oldest first."""
-        return sorted(self._waiting.values(), key=lambda q: q.arrived)
+        """Calls not yet connected, in the order they are served: priority, then arrival."""
+        return sorted(self._waiting.values(), key=lambda q: (-q.priority, q.arrived, q.call_id))
+
+    def _wait(self, qc: QueuedCall) -> None:
+        """The call waits unoffered in its skill's order across workers, in its first place
+        (its priority and first arrival), with the agents it must not be offered to."""
+        self._hl.live.wait(
+            qc.skill, qc.call_id, qc.priority, qc.arrived, self._worker_id, qc.excluded
+        )
 
     def add(self, qc: QueuedCall) -> None:
         """Queue a call and try to offer it at once."""
         self._waiting[qc.call_id] = qc
+        self._wait(qc)
         self.route()
 
     def offer(self, qc: QueuedCall, agent_id: int) -> None:
         """Queue a call and ring one chosen agent already reserved for it (a transfer to
-        her); if she lets it ring or refuses it, it waits for anyone of its queue."""
+        her); if she lets it ring or refuses it, it waits for anyone of its queue. While she
+        rings it is not in the waiting order, where it would hold back the calls behind."""
         self._waiting[qc.call_id] = qc
         self._offer(qc, agent_id)
 
     def route(self) -> None:
-        """Offer every unoffered waiting call to the longest-idle agent with its skill."""
+        """Offer every unoffered waiting call to the longest-idle agent with its skill that
+        no call ahead of it (on any worker) could take; a reserved call has left the order."""
         for qc in self.waiting():
             if qc.offered_to is not None:
                 continue
@@ -122,12 +140,20 @@ class CallRouter:
         self._withdraw(qc, "rona", AgentState.NOT_READY, NotReadyReason.MISSED)
         self.route()
 
-    def _withdraw(self, qc: QueuedCall, why: str, state: str, reason: str = "") -> None:
+    def _withdraw(
+        self, qc: QueuedCall, why: str, state: str, reason: str = "", wait: bool = True
+    ) -> None:
+        """Take the offer back from its agent; unless the call is gone (wait=False) it waits
+        again in its place."""
         agent_id = qc.offered_to
         if agent_id is None:
             return
         qc.offered_to = None
         qc.offer_token = 0
+        if wait:
+            # Back in the order before the agent is freed: a worker that routes on her
+            # becoming available must see this call ahead of its own younger ones.
+            self._wait(qc)
         self._hl.agents.transition(
             agent_id, state, reason, expect=[AgentState.RINGING], expect_call=qc.call_id
         )
@@ -150,6 +176,7 @@ class CallRouter:
         if qc is None or qc.offered_to != agent_id:
             return None
         del self._waiting[call_id]
+        self._hl.live.unwait(call_id)  # left the order when reserved; a no-op then
         qc.offer_token = 0
         return qc
 
@@ -167,6 +194,8 @@ class CallRouter:
     def remove(self, call_id: str) -> QueuedCall | None:
         """The caller left: free the agent it was ringing at, if any."""
         qc = self._waiting.pop(call_id, None)
+        # Out of the order before the agent is freed, so she goes to the next caller.
+        self._hl.live.unwait(call_id)
         if qc is not None and qc.offered_to is not None:
-            self._withdraw(qc, "caller-hangup", AgentState.AVAILABLE)
+            self._withdraw(qc, "caller-hangup", AgentState.AVAILABLE, wait=False)
         return qc

@@ -2,6 +2,10 @@
 
 Agent reservation is a compare-and-set on the live state: in process under one lock, in
 Redis inside one Lua script, so several telephony workers never reserve the same agent.
+
+The live state also holds the waiting calls of every worker, one order per skill (priority
+first, then arrival): a call is given an agent only if no call ahead of it in that order
+could take her, so the oldest caller is served first whichever worker holds it.
 """
 
 from __future__ import annotations
@@ -68,7 +72,35 @@ class LiveState(Protocol):
         expect: Iterable[str] | None = None,
         expect_call: str | None = None,
     ) -> AgentLive | None: ...
-    def reserve(self, skill: str, exclude: Iterable[int], call_id: str) -> AgentLive | None: ...
+    def reserve(self, skill: str, exclude: Iterable[int], call_id: str) -> AgentLive | None:
+        """Ring the longest-idle available agent with the skill, not in exclude, for call_id.
+        If the call waits in the skill's order, only an agent that no call ahead of it could
+        take (each ahead taking its own best candidate) is given, and the call leaves the
+        order; exclude is stored with it."""
+        ...
+
+    def wait(
+        self,
+        skill: str,
+        call_id: str,
+        priority: int,
+        arrived: float,
+        worker_id: str,
+        exclude: Iterable[int] = (),
+    ) -> None:
+        """The call waits, unoffered, in the skill's order: higher priority first, then
+        earlier arrival (wall clock, comparable across processes); exclude is merged into the
+        agents it must not be given."""
+        ...
+
+    def unwait(self, call_id: str) -> None:
+        """The call no longer waits (offered, answered, gone); idempotent."""
+        ...
+
+    def forget_worker(self, worker_id: str) -> list[str]:
+        """Remove every waiting call of a worker (its process died or stopped); their ids."""
+        ...
+
     def clear(self) -> None: ...
 
 
@@ -119,12 +151,41 @@ class InProcessBus:
         self._dispatcher.close()
 
 
+@dataclass
+class _Waiting:
+    """A call waiting in its skill's order (in process)."""
+
+    skill: str
+    priority: int
+    arrived: float
+    worker_id: str
+    excluded: set[int]
+
+
+def _order(call_id: str, w: _Waiting) -> tuple[int, float, str]:
+    # Higher priority first, then earlier arrival; the call id breaks ties (as Redis orders
+    # equal scores by member).
+    return (-w.priority, w.arrived, call_id)
+
+
+def _pick(candidates: list[int], ahead: Iterable[set[int]], excluded: set[int]) -> int | None:
+    """The agent a call gets from candidates (best first) once each call ahead of it, in
+    order, has taken its own best candidate outside its exclusions."""
+    taken: set[int] = set()
+    for theirs in ahead:
+        mine = next((a for a in candidates if a not in taken and a not in theirs), None)
+        if mine is not None:
+            taken.add(mine)
+    return next((a for a in candidates if a not in taken and a not in excluded), None)
+
+
 class InProcessLiveState:
     """Single-node live state guarded by one lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._agents: dict[int, AgentLive] = {}
+        self._waiting: dict[str, _Waiting] = {}
 
     def ensure_agent(self, agent_id: int, skills: Iterable[str]) -> AgentLive:
         with self._lock:
@@ -173,25 +234,74 @@ class InProcessLiveState:
     def reserve(self, skill: str, exclude: Iterable[int], call_id: str) -> AgentLive | None:
         excluded = set(exclude)
         with self._lock:
-            candidates = [
-                a
-                for a in self._agents.values()
-                if a.state == AgentState.AVAILABLE
-                and skill in a.skills
-                and a.agent_id not in excluded
-            ]
-            if not candidates:
-                return None
-            best = min(candidates, key=lambda a: (a.idle_since, a.agent_id))
-            new = replace(
-                best, state=AgentState.RINGING, reason="", since=time.time(), call_id=call_id
+            w = self._waiting.get(call_id)
+            ahead: list[set[int]] = []  # exclusions of the calls ahead, in order
+            if w is not None:
+                # Stored, so that a call behind this one knows whom it cannot take.
+                w.excluded |= excluded
+                excluded = set(w.excluded)
+                if w.skill == skill:
+                    me = _order(call_id, w)
+                    order = sorted(
+                        (
+                            (_order(cid, o), o)
+                            for cid, o in self._waiting.items()
+                            if o.skill == skill
+                        ),
+                        key=lambda t: t[0],
+                    )
+                    ahead = [o.excluded for key, o in order if key < me]
+            candidates = sorted(
+                (
+                    a
+                    for a in self._agents.values()
+                    if a.state == AgentState.AVAILABLE and skill in a.skills
+                ),
+                key=lambda a: (a.idle_since, a.agent_id),
             )
-            self._agents[best.agent_id] = new
+            best = _pick([a.agent_id for a in candidates], ahead, excluded)
+            if best is None:
+                return None
+            self._waiting.pop(call_id, None)
+            new = replace(
+                self._agents[best],
+                state=AgentState.RINGING,
+                reason="",
+                since=time.time(),
+                call_id=call_id,
+            )
+            self._agents[best] = new
             return new
+
+    def wait(
+        self,
+        skill: str,
+        call_id: str,
+        priority: int,
+        arrived: float,
+        worker_id: str,
+        exclude: Iterable[int] = (),
+    ) -> None:
+        with self._lock:
+            old = self._waiting.get(call_id)
+            excluded = set(exclude) | (old.excluded if old else set())
+            self._waiting[call_id] = _Waiting(skill, priority, arrived, worker_id, excluded)
+
+    def unwait(self, call_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(call_id, None)
+
+    def forget_worker(self, worker_id: str) -> list[str]:
+        with self._lock:
+            gone = [cid for cid, w in self._waiting.items() if w.worker_id == worker_id]
+            for cid in gone:
+                del self._waiting[cid]
+            return gone
 
     def clear(self) -> None:
         with self._lock:
             self._agents.clear()
+            self._waiting.clear()
 
 
 # --- Redis --------------------------------------------------------------------------
@@ -220,32 +330,111 @@ end
 return redis.call('HGETALL', key)
 """
 
-# Longest idle first: the sorted set is ordered by idle_since.
-_RESERVE_LUA = """
-local skill = ARGV[1]
-local call_id = ARGV[2]
+# The waiting calls. KEYS[1] '<p>:order:' (+ skill: sorted set of call ids, score
+# -priority * 1e11 + arrived, so higher priority first, then earlier arrival; equal scores
+# fall back to the call id), KEYS[2] '<p>:wait:' (+ call id: hash skill, worker, excluded
+# agent ids comma-separated), KEYS[3] '<p>:worker-waits:' (+ worker id: set of call ids).
+_WAITING_LUA = """
+local function ids_of(csv, into)
+  for s in string.gmatch(csv or '', '[^,]+') do into[s] = true end
+  return into
+end
+local function csv_of(set)
+  local out = {}
+  for id in pairs(set) do table.insert(out, id) end
+  return table.concat(out, ',')
+end
+local function unwait(call_id)
+  local w = KEYS[2] .. call_id
+  local held = redis.call('HMGET', w, 'skill', 'worker')
+  if held[1] then redis.call('ZREM', KEYS[1] .. held[1], call_id) end
+  if held[2] then redis.call('SREM', KEYS[3] .. held[2], call_id) end
+  redis.call('DEL', w)
+end
+"""
+
+# ARGV: call id, skill, priority score, worker id, excluded agent ids...
+_WAIT_LUA = (
+    _WAITING_LUA
+    + """
+local call_id, skill, score, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local w = KEYS[2] .. call_id
+local excluded = ids_of(redis.call('HGET', w, 'excluded'), {})
+for i = 5, #ARGV do excluded[ARGV[i]] = true end
+unwait(call_id)  -- it waits in one order only
+redis.call('HSET', w, 'skill', skill, 'worker', worker, 'excluded', csv_of(excluded))
+redis.call('ZADD', KEYS[1] .. skill, score, call_id)
+redis.call('SADD', KEYS[3] .. worker, call_id)
+return 1
+"""
+)
+
+_UNWAIT_LUA = _WAITING_LUA + "unwait(ARGV[1])\nreturn 1\n"
+
+_FORGET_WORKER_LUA = (
+    _WAITING_LUA
+    + """
+local ids = redis.call('SMEMBERS', KEYS[3] .. ARGV[1])
+for _, id in ipairs(ids) do unwait(id) end
+redis.call('DEL', KEYS[3] .. ARGV[1])
+return ids
+"""
+)
+
+# KEYS[4] available agents (sorted set by idle_since: longest idle first), KEYS[5] '<p>:agent:'.
+# ARGV: skill, call id, excluded agent ids... One script, so the walk and the ringing are
+# atomic against every other worker's reserve, wait and transition.
+_RESERVE_ORDERED_LUA = (
+    _WAITING_LUA
+    + """
+local skill, call_id = ARGV[1], ARGV[2]
+local w = KEYS[2] .. call_id
 local excluded = {}
 for i = 3, #ARGV do excluded[ARGV[i]] = true end
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do
-  if not excluded[id] then
-    local key = KEYS[2] .. id
-    local skills = redis.call('HGET', key, 'skills') or ''
-    local has = false
-    for s in string.gmatch(skills, '[^,]+') do if s == skill then has = true end end
-    if has and redis.call('HGET', key, 'state') == 'available' then
-      local now = redis.call('TIME')
-      local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
-      redis.call('HSET', key, 'state', 'ringing', 'reason', '', 'call_id', call_id, 'since', t)
-      redis.call('ZREM', KEYS[1], id)
-      local h = redis.call('HGETALL', key)
-      table.insert(h, 1, id)
-      return h
+if redis.call('EXISTS', w) == 1 then
+  -- Stored, so that a call behind this one knows whom it cannot take.
+  ids_of(redis.call('HGET', w, 'excluded'), excluded)
+  redis.call('HSET', w, 'excluded', csv_of(excluded))
+end
+local candidates = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  local key = KEYS[5] .. id
+  if redis.call('HGET', key, 'state') == 'available'
+      and ids_of(redis.call('HGET', key, 'skills'), {})[skill] then
+    table.insert(candidates, id)
+  end
+end
+if #candidates == 0 then return nil end
+-- Each call ahead of this one in the skill's order takes its own best candidate first.
+local taken = {}
+local rank = redis.call('ZRANK', KEYS[1] .. skill, call_id)
+if rank and rank > 0 then
+  for _, ahead in ipairs(redis.call('ZRANGE', KEYS[1] .. skill, 0, rank - 1)) do
+    local theirs = ids_of(redis.call('HGET', KEYS[2] .. ahead, 'excluded'), {})
+    for _, id in ipairs(candidates) do
+      if not taken[id] and not theirs[id] then taken[id] = true break end
     end
+  end
+end
+for _, id in ipairs(candidates) do
+  if not taken[id] and not excluded[id] then
+    local key = KEYS[5] .. id
+    local now = redis.call('TIME')
+    local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+    redis.call('HSET', key, 'state', 'ringing', 'reason', '', 'call_id', call_id, 'since', t)
+    redis.call('ZREM', KEYS[4], id)
+    unwait(call_id)
+    local h = redis.call('HGETALL', key)
+    table.insert(h, 1, id)
+    return h
   end
 end
 return nil
 """
+)
+
+# Priority dominates arrival (epoch seconds stay below 1e11 until the year 5138).
+_PRIORITY_WEIGHT = 1e11
 
 
 def _from_hash(agent_id: int, raw: dict[str, str]) -> AgentLive:
@@ -273,7 +462,10 @@ class RedisLiveState:
         self._r = redis.Redis.from_url(url, decode_responses=True)
         self._p = prefix
         self._transition = self._r.register_script(_TRANSITION_LUA)
-        self._reserve = self._r.register_script(_RESERVE_LUA)
+        self._reserve = self._r.register_script(_RESERVE_ORDERED_LUA)
+        self._wait = self._r.register_script(_WAIT_LUA)
+        self._unwait = self._r.register_script(_UNWAIT_LUA)
+        self._forget_worker = self._r.register_script(_FORGET_WORKER_LUA)
 
     def _key(self, agent_id: int) -> str:
         return f"{self._p}:agent:{agent_id}"
@@ -329,14 +521,40 @@ class RedisLiveState:
         )
         return _from_hash(agent_id, _pairs(flat)) if flat else None
 
+    @property
+    def _waiting_keys(self) -> list[str]:
+        return [f"{self._p}:order:", f"{self._p}:wait:", f"{self._p}:worker-waits:"]
+
     def reserve(self, skill: str, exclude: Iterable[int], call_id: str) -> AgentLive | None:
         flat = self._reserve(
-            keys=[self._avail, f"{self._p}:agent:"],
+            keys=[*self._waiting_keys, self._avail, f"{self._p}:agent:"],
             args=[skill, call_id, *[str(i) for i in exclude]],
         )
         if not flat:
             return None
         return _from_hash(int(flat[0]), _pairs(flat[1:]))
+
+    def wait(
+        self,
+        skill: str,
+        call_id: str,
+        priority: int,
+        arrived: float,
+        worker_id: str,
+        exclude: Iterable[int] = (),
+    ) -> None:
+        score = -priority * _PRIORITY_WEIGHT + arrived
+        self._wait(
+            keys=self._waiting_keys,
+            args=[call_id, skill, repr(score), worker_id, *[str(i) for i in exclude]],
+        )
+
+    def unwait(self, call_id: str) -> None:
+        self._unwait(keys=self._waiting_keys, args=[call_id])
+
+    def forget_worker(self, worker_id: str) -> list[str]:
+        ids = self._forget_worker(keys=self._waiting_keys, args=[worker_id])
+        return [str(i) for i in ids]
 
     def clear(self) -> None:
         keys = list(self._r.scan_iter(f"{self._p}:*"))

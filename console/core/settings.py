@@ -52,6 +52,14 @@ class Settings:
     outbound_trunk: str = ""
     max_calls: int = 4  # clamped to what the pjsua2 build supports
     worker_id: str = "worker-1"
+    # Telephony worker processes of this node (telephony/pool.py). 1: the worker runs in the
+    # node's own process, as in the single node. More: a pool of `hotline telephony`
+    # processes behind one Kamailio dispatcher, each with max_calls slots; the workers share
+    # the queue and live state through Redis, so HOTLINE_REDIS_URL is required.
+    telephony_workers: int = 1
+    # Where a pool sends callers when every worker is full: a SIP URI Kamailio relays the
+    # INVITE to (e.g. "sip:4008001234@192.0.2.20"); empty: they get 486 Busy Here.
+    sip_overflow_uri: str = ""
     country_code: str = "86"
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh-CN"
@@ -147,6 +155,23 @@ class Settings:
         """Where the music-on-hold WAV lives."""
         return self.moh_wav or (self.data_dir / "moh.wav")
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as HOTLINE_* variables (what from_env reads back), for a child
+        process of the node; `extra` and unset optional paths are left out."""
+        env: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra" or value is None:
+                continue
+            if isinstance(value, tuple):
+                text = ",".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            else:
+                text = str(value)
+            env[f"HOTLINE_{f.name.upper()}"] = text
+        return env
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
@@ -171,6 +196,8 @@ def _parse(kind: Any, raw: str) -> Any:
         return tuple(p.strip() for p in raw.split(",") if p.strip())
     if "bool" in text:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if "float" in text:
+        return float(raw)
     if "int" in text:
         return int(raw)
     if "Path" in text:
