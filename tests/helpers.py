@@ -1,4 +1,5 @@
-"""Plain helpers shared by test modules: free ports, settings, web logins, schema checks.
+"""Plain helpers shared by test modules: free ports, settings, web logins, schema checks, a
+TCP relay a test can cut.
 
 Fixtures live in the conftest.py files and are taken by name; only functions are imported
 from here.
@@ -6,9 +7,11 @@ from here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,3 +138,74 @@ def seeded_hotline(settings: Settings) -> Hotline:
         seed(s)
     hl.agents.load_agents()
     return hl
+
+
+class TcpProxy:
+    """A loopback TCP relay to a server (the database) that a test can cut, as an
+    unreachable server or a broken network is: open connections are reset and new ones
+    refused until it is restored."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._up = threading.Event()
+        self._up.set()
+        self._lock = threading.Lock()
+        self._conns: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not self._up.is_set():
+                client.close()  # the server is "down": refused at once
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """The server is gone: reset every connection, refuse new ones."""
+        self._up.clear()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self.cut()
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=2)
