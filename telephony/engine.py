@@ -398,38 +398,61 @@ def _pick_vector_copy() -> tuple[Callable[[Any], bytes], Callable[[Any, bytes], 
     return _vector_bytes_slow, _vector_write_slow
 
 
+# Ports of stopped engines: kept alive, never destroyed (see _pj_teardown).
+_RETIRED_PORTS: list[_Port] = []
+
+
 class _Port(pj.AudioMediaPort):  # type: ignore[misc]  # pjsua2 is untyped: base is Any
     """A conference-bridge port fed and drained by Python (browser audio, recording taps).
 
     Both callbacks run on pjmedia's clock thread, 50 times a second, whether or not anything
     is linked to the port: they only hand bytes to the sink and take bytes from the source,
     which must not block (queues, deques).
+
+    A port is never destroyed while the endpoint lives: closing one detaches it (silent, no
+    sink, no source) and keeps it for the next port of the same rate. pjsua2 2.15.1 takes a
+    destroyed AudioMediaPort off the bridge asynchronously (pjproject PR #3928) while its
+    memory goes at once, so the clock thread could call a freed port: under load workers
+    died with SIGSEGV after "'_Port' object has no attribute '_sink'" (fixed upstream after
+    2.15.1, pjsua2 PR #4200). An idle port costs two cheap callbacks every 20 ms.
     """
 
-    def __init__(self, port_id: str, sink: FrameSink | None, source: FrameSource | None,
-                 frame_bytes: int) -> None:  # fmt: skip
+    def __init__(self, rate: int) -> None:
         super().__init__()
-        self.port_id = port_id
-        self._sink = sink
-        self._source = source
-        self._frame_bytes = frame_bytes
+        self.rate = rate
+        self.port_id = ""
+        self._sink: FrameSink | None = None
+        self._source: FrameSource | None = None
+        self._frame_bytes = frame_bytes(rate)
         self._read, self._write = _pick_vector_copy()
         self._failures = 0
 
+    def attach(self, port_id: str, sink: FrameSink | None, source: FrameSource | None) -> None:
+        """Give the port its (new) owner; pj thread."""
+        self.port_id, self._failures = port_id, 0
+        self._sink, self._source = sink, source
+
+    def detach(self) -> None:
+        """Silence the port: it hands nothing on and sends nothing; pj thread."""
+        self._sink = self._source = None
+        self.port_id = ""
+
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
         """Audio the bridge mixed for this port; b"" when nothing was sent to it."""
-        if self._sink is None:
+        sink = self._sink  # read once: the pj thread may detach the port meanwhile
+        if sink is None:
             return
         try:
             audio = frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO
-            self._sink(self._read(frame.buf) if audio else b"")
+            sink(self._read(frame.buf) if audio else b"")
         except Exception:
             self._failed("onFrameReceived")
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
         """Audio this port puts on the bridge; silence when the source has nothing."""
+        source = self._source
         try:
-            data = self._source(self._frame_bytes) if self._source is not None else None
+            data = source(self._frame_bytes) if source is not None else None
             if data:
                 self._write(frame.buf, data)
                 frame.size = len(data)
@@ -511,6 +534,7 @@ class SipEngine:
         # (source -> sink) and kept here, because this build's getPortInfo().listeners is
         # garbage; a link whose ends have no audio yet is connected once they do.
         self._ports: dict[str, _Port] = {}  # pj thread only
+        self._idle_ports: list[_Port] = []  # closed, kept for reuse (see _Port); pj thread
         self._links: set[tuple[str, str]] = set()  # pj thread only
 
     # ------------------------------------------------------------------ properties
@@ -1000,9 +1024,16 @@ class SipEngine:
         self._legs.clear()
         self._reap.clear()
         self._links.clear()
-        for port_id in list(self._ports):
-            port = self._ports.pop(port_id)
-            del port  # before libDestroy, on this thread: a surviving port aborts later
+        # Ports are not destroyed either (see _Port): destroyed now they would race the
+        # clock until libDestroy, and their pending removal aborts libDestroy; destroyed
+        # after it, they abort too. Silenced and disowned, they stay until the process ends
+        # (a few per engine; tests start several engines in one process).
+        for port in [*self._ports.values(), *self._idle_ports]:
+            port.detach()
+            port.thisown = False  # Python never runs ~AudioMediaPort for it
+            _RETIRED_PORTS.append(port)
+        self._ports.clear()
+        self._idle_ports.clear()
         with self._visible_lock:
             self._visible.clear()
         if self._acc is not None:
@@ -1379,23 +1410,35 @@ class SipEngine:
     def _do_open_port(
         self, port_id: str, rate: int, sink: FrameSink | None, source: FrameSource | None
     ) -> None:
-        """Create a Python port at `rate`, 20 ms frames, mono 16-bit."""
+        """A Python port at `rate`, 20 ms frames, mono 16-bit: an idle one of that rate, or a
+        new one."""
         if port_id in self._ports or port_id in self._legs:
             raise SipEngineError(f"media id {port_id!r} already in use")
-        port = _Port(port_id, sink, source, frame_bytes(rate))
-        fmt = pj.MediaFormatAudio()
-        fmt.init(pj.PJMEDIA_FORMAT_PCM, rate, 1, 20000, 16)
-        port.createPort(port_id, fmt)
+        port = next((p for p in self._idle_ports if p.rate == rate), None)
+        if port is not None:
+            self._idle_ports.remove(port)
+        else:
+            port = _Port(rate)
+            fmt = pj.MediaFormatAudio()
+            fmt.init(pj.PJMEDIA_FORMAT_PCM, rate, 1, 20000, 16)
+            port.createPort(f"hl-port-{len(self._ports) + len(self._idle_ports)}", fmt)
+        port.attach(port_id, sink, source)
         self._ports[port_id] = port
 
     def _do_close_port(self, port_id: str) -> None:
-        """Unlink the port, then destroy it: stopTransmit alone leaves it on the bridge, and
-        pjmedia would go on calling onFrameReceived 50 times a second on it."""
+        """Unlink the port and silence it, keeping it for reuse (destroying it would race the
+        clock thread; see _Port)."""
         if port_id not in self._ports:
             return
         self._drop_links_of(port_id)
         port = self._ports.pop(port_id)
-        del port  # ~AudioMediaPort unregisters it from the bridge, here on the pj thread
+        port.detach()
+        self._idle_ports.append(port)
+
+    @property
+    def port_count(self) -> tuple[int, int]:
+        """Ports in use and idle (kept for reuse)."""
+        return len(self._ports), len(self._idle_ports)
 
     def _check_media_name(self, name: str) -> None:
         if name not in self._ports:

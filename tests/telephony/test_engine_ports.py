@@ -103,6 +103,31 @@ def test_port_to_port_resamples_and_closing_stops_callbacks(
     engine.close_port("tap-16k").result(3)  # closing twice is harmless
 
 
+def test_closed_ports_are_kept_for_reuse_so_churn_never_frees_one_under_the_clock(
+    sip: tuple[SipEngine, EventRecorder],
+) -> None:
+    # Destroying a port raced pjmedia's clock thread in pjsua2 2.15.1 (SIGSEGV under load):
+    # closed ports are silenced and reused instead, so their number stays at the peak.
+    engine, _ = sip
+    tone = Tone(440, 16000)
+    engine.open_port("steady", 16000, source=tone).result(3)
+    _, idle_before = engine.port_count
+    taps = []
+    for i in range(200):
+        tap = Tap()
+        taps.append(tap)
+        engine.open_port(f"churn-{i}", 16000, sink=tap).result(3)
+        engine.connect("steady", f"churn-{i}").result(3)
+        engine.close_port(f"churn-{i}").result(3)
+    in_use, idle = engine.port_count
+    assert in_use == 1 and idle <= idle_before + 1
+    # A reused port hands nothing to the sink of its former owner.
+    heard = sum(len(t.frames) + t.empty for t in taps)
+    time.sleep(0.3)
+    assert sum(len(t.frames) + t.empty for t in taps) == heard
+    engine.close_port("steady").result(3)
+
+
 def test_port_talks_to_a_sip_caller_both_ways(
     sip: tuple[SipEngine, EventRecorder], tmp_path: Path
 ) -> None:
