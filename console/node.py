@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.agents.keeper import LiveKeeper
 from console.agents.services import AgentStateService
 from console.core.bus import InProcessBus, InProcessLiveState, LiveState, RedisBus, RedisLiveState
 from console.core.db import make_engine, make_session_factory, upgrade
@@ -78,9 +79,14 @@ class Hotline:
     # Browser legs of the calls this process's worker holds; the web role attaches pages
     # to them (console/softphone).
     audio: AudioHub
+    # Restores the live state in Redis when it is lost (console/agents/keeper.py); None in
+    # process, where the live state cannot be lost without the process.
+    keeper: LiveKeeper | None = None
 
     def close(self) -> None:
         """Stop the bus, write what is queued, release connections."""
+        if self.keeper is not None:
+            self.keeper.close()
         self.agents.close()
         self.bus.close()
         self.logins.close()
@@ -97,10 +103,16 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
 
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
+    keeper: LiveKeeper | None = None
     if settings.redis_url:
         prefix = settings.redis_prefix
         bus = Publisher(RedisBus(settings.redis_url, channel=f"{prefix}:events"), emit)
-        live: LiveState = RedisLiveState(settings.redis_url, prefix=prefix)
+        redis_live = RedisLiveState(settings.redis_url, prefix=prefix)
+        live: LiveState = redis_live
+        # Started before anything of this process changes an agent's state: a live state
+        # missing now (a first start, Redis restarted empty) is restored first.
+        keeper = LiveKeeper(sessions, redis_live)
+        keeper.start()
     else:
         bus = Publisher(InProcessBus(), emit)
         live = InProcessLiveState()
@@ -115,6 +127,7 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
         build_login_throttle(settings),
         RosterSolves(sessions, bus, settings.timezone),
         AudioHub(settings.browser_audio_rate),
+        keeper,
     )
 
 

@@ -228,15 +228,23 @@ class WorkerPool:
                 w.in_rotation = False
             except GuardError:
                 log.exception("could not take worker %s out of Kamailio's rotation", w.worker_id)
-        closed = close_worker_calls(self.hotline, w.worker_id, EndReason.WORKER_RESTART)
-        self.hotline.live.forget_worker(w.worker_id)  # its callers left the shared queue too
-        if closed:
-            log.warning("closed %d call(s) of worker %s", len(closed), w.worker_id)
+        # The restart is planned first: closing the calls needs the database and Redis, and
+        # when either is away the restarted worker closes them itself as it starts.
         w.failures = 1 if ran >= HEALTHY_AFTER_S else w.failures + 1
         delay = self.restart_delay_s
         if w.failures > 1:
             delay = max(delay, min(RESTART_MAX_DELAY_S, 2.0 ** (w.failures - 1)))
         w.restart_at = time.monotonic() + delay
+        try:
+            closed = close_worker_calls(self.hotline, w.worker_id, EndReason.WORKER_RESTART)
+            self.hotline.live.forget_worker(w.worker_id)  # its callers left the queue too
+        except Exception:
+            log.exception(
+                "closing the calls of worker %s failed; it closes them at start", w.worker_id
+            )
+            return
+        if closed:
+            log.warning("closed %d call(s) of worker %s", len(closed), w.worker_id)
 
     # -- stop ---------------------------------------------------------------------------
     def stop(self) -> None:

@@ -76,6 +76,10 @@ log = logging.getLogger(__name__)
 # How often the worker stores its heartbeat: after a crash, talk time is overstated by at
 # most this much.
 HEARTBEAT_S = 2.0
+# After the live state came back, a worker routes this long after putting its calls back:
+# every worker's keeper has seen it by then (they look every 0.5 s), so the oldest caller,
+# whichever worker holds it, is back in the order before anyone is offered.
+REJOIN_ROUTE_DELAY_S = 1.0
 
 
 @dataclass
@@ -277,6 +281,8 @@ class TelephonyWorker:
         cap = self._engine.effective_max_calls
         self.inbound_limit = max(1, cap // 2) if self._contacts else cap
         self._hl.bus.subscribe(lambda ev: self._q.put(FromBus(ev)))
+        if self._hl.keeper is not None:
+            self._hl.keeper.on_return(lambda: self.call_soon(self._rejoin))
         self._thread.start()
         log.info("telephony worker %s on %s", self._worker_id, self._engine.sip_address)
 
@@ -311,6 +317,13 @@ class TelephonyWorker:
             }
         phones = [p for p in (sip_source(c) for c in self._contacts.values()) if p]
         self._engine.set_allowed_sources([*self._hl.settings.trunk_sources, *phones])
+
+    def _rejoin(self) -> None:
+        """The live state is back (restored, or Redis reachable again): this worker's
+        waiting calls go back into the shared order now, the routing follows shortly."""
+        n = self.router.rejoin()
+        log.info("live state back: %d waiting call(s) put back in the shared order", n)
+        self._schedule(REJOIN_ROUTE_DELAY_S, self.router.route)
 
     def _heartbeat(self) -> None:
         """Store that this worker is alive; runs on the control thread, so a stuck loop shows."""

@@ -5,19 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.calls.writer import OrderedWriter
 from console.core.bus import AgentLive, Bus, LiveState
 from console.core.errors import DomainError
 from console.core.events import agent_state_changed
-from console.core.models import Agent, AgentStateLog
+from console.core.models import Agent, AgentStateLog, Call
 from console.core.states import (
     BUSY_STATES,
     USER_STATES,
     AgentState,
     AudioPath,
+    CallStatus,
     NotReadyReason,
     audio_path,
 )
@@ -108,6 +109,89 @@ class AgentStateService:
     def close(self) -> None:
         """Write what is queued and stop the log writer."""
         self._log.close()
+
+
+def last_states(session: Session, now: float) -> list[AgentLive]:
+    """Every agent with her skills and her last logged state, as the live state held it: to
+    restore a live state that was lost (console/agents/keeper.py). An agent never logged is
+    offline since `now`.
+
+    A busy state stands with its call, unless the call's record shows the call moved on while
+    the live state could not be written (Redis out of reach: the worker's transition did not
+    happen, the record did): see `_settled`."""
+    ranked = select(
+        AgentStateLog.agent_id,
+        AgentStateLog.state,
+        AgentStateLog.reason,
+        AgentStateLog.call_id,
+        AgentStateLog.at,
+        func.row_number()
+        .over(
+            partition_by=AgentStateLog.agent_id,
+            order_by=(AgentStateLog.at.desc(), AgentStateLog.id.desc()),
+        )
+        .label("n"),
+    ).subquery()
+    last = {
+        row.agent_id: row
+        for row in session.execute(
+            select(
+                ranked.c.agent_id, ranked.c.state, ranked.c.reason, ranked.c.call_id, ranked.c.at
+            ).where(ranked.c.n == 1)
+        )
+    }
+    # When each became available last: the longest idle is offered first.
+    idle: dict[int, dt.datetime] = {
+        agent_id: at
+        for agent_id, at in session.execute(
+            select(AgentStateLog.agent_id, func.max(AgentStateLog.at))
+            .where(AgentStateLog.state == AgentState.AVAILABLE)
+            .group_by(AgentStateLog.agent_id)
+        ).tuples()
+    }
+    call_ids = {row.call_id for row in last.values() if row.call_id}
+    calls = (
+        {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+        if call_ids
+        else {}
+    )
+    out = []
+    for agent in session.scalars(select(Agent).order_by(Agent.id)):
+        skills = tuple(agent.skills or ())
+        row = last.get(agent.id)
+        if row is None:
+            out.append(AgentLive(agent.id, since=now, skills=skills))
+            continue
+        state, reason, call_id, since = row.state, row.reason, row.call_id, row.at.timestamp()
+        call = calls.get(call_id) if call_id else None
+        settled = _settled(agent.id, state, call) if call is not None else None
+        if settled is not None:
+            (state, call_id), reason, since = settled, "", now
+        if state == AgentState.AVAILABLE:
+            idle_since = since
+        else:
+            idle_since = idle[agent.id].timestamp() if agent.id in idle else 0.0
+        out.append(AgentLive(agent.id, state, reason, since, idle_since, skills, call_id))
+    return out
+
+
+def _settled(agent_id: int, state: str, call: Call) -> tuple[str, str | None] | None:
+    """The agent's state and call as her call's record says they went on, when it moved on
+    from what she was logged doing with it; None when her logged state stands. The same
+    transitions the telephony worker and the wrap-up make."""
+    answered_by_her = call.agent_id == agent_id and call.answered_at is not None
+    if state in (AgentState.RINGING, AgentState.ON_CALL):
+        if call.ended_at is not None:  # hung up: her wrap-up, if she had answered it
+            if answered_by_her and call.status == CallStatus.WRAP_UP:
+                return AgentState.WRAP_UP, call.id
+            return AgentState.AVAILABLE, None
+        if state == AgentState.RINGING and answered_by_her:
+            return AgentState.ON_CALL, call.id
+        if state == AgentState.RINGING and call.status == CallStatus.QUEUED:
+            return AgentState.AVAILABLE, None  # the offer was withdrawn: the call waits
+    elif state == AgentState.WRAP_UP and call.wrapped_at is not None:
+        return AgentState.AVAILABLE, None
+    return None
 
 
 def phone_without_contact(session: Session, agent_id: int) -> bool:

@@ -72,6 +72,18 @@ class CallRouter:
             qc.skill, qc.call_id, qc.priority, qc.arrived, self._worker_id, qc.excluded
         )
 
+    def rejoin(self) -> int:
+        """Put this worker's unoffered calls back into the shared order, each in its first
+        place with its exclusions: the live state was restored (a Redis restarted empty lost
+        the order) or Redis is reachable again (a wait or unwait may have failed meanwhile).
+        Calls ringing at an agent stay offered: the restored agent still rings for them.
+        How many were put back."""
+        self._hl.live.forget_worker(self._worker_id)
+        unoffered = [qc for qc in self.waiting() if qc.offered_to is None]
+        for qc in unoffered:
+            self._wait(qc)
+        return len(unoffered)
+
     def add(self, qc: QueuedCall) -> None:
         """Queue a call and try to offer it at once."""
         self._waiting[qc.call_id] = qc

@@ -6,6 +6,13 @@ Redis inside one Lua script, so several telephony workers never reserve the same
 The live state also holds the waiting calls of every worker, one order per skill (priority
 first, then arrival): a call is given an agent only if no call ahead of it in that order
 could take her, so the oldest caller is served first whichever worker holds it.
+
+Redis may go away and come back (empty, when it keeps nothing on disk). While it is away the
+Redis implementations keep their callers running: a compare-and-set or a reservation that
+cannot reach it did not happen, a waiting call's place is put back by its worker when Redis
+returns, and the bus holds the events published meanwhile and sends them when it is back.
+Reads still fail: an answer made up would be a lie. The live state lost with a restart is
+restored from the database by console/agents/keeper.py, under the marker `<prefix>:live`.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from console.core.events import Event, from_wire
 from console.core.states import AgentState
@@ -27,6 +35,47 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]
+T = TypeVar("T")
+
+
+class Outage:
+    """Logs a dependency (Redis, for the loops that need it) that cannot be reached once when
+    the failures start and once when it works again, not at every failed call or tick."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._down = False
+        self._lock = threading.Lock()
+
+    def failed(self, err: BaseException) -> None:
+        with self._lock:
+            first, self._down = not self._down, True
+        if first:
+            log.warning(
+                "%s failed (%s: %s); carrying on without it until it works again",
+                self._what,
+                type(err).__name__,
+                err,
+                # A refused or lost connection needs no trace; anything else does.
+                exc_info=not isinstance(err, (OSError, *_redis_unreachable())),
+            )
+
+    def ok(self) -> bool:
+        """It worked: True when that ends an outage."""
+        if not self._down:  # the usual case, without the lock
+            return False
+        with self._lock:
+            ended, self._down = self._down, False
+        if ended:
+            log.warning("%s works again", self._what)
+        return ended
+
+
+def _redis_unreachable() -> tuple[type[Exception], ...]:
+    """What redis-py raises when Redis cannot be reached or does not answer in time."""
+    import redis
+
+    return (redis.ConnectionError, redis.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -436,6 +485,13 @@ return nil
 # Priority dominates arrival (epoch seconds stay below 1e11 until the year 5138).
 _PRIORITY_WEIGHT = 1e11
 
+# Releases the restore lock only if it is still this process's (it may have expired and been
+# taken by another).
+_UNLOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 def _from_hash(agent_id: int, raw: dict[str, str]) -> AgentLive:
     return AgentLive(
@@ -466,6 +522,22 @@ class RedisLiveState:
         self._wait = self._r.register_script(_WAIT_LUA)
         self._unwait = self._r.register_script(_UNWAIT_LUA)
         self._forget_worker = self._r.register_script(_FORGET_WORKER_LUA)
+        self._unlock = self._r.register_script(_UNLOCK_LUA)
+        self._unreachable = _redis_unreachable()
+        self._outage = Outage("the live state in Redis")
+
+    def _write(self, op: Callable[[], T], failed: T) -> T:
+        """A write the telephony worker's control loop makes, between others of the same call
+        (hang-up, answer, a new caller): with Redis out of reach it did not happen, as a
+        compare-and-set that lost, so the call's handling goes on. `failed` is the answer
+        then. The worker puts its waiting calls back once Redis returns (LiveKeeper)."""
+        try:
+            result = op()
+        except self._unreachable as err:
+            self._outage.failed(err)
+            return failed
+        self._outage.ok()
+        return result
 
     def _key(self, agent_id: int) -> str:
         return f"{self._p}:agent:{agent_id}"
@@ -508,16 +580,16 @@ class RedisLiveState:
         expect: Iterable[str] | None = None,
         expect_call: str | None = None,
     ) -> AgentLive | None:
-        flat = self._transition(
-            keys=[self._key(agent_id), self._avail],
-            args=[
-                agent_id,
-                state,
-                reason,
-                call_id or "",
-                ",".join(expect) if expect is not None else "",
-                expect_call or "",
-            ],
+        args: list[str | int] = [
+            agent_id,
+            state,
+            reason,
+            call_id or "",
+            ",".join(expect) if expect is not None else "",
+            expect_call or "",
+        ]
+        flat = self._write(
+            lambda: self._transition(keys=[self._key(agent_id), self._avail], args=args), None
         )
         return _from_hash(agent_id, _pairs(flat)) if flat else None
 
@@ -526,10 +598,9 @@ class RedisLiveState:
         return [f"{self._p}:order:", f"{self._p}:wait:", f"{self._p}:worker-waits:"]
 
     def reserve(self, skill: str, exclude: Iterable[int], call_id: str) -> AgentLive | None:
-        flat = self._reserve(
-            keys=[*self._waiting_keys, self._avail, f"{self._p}:agent:"],
-            args=[skill, call_id, *[str(i) for i in exclude]],
-        )
+        keys = [*self._waiting_keys, self._avail, f"{self._p}:agent:"]
+        args = [skill, call_id, *[str(i) for i in exclude]]
+        flat = self._write(lambda: self._reserve(keys=keys, args=args), None)
         if not flat:
             return None
         return _from_hash(int(flat[0]), _pairs(flat[1:]))
@@ -544,17 +615,76 @@ class RedisLiveState:
         exclude: Iterable[int] = (),
     ) -> None:
         score = -priority * _PRIORITY_WEIGHT + arrived
-        self._wait(
-            keys=self._waiting_keys,
-            args=[call_id, skill, repr(score), worker_id, *[str(i) for i in exclude]],
-        )
+        args = [call_id, skill, repr(score), worker_id, *[str(i) for i in exclude]]
+        self._write(lambda: self._wait(keys=self._waiting_keys, args=args), None)
 
     def unwait(self, call_id: str) -> None:
-        self._unwait(keys=self._waiting_keys, args=[call_id])
+        self._write(lambda: self._unwait(keys=self._waiting_keys, args=[call_id]), None)
 
     def forget_worker(self, worker_id: str) -> list[str]:
-        ids = self._forget_worker(keys=self._waiting_keys, args=[worker_id])
+        none: list[str] = []
+        ids = self._write(
+            lambda: self._forget_worker(keys=self._waiting_keys, args=[worker_id]), none
+        )
         return [str(i) for i in ids]
+
+    # -- a live state lost, restored (console/agents/keeper.py) ------------------------
+    @property
+    def _marker(self) -> str:
+        return f"{self._p}:live"
+
+    def generation(self) -> str | None:
+        """Which restore of the live state Redis holds (a new value at each); None when the
+        live state is not there: never seeded, or lost with a Redis that restarted empty."""
+        return cast("str | None", self._r.get(self._marker))
+
+    def lock_restore(self, token: str, ttl_s: float) -> bool:
+        """Take the short-lived right to restore the live state; False if another process
+        holds it. It expires by itself if its holder dies while restoring."""
+        key = f"{self._p}:restoring"
+        return bool(self._r.set(key, token, nx=True, px=int(ttl_s * 1000)))
+
+    def unlock_restore(self, token: str) -> None:
+        self._unlock(keys=[f"{self._p}:restoring"], args=[token])
+
+    def restore(self, agents: Iterable[AgentLive], generation: str) -> bool:
+        """Write the agents as given (state, reason, call, times, skills) and the marker in
+        one transaction, unless the marker is there: written or not. Nothing is published
+        or logged: these are the states the log already holds, not changes."""
+        import redis
+
+        with self._r.pipeline() as pipe:
+            try:
+                # Checked and written atomically: a second restore would overwrite the states
+                # of the agents routed since the first one.
+                pipe.watch(self._marker)  # type: ignore[no-untyped-call]
+                if pipe.exists(self._marker):
+                    return False
+                pipe.multi()
+                for a in agents:
+                    key = self._key(a.agent_id)
+                    pipe.delete(key)  # an offline stand-in ensure_agent wrote meanwhile
+                    pipe.hset(
+                        key,
+                        mapping={
+                            "state": a.state,
+                            "reason": a.reason,
+                            "call_id": a.call_id or "",
+                            "since": repr(a.since),
+                            "idle_since": repr(a.idle_since),
+                            "skills": ",".join(a.skills),
+                        },
+                    )
+                    if a.state == AgentState.AVAILABLE:
+                        pipe.zadd(self._avail, {str(a.agent_id): a.idle_since})
+                    else:
+                        pipe.zrem(self._avail, str(a.agent_id))
+                    pipe.sadd(f"{self._p}:agents", a.agent_id)
+                pipe.set(self._marker, generation)
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
 
     def clear(self) -> None:
         keys = list(self._r.scan_iter(f"{self._p}:*"))
@@ -565,8 +695,22 @@ class RedisLiveState:
         self._r.close()
 
 
+# Events published while Redis is out of reach wait, in order, and go out once it is back;
+# past this many (minutes of a busy node) the oldest are dropped.
+PENDING_EVENTS_MAX = 1000
+# They go out this long after this process is subscribed again, so that the other processes,
+# whose listeners retry every 0.5 s, are subscribed again too and hear them.
+PENDING_AFTER_S = 1.0
+LISTEN_RETRY_S = 0.5
+
+
 class RedisBus:
-    """Pub/sub bus: every process subscribed sees every event, its own included."""
+    """Pub/sub bus: every process subscribed sees every event, its own included.
+
+    Through an outage of Redis: publishing never raises (the event waits in a bounded buffer
+    and is sent when Redis is back), and the listener keeps retrying; redis-py's PubSub
+    subscribes again to the channel as it reconnects (its on_connect). What Redis delivers
+    while a process is not subscribed is lost to it: pub/sub keeps nothing."""
 
     def __init__(self, url: str, channel: str = "hl:events") -> None:
         import redis
@@ -578,28 +722,80 @@ class RedisBus:
         open_pubsub: Callable[..., PubSub] = self._r.pubsub
         self._pubsub = open_pubsub(ignore_subscribe_messages=True)
         self._pubsub.subscribe(channel)
+        self._unreachable = _redis_unreachable()
+        # Two: the subscription may be fine while publishing fails, or the other way round.
+        self._listening = Outage(f"listening on the Redis bus ({channel})")
+        self._publishing = Outage(f"publishing on the Redis bus ({channel})")
+        self._pending: deque[str] = deque()
+        self._dropped = 0
+        self._pending_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="hotline-redis-sub", daemon=True)
         self._thread.start()
 
     def _listen(self) -> None:
+        subscribed = time.monotonic()  # since when, without a failure
         while not self._stop.is_set():
             try:
                 msg = self._pubsub.get_message(timeout=0.2)
-            except Exception:
+            except Exception as err:
                 if self._stop.is_set():
                     return
-                log.exception("redis bus read failed; retrying")
-                time.sleep(0.5)
+                self._listening.failed(err)
+                time.sleep(LISTEN_RETRY_S)
                 continue
+            if self._listening.ok():  # read again, so subscribed again
+                subscribed = time.monotonic()
             if msg and msg.get("type") == "message":
                 try:
                     self._dispatcher.put(from_wire(json.loads(msg["data"])))
                 except Exception:
                     log.exception("bad bus message %r", msg)
+            if self._pending and time.monotonic() - subscribed >= PENDING_AFTER_S:
+                self._send_pending()
 
     def publish(self, event: Event) -> None:
-        self._r.publish(self._channel, json.dumps(event.to_wire()))
+        wire = json.dumps(event.to_wire())
+        with self._pending_lock:
+            if self._pending:  # behind the events still waiting, in order
+                self._hold(wire)
+                return
+        try:
+            self._r.publish(self._channel, wire)
+        except self._unreachable as err:
+            # The caller (a worker's call control, a request) goes on; the event follows.
+            self._publishing.failed(err)
+            with self._pending_lock:
+                self._hold(wire)
+            return
+        self._publishing.ok()
+
+    def _hold(self, wire: str) -> None:
+        if len(self._pending) >= PENDING_EVENTS_MAX:
+            self._pending.popleft()
+            self._dropped += 1
+        self._pending.append(wire)
+
+    def _send_pending(self) -> None:
+        """Send the events held while Redis was out of reach, oldest first."""
+        with self._pending_lock:
+            sent = 0
+            while self._pending:
+                try:
+                    self._r.publish(self._channel, self._pending[0])
+                except self._unreachable as err:
+                    self._publishing.failed(err)
+                    break
+                self._publishing.ok()
+                self._pending.popleft()
+                sent += 1
+            if not self._pending:
+                log.warning(
+                    "bus: sent %d event(s) held while Redis was out of reach, %d dropped",
+                    sent,
+                    self._dropped,
+                )
+                self._dropped = 0
 
     def subscribe(self, handler: Handler) -> None:
         self._dispatcher.add(handler)
@@ -607,6 +803,8 @@ class RedisBus:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
+        if self._pending:
+            self._send_pending()  # a last try
         self._pubsub.close()
         self._dispatcher.close()
         self._r.close()
