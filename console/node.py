@@ -66,7 +66,7 @@ ALL_ROLES = frozenset(NodeRole)
 @dataclass
 class Hotline:
     """Everything a Hotline process shares: database, bus, live state, agent states, login
-    throttle and roster solves."""
+    throttle, browser audio legs and (made at first use) roster solves."""
 
     settings: Settings
     engine: Engine
@@ -75,13 +75,25 @@ class Hotline:
     live: LiveState
     agents: AgentStateService
     logins: LoginThrottle
-    rosters: RosterSolves
     # Browser legs of the calls this process's worker holds; the web role attaches pages
     # to them (console/softphone).
     audio: AudioHub
     # Restores the live state in Redis when it is lost (console/agents/keeper.py); None in
     # process, where the live state cannot be lost without the process.
     keeper: LiveKeeper | None = None
+    _rosters: RosterSolves | None = field(default=None, repr=False)
+    _rosters_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def rosters(self) -> RosterSolves:
+        """The roster solves of this process, made at first use: the solver (OR-Tools, ~65 MB)
+        loads only in processes that solve rosters, never in a telephony worker."""
+        with self._rosters_lock:
+            if self._rosters is None:
+                from console.rosters.runner import RosterSolves
+
+                self._rosters = RosterSolves(self.sessions, self.bus, self.settings.timezone)
+            return self._rosters
 
     def close(self) -> None:
         """Stop the bus, write what is queued, release connections."""
@@ -98,9 +110,6 @@ class Hotline:
 
 def build(settings: Settings, emit: Emit | None = None) -> Hotline:
     """Build the shared objects for the single-node or the Redis-backed shape."""
-    # Imported here: the roster solver (OR-Tools) loads only when a node is built.
-    from console.rosters.runner import RosterSolves
-
     engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     keeper: LiveKeeper | None = None
@@ -125,7 +134,6 @@ def build(settings: Settings, emit: Emit | None = None) -> Hotline:
         live,
         agents,
         build_login_throttle(settings),
-        RosterSolves(sessions, bus, settings.timezone),
         AudioHub(settings.browser_audio_rate),
         keeper,
     )
@@ -644,7 +652,8 @@ def serve_web(node: Node) -> int:
     class WebServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             defaults: dict[str, object] = {
-                "timeout": WEB_HEARTBEAT_TIMEOUT_S,
+                # A pool's workers start with the node (25 took 34 s on 2 cores).
+                "timeout": WEB_HEARTBEAT_TIMEOUT_S + 2 * settings.telephony_workers,
                 "graceful_timeout": WEB_GRACEFUL_TIMEOUT_S,
                 "keepalive": WEB_KEEPALIVE_S,
                 "worker_connections": max(1000, 2 * settings.web_threads),

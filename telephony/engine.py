@@ -57,6 +57,10 @@ from telephony.events import (
 from telephony.media import FrameSink, FrameSource, frame_bytes
 
 log = logging.getLogger(__name__)
+# A leg whose 200 is never ACKed is hung up at most this many times, one tick apart: under
+# load pjsip may already be ending the session ("INVITE session already terminated"), and
+# every further try only logs a warning.
+NO_ACK_HANGUP_TRIES = 3
 
 T = TypeVar("T")
 
@@ -482,6 +486,7 @@ class _Leg:
     local_end: bool = False  # we hung up / rejected -> LegEnded.by_remote=False
     ringing_sent: bool = False
     ok_sent_at: float | None = None  # monotonic time our 200 went out (incoming legs)
+    no_ack_hangups: int = 0  # hang-ups tried because our 200 was never ACKed
     answered_sent: bool = False
     ended: bool = False
     media_active: bool = False
@@ -939,6 +944,9 @@ class SipEngine:
                 continue
             if leg.ok_sent_at is None or leg.ok_sent_at > limit:
                 continue
+            if leg.no_ack_hangups >= NO_ACK_HANGUP_TRIES:
+                continue  # pjsip is ending it (its DISCONNECTED follows); asking again is noise
+            leg.no_ack_hangups += 1
             leg.local_end = True
             op = pj.CallOpParam()
             # 408 is the cause pjsip itself uses when the ACK never comes; with any other

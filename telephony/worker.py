@@ -503,7 +503,10 @@ class TelephonyWorker:
         assert ctx.agent_id is not None
         ctx.state = CallState.CONNECTED
         call_id, agent_id = ctx.call_id, ctx.agent_id
-        self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id))
+        # Stamped here: under load the ordered writer may commit it a while later, and the
+        # recording starts now.
+        at = utcnow()
+        self._writer.submit(lambda s: call_svc.mark_answered(s, call_id, agent_id, at))
         try:
             self._start_recording(ctx)
         except Exception as e:  # the call goes on without a recording, and it is said
@@ -572,7 +575,8 @@ class TelephonyWorker:
         self._drop_third(ctx)
         self._release_media(ctx)
         call_id = ctx.call_id
-        self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason))
+        at = utcnow()  # the end, not when the writer gets to it
+        self._writer.submit(lambda s: call_svc.mark_ended(s, call_id, reason, at))
         # Wrap-up needs the closed record: it is committed before anyone hears of the end.
         self._writer.flush()
         wrap = ctx.qc.wrap_up_s if ctx.qc else 0

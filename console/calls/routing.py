@@ -13,6 +13,7 @@ worker holds the head of the order wins.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import time
@@ -125,9 +126,10 @@ class CallRouter:
             )
         )
         call_id, shown = qc.call_id, [c["id"] for c in qc.pop["customers"]]
+        offered = dt.datetime.fromtimestamp(offered_at, dt.UTC)
 
         def record(s: Session) -> None:
-            call_svc.mark_offered(s, call_id, agent_id)
+            call_svc.mark_offered(s, call_id, agent_id, offered)
             agent = s.get(Agent, agent_id)
             for customer_id in shown:
                 customers.audit(

@@ -43,6 +43,14 @@ def add_event(
     session.add(CallEvent(call_id=call_id, kind=kind, agent_id=agent_id, data=data))
 
 
+def _add_event_at(
+    session: Session, call_id: str, kind: str, agent_id: int, at: dt.datetime
+) -> None:
+    """An entry of the call's event log that happened at ``at`` (the ordered writer may
+    record it a while later)."""
+    session.add(CallEvent(call_id=call_id, kind=kind, agent_id=agent_id, data={}, at=at))
+
+
 def queue_for_number(session: Session, callee: str) -> Queue | None:
     """The queue answering this dialled number, else the default queue."""
     queues = list(session.scalars(select(Queue).order_by(Queue.priority.desc(), Queue.id)))
@@ -132,15 +140,17 @@ def _call(session: Session, call_id: str) -> Call:
     return call
 
 
-def mark_offered(session: Session, call_id: str, agent_id: int) -> Call:
-    """The call rings at an agent."""
+def mark_offered(
+    session: Session, call_id: str, agent_id: int, at: dt.datetime | None = None
+) -> Call:
+    """The call rings at an agent (now, or since ``at``: the ordered writer may run later)."""
     call = _call(session, call_id)
-    now = utcnow()
+    now = at or utcnow()
     if call.offered_at is None:
         call.offered_at = now
     call.status = CallStatus.RINGING
     call.offers += 1
-    add_event(session, call_id, "offered", agent_id)
+    _add_event_at(session, call_id, "offered", agent_id, now)
     return call
 
 
@@ -152,17 +162,19 @@ def mark_offer_withdrawn(session: Session, call_id: str, agent_id: int, reason: 
     add_event(session, call_id, "offer_withdrawn", agent_id, reason=reason)
 
 
-def mark_answered(session: Session, call_id: str, agent_id: int) -> Call:
-    """The agent answered: ring time is measured from the first offer."""
+def mark_answered(
+    session: Session, call_id: str, agent_id: int, at: dt.datetime | None = None
+) -> Call:
+    """The agent answered (now, or at ``at``): ring time is measured from the first offer."""
     call = _call(session, call_id)
-    now = utcnow()
+    now = at or utcnow()
     call.answered_at = now
     call.agent_id = agent_id
     call.status = CallStatus.CONNECTED
     call.wait_s = round((now - call.arrived_at).total_seconds(), 3)
     if call.offered_at is not None:
         call.ring_s = round((now - call.offered_at).total_seconds(), 3)
-    add_event(session, call_id, "answered", agent_id)
+    _add_event_at(session, call_id, "answered", agent_id, now)
     return call
 
 
