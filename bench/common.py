@@ -22,12 +22,13 @@ def machine() -> str:
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and of every process under it, all their
-    threads, with their children that have ended: `hotline run` serves from gunicorn's
-    worker, a child of the process started, and runs Kamailio under that worker."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float]] = {}  # pid: (parent, seconds)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stats() -> dict[int, tuple[int, float, float, int]]:
+    """Every process: (parent, own user + system seconds, those of its children that ended
+    and were waited for, start time in clock ticks after boot)."""
+    stats: dict[int, tuple[int, float, float, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -35,14 +36,27 @@ def cpu_seconds(pid: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # ended meanwhile
-        # utime, stime, then cutime, cstime: children waited for (no longer in the tree)
-        used = sum(int(f) for f in fields[11:15]) / ticks
-        procs[int(entry.name)] = (int(fields[1]), used)
-    tree, todo = {pid}, [pid]
+        own = (int(fields[11]) + int(fields[12])) / TICKS
+        reaped = (int(fields[13]) + int(fields[14])) / TICKS
+        stats[int(entry.name)] = (int(fields[1]), own, reaped, int(fields[19]))
+    return stats
+
+
+def descendants(root: int, stats: dict[int, tuple[int, float, float, int]]) -> set[int]:
+    """root and every process under it."""
+    tree, todo = {root}, [root]
     while todo:
         parent = todo.pop()
-        for child, (ppid, _) in procs.items():
-            if ppid == parent and child not in tree:
-                tree.add(child)
-                todo.append(child)
-    return sum(procs[p][1] for p in tree if p in procs)
+        for pid, (ppid, *_) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                todo.append(pid)
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and of every process under it, all their
+    threads, with their children that have ended: `hotline run` serves from gunicorn's
+    worker, a child of the process started, and runs Kamailio under that worker."""
+    stats = proc_stats()
+    return sum(stats[p][1] + stats[p][2] for p in descendants(pid, stats) if p in stats)
