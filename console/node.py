@@ -110,7 +110,7 @@ class Hotline:
 
 def build(settings: Settings, emit: Emit | None = None) -> Hotline:
     """Build the shared objects for the single-node or the Redis-backed shape."""
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, settings.database_pool_size)
     sessions = make_session_factory(engine)
     keeper: LiveKeeper | None = None
     if settings.redis_url:

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["PoolWorker", "WorkerPool", "inbound_capacity"]
 
+# Database connections each worker keeps (twice that at a peak).
+WORKER_DB_CONNECTIONS = 2
 # How long a starting worker may take to answer SIP (migrations checked, pjsua2 up).
 START_TIMEOUT_S = 60.0
 # A stopping worker hangs up its calls and closes their records; past this it is killed.
@@ -110,6 +112,12 @@ class WorkerPool:
         phones = phone_sources(self.hotline)
         maxload = inbound_capacity(settings.max_calls, bool(phones))
         planned, config = plan_pool(settings, phones, self.count, maxload)
+        # A worker's database work is one control thread and two writers: a few
+        # connections each, or N workers exhaust the server's (PostgreSQL: 100).
+        planned = tuple(
+            w.replace(database_pool_size=min(w.database_pool_size, WORKER_DB_CONNECTIONS))
+            for w in planned
+        )
         logs = settings.data_dir / "workers"
         logs.mkdir(parents=True, exist_ok=True)
         self.workers = [PoolWorker(w, logs / f"{w.worker_id}.log") for w in planned]

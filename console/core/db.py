@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the dialect (SQLite: WAL, busy timeout, foreign keys)."""
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """An engine tuned for the dialect (SQLite: WAL, busy timeout, foreign keys); a server
+    database gets at most `pool_size` connections, twice that at a peak."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -36,8 +37,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         connect_args={"connect_timeout": 5},
     )
 

@@ -21,6 +21,10 @@ class Settings:
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file in data_dir
+    # Connections each process keeps to a server database (twice that at a peak). A pool's
+    # telephony workers keep 2 each (telephony/pool.py): 25 workers with 10 held all
+    # of PostgreSQL's default 100 (benchmark B2).
+    database_pool_size: int = 10
     redis_url: str = ""  # empty: bus and live state in process (single node)
     redis_prefix: str = "hl"  # keys, bus channel and Socket.IO channel share it
     secret_key: str = ""  # empty: generated once and kept in data_dir
@@ -62,6 +66,13 @@ class Settings:
     sip_overflow_uri: str = ""
     country_code: str = "86"
     timezone: str = "Asia/Shanghai"
+    # The supervisor's figures count by shift day (docs/supervision.md): local day D runs from
+    # D at this hour to D+1 at this hour, so a 16:00-01:00 late shift stays on the day it
+    # starts (docs/rules.md §0.3). It must fall between the end of the latest shift and the
+    # start of the earliest one (default templates: 01:00 and 08:00).
+    shift_day_start_hour: int = 6
+    # The wallboard's "current interval": 15 or 30 minutes (60 also works), in local time.
+    wallboard_interval_min: int = 30
     default_language: str = "zh-CN"
     moh_wav: Path | None = None  # None: generated into data_dir
     session_cookie_secure: bool = False
