@@ -64,6 +64,10 @@ def home() -> Any:
         return redirect(url_for("agents.agent_page"))
     if current_user.role == Role.SCHEDULER:
         return redirect(url_for("forecasts.forecast_page"))
+    if current_user.role == Role.QA:  # reviewers come to hear and score recordings
+        return redirect(url_for("quality.library_page"))
+    if current_user.role in (Role.SUPERVISOR, Role.ADMIN):
+        return redirect(url_for("supervision.supervision_page"))  # the wallboard
     return redirect(url_for("calls.calls_page"))
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from console.attendance import schemas
 from console.attendance import services as attendance
 from console.core.errors import DomainError
+from console.core.events import agent_clocked
 from console.core.i18n import table
 from console.core.states import Role
 from console.customers import services as customers
@@ -84,6 +85,10 @@ def clock() -> Any:
             "at": event.at.isoformat(),
             "source": event.source,
         }
+        clocked = agent_clocked(
+            agent_id=agent_id, kind=event.kind, at=event.at.timestamp(), source=event.source
+        )
+    hl().bus.publish(clocked)  # committed first: a supervisor's grid shows it at once
     with hl().sessions() as s:
         view = attendance.agent_view(s, agent_id, _tz(), now)
         out["status"] = schemas.agent_view(view, current_user.language)

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any, NotRequired, TypedDict
 
-from console.calls.services import CallInHand, CallNames, CallPage
+from console.calls.services import CallInHand, CallNames, CallPage, CallTimeline
 from console.core.models import Call, Queue
 from console.core.states import CallStatus
 from console.customers import schemas as customer_schemas
@@ -152,3 +152,38 @@ def call_in_hand_dict(h: CallInHand) -> dict[str, Any]:
         "party": {"state": c.party, "number": c.party_number} if c.party else None,
     }
     return info
+
+
+def timeline_dict(tl: CallTimeline, language: str) -> dict[str, Any]:
+    """A call's detail page: the record (with names), customer, disposition, event log in
+    order and the records of the same conversation."""
+    names, queues = tl.names.agents, tl.names.queues
+    d = tl.disposition
+    return {
+        "call": call_dict(tl.call, names, queues),
+        "customer": {"id": tl.customer.id, "name": tl.customer.name, "grade": tl.customer.grade}
+        if tl.customer is not None
+        else None,
+        "disposition_label": (d.label_zh if language == "zh-CN" else d.label_en) if d else None,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "agent_id": e.agent_id,
+                "agent": names.get(e.agent_id) if e.agent_id is not None else None,
+                "data": e.data,
+                "rang_s": e.rang_s,
+            }
+            for e in tl.entries
+        ],
+        "chain": [
+            {
+                "id": c.id,
+                "arrived_at": c.arrived_at.isoformat(),
+                "queue": queues.get(c.queue_id or 0),
+                "agent": names.get(c.agent_id or 0),
+                "end_reason": c.end_reason,
+            }
+            for c in tl.chain
+        ],
+    }

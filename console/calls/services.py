@@ -697,3 +697,80 @@ def visible_call(session: Session, call_id: str, agent_id: int | None) -> Call:
     if agent_id is not None and call.agent_id != agent_id:
         raise DomainError("forbidden")
     return call
+
+
+# ---- one call's detail: its timeline from the call-event log --------------------------------
+
+# The call-event kinds that end an offer's ringing (for "rang for how long").
+_OFFER_ENDS = ("answered", "offer_withdrawn", "ended")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One entry of a call's event log; an offer carries how long it rang."""
+
+    at: dt.datetime
+    kind: str
+    agent_id: int | None
+    data: dict[str, Any]
+    rang_s: float | None = None
+
+
+@dataclass(frozen=True)
+class CallTimeline:
+    """A call with its customer, its event log and the records of the same conversation
+    (the transfer chain), for the call's detail page."""
+
+    call: Call
+    customer: Customer | None
+    disposition: Disposition | None
+    entries: list[TimelineEntry]
+    chain: list[Call]
+    names: CallNames
+
+
+def _chain(session: Session, call: Call) -> list[Call]:
+    """Every record of the conversation, first to last: parents, then children."""
+    first = call
+    seen = {call.id}
+    while first.parent_id and first.parent_id not in seen:
+        parent = session.get(Call, first.parent_id)
+        if parent is None:
+            break
+        seen.add(parent.id)
+        first = parent
+    chain = [first]
+    while len(chain) < 50:
+        child = session.scalars(select(Call).where(Call.parent_id == chain[-1].id).limit(1)).first()
+        if child is None or child.id in {c.id for c in chain}:
+            break
+        chain.append(child)
+    return chain
+
+
+def timeline(session: Session, call_id: str) -> CallTimeline:
+    """A call's detail: the record, its customer and disposition, its event log in order
+    (each offer with the time it rang) and the records of the same conversation."""
+    call = _call(session, call_id)
+    rows = list(
+        session.scalars(
+            select(CallEvent)
+            .where(CallEvent.call_id == call_id)
+            .order_by(CallEvent.at, CallEvent.id)
+        )
+    )
+    entries: list[TimelineEntry] = []
+    for i, ev in enumerate(rows):
+        rang: float | None = None
+        if ev.kind == "offered":
+            end = next((e for e in rows[i + 1 :] if e.kind in _OFFER_ENDS), None)
+            if end is not None:
+                rang = round((end.at - ev.at).total_seconds(), 3)
+        entries.append(TimelineEntry(ev.at, ev.kind, ev.agent_id, dict(ev.data or {}), rang))
+    customer = session.get(Customer, call.customer_id) if call.customer_id else None
+    disposition = (
+        session.scalar(select(Disposition).where(Disposition.code == call.disposition_code))
+        if call.disposition_code
+        else None
+    )
+    return CallTimeline(call, customer, disposition, entries, _chain(session, call), names(session))

@@ -82,6 +82,24 @@ def get_call(call_id: str) -> Any:
         return jsonify(schemas.call_dict(call_svc.visible_call(s, call_id, mine)))
 
 
+@bp.route("/calls/<call_id>")
+@roles(*LOG_ROLES)
+def call_page(call_id: str) -> Any:
+    return render_template(
+        "call.html", t=table(current_user.language), lang=current_user.language, call_id=call_id
+    )
+
+
+@bp.route("/api/v1/calls/<call_id>/timeline")
+@roles(*LOG_ROLES)
+def call_timeline(call_id: str) -> Any:
+    with hl().sessions.begin() as s:
+        tl = call_svc.timeline(s, call_id)
+        if tl.customer is not None:  # the page shows whose call it was: a read of her file
+            customers.audit(s, current_user.id, "view", "customer", tl.customer.id, call=call_id)
+        return jsonify(schemas.timeline_dict(tl, current_user.language))
+
+
 @bp.route("/api/v1/transfer-targets")
 @roles(Role.AGENT)
 def transfer_targets() -> Any:

@@ -100,6 +100,17 @@ class weekly_summary_reminded(Event):
     due: str  # ISO 8601 deadline
 
 
+@dataclass(frozen=True)
+class agent_clocked(Event):
+    """An agent clocked in or out (the supervisor's grid shows it live)."""
+
+    name: ClassVar[str] = "agent_clocked"
+    agent_id: int
+    kind: str  # in | out
+    at: float
+    source: str = "console"  # console | relief-missing (left before her relief arrived)
+
+
 # Requests from the web layer to whichever telephony worker holds the call.
 @dataclass(frozen=True)
 class call_answer_requested(Event):
@@ -261,6 +272,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         call_wrapped,
         schedule_changed,
         weekly_summary_reminded,
+        agent_clocked,
         call_answer_requested,
         call_reject_requested,
         call_hangup_requested,

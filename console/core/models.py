@@ -563,3 +563,17 @@ class QaAnalysisRun(Base):
     finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     analysed: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QaSavedFilter(Base):
+    """A recording-library filter set a reviewer named and saved (console/quality): the
+    filters as the library's API takes them (`services.LibraryFilter.saved()`), one user's own;
+    names are unique per user."""
+
+    __tablename__ = "qa_saved_filters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "name"),)

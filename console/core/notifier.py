@@ -9,6 +9,7 @@ from typing import Any
 from console.core.bus import Bus, Handler
 from console.core.events import (
     Event,
+    agent_clocked,
     agent_state_changed,
     call_answered,
     call_arrived,
@@ -70,6 +71,8 @@ def rooms_for(event: Event) -> list[str]:
         return rooms
     if isinstance(event, call_arrived):
         return [SUPERVISORS]
+    if isinstance(event, agent_clocked):
+        return [SUPERVISORS, WORKFORCE]
     return []  # requests between processes are not for browsers
 
 

@@ -115,3 +115,12 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         within_s=180.0,
     ),
 ]
+
+# The recording library marks a call's metric when it reaches this (seconds): dead air of
+# 10 s, 5 s of both sides speaking at once, the agent's first word 5 s after the answer
+# (the greeting is due within 10 s: past 5 s the caller has waited in silence).
+FLAG_AT: dict[str, float] = {
+    "longest_silence_s": 10.0,
+    "overtalk_s": 5.0,
+    "agent_first_word_s": 5.0,
+}

@@ -63,17 +63,20 @@ def create_app(hotline: Hotline, socketio: SocketIO) -> Flask:
     from console.requests import views as requests
     from console.rosters import views as rosters
     from console.softphone import views as softphone
+    from console.supervision import sockets as supervision_sockets
+    from console.supervision import views as supervision
     from console.users import views as users
     from console.web import api_docs, validation
     from console.workforce import views as workforce
 
     users.init_app(app, login)
     features = (agents, calls, customers, forecasts, handover, rosters, requests, workforce)
-    for feature in (*features, attendance, recordings, softphone, quality):
+    for feature in (*features, attendance, recordings, softphone, quality, supervision):
         feature.init_app(app)
     api_docs.init_app(app)
     validation.init_app(app)  # checks every /api/v1 request against api_docs' document
     sockets.init_app(app, socketio)
+    supervision_sockets.init_app(app, socketio)
 
     from console.web import errors
 

@@ -32,6 +32,7 @@ STATUS: dict[str, int] = {
     "call-not-found": 404,
     "recording-not-found": 404,
     "analysis-not-found": 404,
+    "quality-filter-not-found": 404,
     "queue-not-found": 404,
     "customer-not-found": 404,
     "miss-unknown-call": 404,
@@ -69,6 +70,8 @@ STATUS: dict[str, int] = {
     "queue-has-no-number": 409,
     "no-telephony": 409,
     "dial-needs-browser-audio": 409,
+    "quality-filter-name-taken": 409,
+    "quality-filters-full": 409,
 }
 
 # An import error's message lists this many of its problems (the wire data lists them all).

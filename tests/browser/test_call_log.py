@@ -22,7 +22,8 @@ def test_supervisor_filters_the_call_log_and_exports_the_same_filter(
             call_svc.mark_ended(s, call.id, "abandoned")
 
     page = login("super1")
-    expect(page).to_have_url(re.compile(r"/calls$"))
+    expect(page).to_have_url(re.compile(r"/supervision$"))  # the wallboard first
+    page.goto("/calls")
     table = page.get_by_test_id("calls-table")
     expect(table.locator("tbody tr")).to_have_count(3)
 

@@ -37,7 +37,8 @@ def test_agent_wraps_up_a_call_a_crash_cut_and_the_log_marks_it_until_then(
     call_id = _call_cut_by_a_crash(live_server, "12345678901234567890")
 
     sup = sign_in("super1")
-    expect(sup).to_have_url(re.compile(r"/calls$"))
+    expect(sup).to_have_url(re.compile(r"/supervision$"))  # the wallboard first
+    sup.goto("/calls")
     row = sup.get_by_test_id("calls-table").locator(f'tr[data-call-id="{call_id}"]')
     expect(row).to_contain_text("12345678901234567890")
     expect(row).not_to_contain_text("+86")

@@ -10,8 +10,19 @@ from pathlib import Path
 import numpy as np
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from console.core.models import Call, CallEvent, Recording, utcnow
+from console.core.models import (
+    Agent,
+    Call,
+    CallAnalysis,
+    CallEvent,
+    CallTag,
+    Queue,
+    Recording,
+    User,
+    utcnow,
+)
 from console.node import Hotline
 from console.recordings import services as recordings
 from console.recordings.store import Channel, RecordingWriter, new_path, parse_keys
@@ -115,3 +126,102 @@ def reviewer(app: Flask, user: str, page: str = "/calls") -> tuple[FlaskClient, 
     may open, English)."""
     client = login(app.test_client(), user)
     return client, {"X-CSRFToken": csrf(client, page), "Accept-Language": "en"}
+
+
+def recorded_call(
+    hotline: Hotline,
+    *,
+    agent: str | None = "agent1",
+    queue: str | None = "support",
+    arrived_at: dt.datetime | None = None,
+    talk_s: float = 3.0,
+    disposition: str | None = None,
+    tags: Iterable[str] = (),
+    number: str = "+8613800138000",
+    stereo: bool = False,
+    seconds: float = 3.0,
+    audio: tuple[bytes, bytes] | None = None,
+) -> str:
+    """An answered, wrapped-up call as the library lists it: its agent, queue, disposition
+    and tags, and both channels recorded (short bursts unless `audio` gives the caller's
+    8 kHz and the agent's 16 kHz samples; the stereo playback file too if asked)."""
+    arrived_at = arrived_at or utcnow()
+    with hotline.sessions.begin() as s:
+        agent_id = (
+            s.scalar(select(Agent.id).join(User).where(User.username == agent)) if agent else None
+        )
+        queue_id = s.scalar(select(Queue.id).where(Queue.name == queue)) if queue else None
+        call = Call(
+            caller_number=number,
+            worker_id="w1",
+            arrived_at=arrived_at,
+            answered_at=arrived_at + dt.timedelta(seconds=5),
+            ended_at=arrived_at + dt.timedelta(seconds=5 + talk_s),
+            talk_s=talk_s,
+            status="ended",
+            agent_id=agent_id,
+            queue_id=queue_id,
+            disposition_code=disposition,
+            tags=[CallTag(tag=t) for t in tags],
+        )
+        s.add(call)
+        s.flush()
+        call_id = call.id
+    caller, agent_pcm = audio or (burst(seconds, seed=1), burst(seconds, 16000, seed=2))
+    write_recording(hotline, call_id, Channel.CALLER, caller, 8000)
+    write_recording(hotline, call_id, Channel.AGENT, agent_pcm, 16000)
+    if stereo:
+        left = np.repeat(np.frombuffer(caller, "<i2"), 2)  # the caller at the agent's rate
+        right = np.frombuffer(agent_pcm, "<i2")
+        both = np.empty(2 * right.size, "<i2")
+        both[0::2], both[1::2] = left, right
+        write_recording(hotline, call_id, Channel.STEREO, both.tobytes(), 16000)
+    return call_id
+
+
+def store_analysis(
+    hotline: Hotline,
+    call_id: str,
+    metrics: dict[str, float | None] | None = None,
+    failed: Iterable[str] = (),
+    status: str = "done",
+    segments: dict[str, object] | None = None,
+    rules: list[dict[str, object]] | None = None,
+) -> None:
+    """An analysis as the job stores it, with these metrics and these rules failed (each
+    with one hit as evidence); the other default rules not applicable."""
+    verdicts: list[dict[str, object]] = []
+    for rule_id in ("greeting", "closing", "forbidden", "read_back", "promised_time"):
+        bad = rule_id in failed
+        hit = {
+            "side": "agent",
+            "phrase": "you are wrong",
+            "matched": "you are wrong",
+            "score": 100.0,
+            "how": "exact",
+            "at_s": 1.5,
+            "trigger": False,
+            "line": {"start_s": 1.2, "end_s": 2.4, "text": "well you are wrong sir"},
+        }
+        verdicts.append(
+            {
+                "language": "en",
+                "rule_id": rule_id,
+                "status": "failed" if bad else "not_applicable",
+                "evidence": [hit] if bad else [],
+            }
+        )
+    with hotline.sessions.begin() as s:
+        s.add(
+            CallAnalysis(
+                call_id=call_id,
+                status=status,
+                rules_version=1,
+                error="recording-corrupt" if status == "failed" else None,
+                analysed_at=utcnow(),
+                duration_s=3.0 if status == "done" else None,
+                metrics=(metrics or {}) if status == "done" else {},
+                segments=(segments or {}) if status == "done" else {},
+                rule_results=(rules if rules is not None else verdicts) if status == "done" else [],
+            )
+        )

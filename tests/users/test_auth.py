@@ -182,9 +182,9 @@ def test_each_role_lands_on_its_own_page(web: tuple[Flask, SocketIO], hotline: H
         create_user(s, "qa01", "qa01", "qa")
     for username, page in (
         ("agent1", "/agent"),
-        ("super1", "/calls"),
+        ("super1", "/supervision"),  # the wallboard
         ("sched1", "/schedule/forecast"),
-        ("qa01", "/calls"),
+        ("qa01", "/quality/recordings"),
     ):
         c = login(app.test_client(), username)
         r = c.get("/")

@@ -52,7 +52,7 @@ export class HlAttendance extends HTMLElement {
         if (status === "connected" && this.dataset.live === "disconnected") this.#loadNow();
         this.dataset.live = status;
       },
-    }).connect(["agent_state_changed"]);
+    }).connect(["agent_state_changed", "agent_clocked"]);
   }
 
   disconnectedCallback() {

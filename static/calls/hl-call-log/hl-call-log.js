@@ -133,7 +133,8 @@ export class HlCallLog extends HTMLElement {
     els.next.disabled = s.loading || s.offset + s.items.length >= s.total;
     const rows = s.items.map((c) =>
       h("tr", { "data-call-id": c.id },
-        h("td", {}, h("time", { datetime: c.arrived_at }, dateTime(c.arrived_at))),
+        h("td", {}, h("a", { href: `/calls/${encodeURIComponent(c.id)}`, "data-test": "call-link", title: t("detail.title") },
+          h("time", { datetime: c.arrived_at }, dateTime(c.arrived_at)))),
         h("td", { class: "hl-num" }, c.caller_number, numberMark(c)),
         h("td", {}, c.queue || ""),
         h("td", {}, c.agent || ""),
