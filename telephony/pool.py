@@ -245,7 +245,6 @@ class WorkerPool:
         w.restart_at = time.monotonic() + delay
         try:
             closed = close_worker_calls(self.hotline, w.worker_id, EndReason.WORKER_RESTART)
-            self.hotline.live.forget_worker(w.worker_id)  # its callers left the queue too
         except Exception:
             log.exception(
                 "closing the calls of worker %s failed; it closes them at start", w.worker_id

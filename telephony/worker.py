@@ -304,10 +304,8 @@ class TelephonyWorker:
         return self._engine.effective_max_calls
 
     def recover(self, reason: EndReason = EndReason.WORKER_RESTART) -> int:
-        """Close calls this worker left open; free agents still tied to them."""
-        # Its callers left in the shared waiting order would hold back every other worker's
-        # callers behind them.
-        self._hl.live.forget_worker(self._worker_id)
+        """Close calls this worker left open, its callers out of the shared queue order; free
+        agents still tied to them."""
         return len(close_worker_calls(self._hl, self._worker_id, reason))
 
     def _load_agent_phones(self) -> None:

@@ -14,8 +14,11 @@ from console.recordings import services as recording_svc
 
 
 def close_worker_calls(hotline: Hotline, worker_id: str, reason: EndReason) -> list[str]:
-    """Close the calls `worker_id` left open with `reason`, fail their open recordings, free
-    the agents still ringing or talking on them and tell everyone; the closed calls' ids."""
+    """Take the worker's waiting callers out of the shared queue order, close the calls it
+    left open with `reason`, fail their open recordings, free the agents still ringing or
+    talking on them and tell everyone; the closed calls' ids."""
+    # Its callers left in the shared order would hold back every other worker's callers.
+    hotline.live.forget_worker(worker_id)
     with hotline.sessions.begin() as s:
         # After a crash the calls died with the process, i.e. at its last heartbeat; on a
         # clean stop they end now.
